@@ -1,0 +1,43 @@
+"""Where things are: one place that resolves the inbox, warehouse and output paths.
+
+Each path comes from an environment variable or a project default. The warehouse path is made
+absolute here and handed to dbt as `KIM_WAREHOUSE`, so dbt (which runs in `dbt/`) and Python
+always open the same file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
+SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
+
+# First month of the bundled sample municipality (fixed; never taken from the clock).
+SAMPLE_START = "2023-11"
+SAMPLE_MONTHS = 36
+
+
+def _path(env: str, default: str) -> Path:
+    value = os.environ.get(env) or default
+    path = Path(value)
+    if not path.is_absolute():
+        path = PROJECT_ROOT / path
+    return path.resolve()
+
+
+@dataclass(frozen=True)
+class Paths:
+    inbox: Path
+    warehouse: Path
+    output: Path
+
+    @classmethod
+    def from_env(cls) -> Paths:
+        return cls(
+            inbox=_path("KIM_INBOX", "data/inbox"),
+            warehouse=_path("KIM_WAREHOUSE", "warehouse/kim.duckdb"),
+            output=_path("KIM_OUTPUT", "output"),
+        )

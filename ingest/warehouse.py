@@ -1,0 +1,91 @@
+"""The DuckDB warehouse file: connection and the tables the Python side owns.
+
+Schemas: `raw` (one table per source, filled by ingest), `meta` (load audit, quarantine, gate
+results), and the dbt schemas `reference`, `staging`, `intermediate`, `marts`.
+Connections are opened inside asset bodies and closed right after: dbt runs as a subprocess and
+needs the write lock (see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from ingest.contracts import SOURCES, raw_table_ddl
+
+META_DDL = (
+    """
+    create table if not exists meta.load_batches (
+      load_id varchar primary key,
+      source varchar not null,          -- raw table
+      period varchar not null,          -- 'YYYY-MM' or 'YYYY'
+      file_name varchar not null,
+      sha256 varchar not null,
+      size_bytes bigint not null,
+      encoding varchar,                 -- 'utf-8', 'utf-8-sig', 'cp1252' or 'xlsx'
+      rows_read integer not null,
+      rows_loaded integer not null,
+      rows_quarantined integer not null,
+      rows_totals_removed integer not null,
+      replaced_load_id varchar,         -- the earlier load of the same period this one replaced
+      warnings varchar,                 -- e.g. unknown extra columns, renamed columns applied
+      run_id varchar,
+      loaded_at timestamp not null
+    )
+    """,
+    """
+    create table if not exists meta.quarantine (
+      load_id varchar not null,
+      source varchar not null,
+      period varchar not null,
+      file_name varchar not null,
+      line integer,
+      rule varchar not null,
+      column_name varchar,
+      value varchar,                    -- person keys pseudonymised, birth dates masked
+      raw_row varchar                   -- the row as JSON, person keys and birth date masked
+    )
+    """,
+    """
+    create table if not exists meta.gate_results (
+      run_id varchar,
+      gate varchar not null,            -- e.g. 'raw.personen', 'reconciliation', 'marts'
+      partition varchar not null,       -- 'YYYY-MM'
+      expectation varchar not null,
+      success boolean not null,
+      severity varchar not null,        -- 'error' blocks, 'warning' does not
+      observed_value varchar,
+      unexpected_count bigint,
+      details varchar,
+      checked_at timestamp not null
+    )
+    """,
+)
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create schemas and Python-owned tables if missing (idempotent)."""
+    for schema in ("raw", "meta"):
+        con.execute(f"create schema if not exists {schema}")
+    for source in SOURCES.values():
+        con.execute(raw_table_ddl(source))
+    for ddl in META_DDL:
+        con.execute(ddl)
+
+
+@contextmanager
+def connect(path: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse, make sure the Python-owned tables exist, and always close."""
+    path = Path(path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        if not read_only:
+            ensure_schema(con)
+        yield con
+    finally:
+        con.close()
