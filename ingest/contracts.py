@@ -265,7 +265,8 @@ TEILNAHMEN = Source(
 
 # One entry per raw table. KURSE and TEILNAHMEN share the file `kurse_<YYYY-MM>.xlsx`.
 SOURCES: dict[str, Source] = {
-    s.raw_table: s for s in (PERSONEN, ASYLBLG_ZAHLUNGEN, FIBU_IST, HAUSHALTSPLAN, KURSE, TEILNAHMEN)
+    s.raw_table: s
+    for s in (PERSONEN, ASYLBLG_ZAHLUNGEN, FIBU_IST, HAUSHALTSPLAN, KURSE, TEILNAHMEN)
 }
 
 # The file kinds of the inbox (file name prefix -> raw tables filled from that file).
@@ -276,6 +277,72 @@ FILE_KINDS: dict[str, tuple[str, ...]] = {
     "haushaltsplan": ("haushaltsplan",),
     "kurse": ("kurse", "teilnahmen"),
 }
+
+# Machine form of CONDITIONS: (column, values that make the condition true). Bool columns use
+# Python booleans (parsed J/N).
+CONDITION_TESTS: dict[str, tuple[str, tuple[object, ...]]] = {
+    "if_asylblg": ("Rechtskreis", ("ASYLBLG",)),
+    "if_gu_or_dezentral": ("Unterbringung", ("GU", "DEZENTRAL")),
+    "if_case_management": ("Fallmanagement", (True,)),
+    "if_exam_result": ("Pruefung", ("B1", "A2", "UNTER_A2")),
+}
+
+
+@dataclass(frozen=True)
+class CrossFieldRule:
+    """A consistency rule between columns of one row (or a row and its file), checked at ingest.
+
+    check:
+      not_after       columns[0] <= columns[1] (both dates; skipped when one is empty)
+      only_if         columns[0] may be filled only when `condition` holds (the "if" direction
+                      is the column's conditional `required`)
+      in_file_month   the date columns[0] lies in the month of the file name
+      file_month_end  the date columns[0] is the last day of the file's month
+      file_month      the month columns[0] equals the file's month
+      file_year       the year columns[0] equals the file's year
+      exists_in       columns[0] occurs among the loaded values of `other` (raw table, column)
+    """
+
+    rule: str  # quarantine rule name
+    table: str  # raw table the rule applies to
+    check: str
+    columns: tuple[str, ...]
+    message: str  # German explanation for the controller
+    condition: str | None = None
+    other: tuple[str, str] | None = None
+
+
+CROSS_FIELD_RULES: tuple[CrossFieldRule, ...] = (
+    CrossFieldRule("period_mismatch", "personen", "file_month_end", ("Stichtag",),
+                   "Stichtag ist nicht der letzte Tag des Dateimonats"),
+    CrossFieldRule("birth_after_stichtag", "personen", "not_after", ("Geburtsdatum", "Stichtag"),
+                   "Geburtsdatum liegt nach dem Stichtag"),
+    CrossFieldRule("status_after_stichtag", "personen", "not_after", ("Status_seit", "Stichtag"),
+                   "Status_seit liegt nach dem Stichtag"),
+    CrossFieldRule("arrival_after_stichtag", "personen", "not_after", ("Zuzugsdatum", "Stichtag"),
+                   "Zuzugsdatum liegt nach dem Stichtag"),
+    CrossFieldRule("benefit_form_without_asylblg", "personen", "only_if", ("Leistungsform",),
+                   "Leistungsform ist nur bei Rechtskreis ASYLBLG zulässig",
+                   condition="if_asylblg"),
+    CrossFieldRule("booking_outside_period", "asylblg_zahlungen", "in_file_month",
+                   ("Buchungsdatum",), "Buchungsdatum liegt nicht im Monat der Datei"),
+    CrossFieldRule("benefit_period_reversed", "asylblg_zahlungen", "not_after",
+                   ("Leistung_von", "Leistung_bis"), "Leistung_von liegt nach Leistung_bis"),
+    CrossFieldRule("period_mismatch", "fibu_ist", "file_month", ("Periode",),
+                   "Periode ist nicht der Monat der Datei"),
+    CrossFieldRule("period_mismatch", "haushaltsplan", "file_year", ("Jahr",),
+                   "Jahr ist nicht das Jahr der Datei"),
+    CrossFieldRule("course_end_before_start", "kurse", "not_after", ("Beginn", "Ende"),
+                   "Beginn liegt nach Ende"),
+    CrossFieldRule("exit_before_entry", "teilnahmen", "not_after", ("Eintritt", "Austritt"),
+                   "Eintritt liegt nach Austritt"),
+    CrossFieldRule("exam_date_without_result", "teilnahmen", "only_if", ("Pruefungsdatum",),
+                   "Pruefungsdatum ist nur bei einem Prüfungsergebnis (B1, A2, UNTER_A2) zulässig",
+                   condition="if_exam_result"),
+    CrossFieldRule("unknown_course", "teilnahmen", "exists_in", ("Kurs_ID",),
+                   "Kurs_ID fehlt im Blatt Kurse (oder der Kurs wurde dort quarantänisiert)",
+                   other=("kurse", "Kurs_ID")),
+)
 
 # Columns that replace Geburtsdatum in the raw table (the date itself is never stored).
 DERIVED_PERSON_COLUMNS = (("geburtsjahr", "INTEGER"), ("altersgruppe", "VARCHAR"))

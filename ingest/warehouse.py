@@ -66,12 +66,33 @@ META_DDL = (
 )
 
 
+# Posting lines of an imported Teilergebnisplan (contract section 4b); subtotal lines are checked
+# at import and not stored. One row per plan line x year column.
+TEILERGEBNISPLAN_DDL = """
+create table if not exists raw.teilergebnisplan (
+  source_file varchar not null,
+  produktbereich varchar,
+  produktbereichsbezeichnung varchar,
+  teilplan varchar not null,
+  teilplanbezeichnung varchar,       -- trimmed
+  zeile integer not null,            -- plan line number, e.g. 15
+  zeile_bezeichnung varchar,         -- e.g. 'Transferaufwendungen'
+  wert_art varchar not null,         -- 'Ergebnis', 'Plan' or 'Ansatz'
+  jahr integer not null,
+  betrag decimal(18,2) not null,
+  load_id varchar not null,
+  source_line integer not null
+)
+"""
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create schemas and Python-owned tables if missing (idempotent)."""
     for schema in ("raw", "meta"):
         con.execute(f"create schema if not exists {schema}")
     for source in SOURCES.values():
         con.execute(raw_table_ddl(source))
+    con.execute(TEILERGEBNISPLAN_DDL)
     for ddl in META_DDL:
         con.execute(ddl)
 

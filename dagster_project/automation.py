@@ -1,0 +1,129 @@
+"""Schedule and sensors: the monthly run, the inbox watcher and the failure notice."""
+
+
+import json
+import os
+import smtplib
+from datetime import datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+from dagster import (
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    RunFailureSensorContext,
+    RunRequest,
+    ScheduleEvaluationContext,
+    SensorEvaluationContext,
+    SkipReason,
+    run_failure_sensor,
+    schedule,
+    sensor,
+)
+
+from dagster_project.jobs import monthly_pipeline
+from dagster_project.partitions import FIRST_MONTH, add_months, month_key
+from dagster_project.resources import KimPaths
+from ingest.inbox import scan
+
+SCHEDULE_DAY = int(os.environ.get("KIM_SCHEDULE_DAY", "8"))
+TIMEZONE = "Europe/Berlin"
+
+
+def previous_month(tick: datetime) -> str:
+    """The partition a tick reports on: the month before the tick's month."""
+    return add_months(month_key(tick.date()), -1)
+
+
+@schedule(
+    job=monthly_pipeline,
+    cron_schedule=f"0 6 {SCHEDULE_DAY} * *",
+    execution_timezone=TIMEZONE,
+    default_status=DefaultScheduleStatus.RUNNING,
+    description=f"On the {SCHEDULE_DAY}th of each month, 06:00 {TIMEZONE}: the previous month.",
+)
+def monthly_schedule(context: ScheduleEvaluationContext):
+    month = previous_month(context.scheduled_execution_time)
+    return RunRequest(run_key=f"schedule:{month}", partition_key=month)
+
+
+def months_affected(kind: str, period: str, inbox_months: list[str]) -> list[str]:
+    """Partitions to re-run for a new or changed file: its month, or its year's months.
+    A Teilergebnisplan is imported with `kim import-plan`, not by a monthly run."""
+    if kind == "teilergebnisplan":
+        return []
+    if len(period) == 7:
+        return [period] if period >= FIRST_MONTH else []
+    return [m for m in inbox_months if m.startswith(period) and m >= FIRST_MONTH]
+
+
+@sensor(
+    job=monthly_pipeline,
+    minimum_interval_seconds=60,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Starts a run for the month of every new or changed file in the inbox.",
+)
+def inbox_sensor(context: SensorEvaluationContext, kim_paths: KimPaths):
+    seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+    files = scan(kim_paths.inbox_dir)
+    current = {f.path.name: f.sha256 for f in files}
+    changed = [f for f in files if seen.get(f.path.name) != f.sha256]
+    if not changed:
+        return SkipReason("No new or changed file in the inbox.")
+    inbox_months = sorted({f.period for f in files if len(f.period) == 7})
+    months = sorted({m for f in changed for m in months_affected(f.kind, f.period, inbox_months)})
+    context.update_cursor(json.dumps(current, sort_keys=True))
+    digest = "-".join(sorted(f.sha256[:8] for f in changed))
+    return [RunRequest(run_key=f"inbox:{m}:{digest}", partition_key=m) for m in months]
+
+
+def failure_notice(run_id: str, job: str, partition: str, message: str) -> str:
+    return (
+        f"# KIM Haushalt: Lauf fehlgeschlagen\n\n"
+        f"- Lauf: {run_id}\n- Job: {job}\n- Monat: {partition}\n\n"
+        f"## Was ist passiert\n\n{message.strip()}\n\n"
+        "## Was ist zu tun\n\n"
+        "1. Meldung oben lesen: eine Qualitätsprüfung nennt die verletzte Regel und die betroffenen "
+        "Werte; eine abgelehnte Datei nennt Datei, Problem und erwartete Form.\n"
+        f"2. Den Datenqualitätsbericht `output/{partition}/Datenqualitaet_{partition}.html` öffnen.\n"
+        "3. Bei der liefernden Stelle eine korrigierte Datei anfordern, unter demselben Namen in den "
+        f"Eingangsordner legen und den Monat neu rechnen: `kim run --month {partition}`.\n"
+    )
+
+
+def send_mail(subject: str, body: str) -> None:
+    """Optional e-mail (off unless KIM_SMTP_HOST and KIM_ALERT_TO are set)."""
+    host, to = os.environ.get("KIM_SMTP_HOST"), os.environ.get("KIM_ALERT_TO")
+    if not (host and to):
+        return
+    msg = EmailMessage()
+    msg["Subject"], msg["To"] = subject, to
+    msg["From"] = os.environ.get("KIM_ALERT_FROM", "kim-haushalt@localhost")
+    msg.set_content(body)
+    with smtplib.SMTP(host, int(os.environ.get("KIM_SMTP_PORT", "25"))) as smtp:
+        smtp.send_message(msg)
+
+
+@run_failure_sensor(
+    monitored_jobs=[monthly_pipeline],
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Writes a failure notice to output/alerts/ (and optionally sends it by e-mail).",
+)
+def failure_alert(context: RunFailureSensorContext, kim_paths: KimPaths):
+    run = context.dagster_run
+    partition = run.tags.get("dagster/partition") or "{}..{}".format(
+        run.tags.get("dagster/asset_partition_range_start", "?"),
+        run.tags.get("dagster/asset_partition_range_end", "?"),
+    )
+    message = context.failure_event.message or "unbekannter Fehler"
+    for event in context.get_step_failure_events():
+        if event.step_failure_data and event.step_failure_data.error:
+            message += f"\n\nSchritt {event.step_key}: {event.step_failure_data.error.message.strip()}"
+    notice = failure_notice(run.run_id, run.job_name, partition, message)
+    alerts = Path(kim_paths.output) / "alerts"
+    alerts.mkdir(parents=True, exist_ok=True)
+    (alerts / f"failure_{partition.replace('..', '_')}_{run.run_id[:8]}.md").write_text(
+        notice, encoding="utf-8"
+    )
+    context.log.error(notice)
+    send_mail(f"KIM Haushalt: Lauf für {partition} fehlgeschlagen", notice)

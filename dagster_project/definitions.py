@@ -1,0 +1,45 @@
+"""Dagster definitions of KIM Haushalt (loaded by `dagster dev`, the CLI and the tests).
+
+Nothing here opens the warehouse: connections are opened inside asset bodies only.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from dagster import Definitions, in_process_executor
+from dagster_dbt import DbtCliResource
+
+from dagster_project.assets.ingest import ingest_assets
+from dagster_project.assets.quality import quality_checks
+from dagster_project.assets.reports import report_assets
+from dagster_project.assets.warehouse import dbt_project, warehouse_dbt
+from dagster_project.automation import failure_alert, inbox_sensor, monthly_schedule
+from dagster_project.jobs import monthly_pipeline
+from dagster_project.resources import KimPaths
+from dagster_project.settings import Paths
+
+
+def build_definitions(paths: Paths) -> Definitions:
+    return Definitions(
+        assets=[*ingest_assets, warehouse_dbt, *report_assets],
+        asset_checks=quality_checks,
+        jobs=[monthly_pipeline],
+        schedules=[monthly_schedule],
+        sensors=[inbox_sensor, failure_alert],
+        resources={
+            "kim_paths": KimPaths.from_paths(paths),
+            "dbt": DbtCliResource(
+                project_dir=dbt_project,
+                profiles_dir=str(dbt_project.profiles_dir),
+                # the venv's dbt, also when the venv is not activated (make, CI, cron)
+                dbt_executable=str(Path(sys.executable).parent / "dbt"),
+            ),
+        },
+        # DuckDB allows one writer: every step runs in this process, one after another.
+        executor=in_process_executor,
+    )
+
+
+defs = build_definitions(Paths.from_env())

@@ -1,0 +1,72 @@
+"""Charts of the published report as inline SVG, byte-identical for identical input.
+
+matplotlib writes random-looking ids and a creation date into SVG unless told otherwise: the
+hash salt is fixed and the date left out.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+from html import escape
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+from dagster_project.reports.data import short_month_label  # noqa: E402
+
+_RC = {
+    "svg.hashsalt": "kim-haushalt",
+    "svg.fonttype": "none",  # text stays text: smaller, searchable, readable by screen readers
+    "font.family": "DejaVu Sans",
+    "font.size": 8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+
+
+def trend_svg(
+    months: list[date],
+    values: list[float | None],
+    *,
+    title: str,
+    target: float | None = None,
+    band: tuple[float | None, float | None] | None = None,
+    unit: str = "",
+) -> str:
+    """A line chart of monthly values (None = not published) as an inline <svg> element."""
+    with plt.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(6.4, 2.2))
+        try:
+            xs = list(range(len(months)))
+            ys = [float("nan") if v is None else float(v) for v in values]
+            ax.plot(xs, ys, marker="o", markersize=3, color="#1f4e79", label="Wert")
+            if band is not None and band[0] is not None and band[1] is not None:
+                ax.axhspan(band[0], band[1], color="#c6efce", alpha=0.6, label="Zielband")
+            if target is not None:
+                ax.axhline(target, color="#c00000", linestyle="--", linewidth=1, label="Ziel")
+            ax.set_xticks(xs, [short_month_label(m) for m in months])
+            ax.set_ylabel(unit)
+            ax.grid(axis="y", color="#dddddd", linewidth=0.5)
+            ax.legend(loc="best", frameon=False, fontsize=7)
+            fig.tight_layout()
+            buffer = io.StringIO()
+            fig.savefig(buffer, format="svg", metadata={"Date": None})
+        finally:
+            plt.close(fig)
+    return _inline(buffer.getvalue(), title)
+
+
+def _inline(svg: str, title: str) -> str:
+    """Drop the XML prolog, make the chart an accessible image with a title."""
+    svg = svg[svg.index("<svg") :]
+    label = escape(title, quote=True)
+    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
+    # width/height in pt from matplotlib; let CSS scale the chart to the column width
+    svg = re.sub(r'(<svg[^>]*?) width="[^"]*" height="[^"]*"', r"\1", svg, count=1)
+    head_end = svg.index(">") + 1
+    return svg[:head_end] + f"<title>{escape(title)}</title>" + svg[head_end:]

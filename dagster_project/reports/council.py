@@ -1,0 +1,658 @@
+"""Integration report for the council: `Integrationsbericht_<period>` as HTML, PDF and XLSX.
+
+All three files are rendered from one `CouncilReport` whose person counts went through one
+`SuppressionRegistry`, so every output and every table shows the same (suppressed) figures.
+
+Figures of a period are those of its **last month**: indicators are stocks at the month end
+or, where the catalogue defines it, rolling 12-month or monthly values of that month (domain.md,
+section 3). Trends show the 12 months ending with the period's last month.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from html import escape
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import xlsxwriter
+
+from dagster_project.reports import data
+from dagster_project.reports.charts import trend_svg
+from dagster_project.reports.formatting import (
+    COUNT,
+    MONEY,
+    NUMBER,
+    PERCENT,
+    RATIO,
+    TEXT,
+    Column,
+    Table,
+    Typed,
+    cell_value_kind,
+    format_cell,
+    indicator_kind,
+)
+from dagster_project.reports.suppression import (
+    SuppressionConfig,
+    SuppressionRegistry,
+    is_rate_suppressed,
+)
+
+STATUS_LABELS = {
+    "ASYLSUCHEND": "Asylsuchende",
+    "GESTATTUNG": "Gestattung",
+    "DULDUNG": "Duldung",
+    "ERLAUBNIS": "Aufenthaltserlaubnis",
+}
+LEVEL_LABELS = {
+    "output": "Output (Leistung)",
+    "outcome": "Outcome (Wirkung)",
+    "impact": "Impact (gesellschaftliche Wirkung)",
+}
+DIRECTION_LABELS = {
+    "higher": "höher ist besser",
+    "lower": "niedriger ist besser",
+    "band": "Zielband",
+    "none": "ohne Richtung",
+}
+CSS_PATH = Path(__file__).with_name("report.css")
+TOTAL_LABEL = "Gesamt"
+
+
+@dataclass
+class IndicatorSection:
+    indicator_id: str
+    name: str
+    definition: str
+    summary: Table
+    trend: Table
+    chart_svg: str
+    spaces: Table | None
+
+
+@dataclass
+class CouncilReport:
+    """Everything the council report publishes, already suppressed."""
+
+    period: data.Period
+    config: SuppressionConfig
+    key_figures: Table
+    caseload: Table
+    chapters: list[tuple[str, list[IndicatorSection]]]
+    budget: Table
+    catalogue: Table
+    notes: list[str] = field(default_factory=list)
+
+    def tables(self) -> list[Table]:
+        """Every table in the order it appears in the report."""
+        tables = [self.key_figures, self.caseload]
+        for _, sections in self.chapters:
+            for s in sections:
+                tables += [s.summary, s.trend] + ([s.spaces] if s.spaces else [])
+        return tables + [self.budget, self.catalogue]
+
+
+class PublishedFigures:
+    """The published value of every indicator cell and caseload cell of the report."""
+
+    def __init__(
+        self, values: pl.DataFrame, caseload: pl.DataFrame, month: date, config: SuppressionConfig
+    ) -> None:
+        self.config = config
+        self.registry = SuppressionRegistry(config)
+        counts = values.filter(pl.col("counts_persons"))
+        for (indicator_id, m), group in counts.group_by(
+            ["indicator_id", "month"], maintain_order=True
+        ):
+            keys = []
+            for r in group.iter_rows(named=True):
+                key = ("indicator", indicator_id, m, r["social_space_id"])
+                self.registry.add_cell(key, None if r["value"] is None else round(r["value"]))
+                keys.append(key)
+            city = ("indicator", indicator_id, m, data.CITY)
+            members = [k for k in keys if k != city]
+            if city in keys and members:  # the social spaces add up to the city
+                self.registry.add_relation(city, members)
+        self.statuses = sorted(set(caseload["residence_status"].to_list()))
+        self.spaces = list(dict.fromkeys(caseload["social_space_id"].to_list()))
+        # a combination without rows has no persons: 0, not "no value"
+        grid: dict[tuple[str, str], int] = {
+            (space, status): 0
+            for space in [*self.spaces, TOTAL_LABEL]
+            for status in [*self.statuses, TOTAL_LABEL]
+        }
+        for r in caseload.iter_rows(named=True):
+            space, status, persons = r["social_space_id"], r["residence_status"], r["persons"]
+            for key in (
+                (space, status),
+                (space, TOTAL_LABEL),
+                (TOTAL_LABEL, status),
+                (TOTAL_LABEL, TOTAL_LABEL),
+            ):
+                grid[key] += persons
+        self.caseload_key = ("persons", month)
+        self.registry.add_table(
+            grid,
+            self.spaces + [TOTAL_LABEL],
+            self.statuses + [TOTAL_LABEL],
+            total_row=TOTAL_LABEL,
+            total_column=TOTAL_LABEL,
+            key=self.caseload_key,
+        )
+
+    def value(self, row: dict) -> object:
+        """Published value of an indicator row: number, '*', '/' or None."""
+        if row["counts_persons"]:
+            return self.registry.show(
+                ("indicator", row["indicator_id"], row["month"], row["social_space_id"])
+            )
+        if row["value"] is not None and (
+            row["value_status"] == "below_min_denominator"
+            or is_rate_suppressed(row["denominator"], row["min_denominator"], self.config)
+        ):
+            return self.config.rate_symbol
+        return row["value"]
+
+    def caseload(self, space: str, status: str) -> object:
+        return self.registry.show((*self.caseload_key, space, status))
+
+
+def _target(row: dict) -> object:
+    if row["target_value"] is not None:
+        return Typed(row["target_value"], indicator_kind(row["unit"]))
+    low, high = row["target_band_low"], row["target_band_high"]
+    if low is None and high is None:
+        return None
+    kind = indicator_kind(row["unit"])
+    parts = ["" if v is None else format_cell(v, kind) for v in (low, high)]
+    return f"{parts[0]} – {parts[1]}".strip()
+
+
+def _assessment(row: dict, published: object) -> list[object]:
+    """Target, attainment and traffic light; hidden when the value itself is hidden."""
+    if isinstance(published, str):
+        return [_target(row), published, published]
+    return [_target(row), row["attainment_ratio"], row["traffic_light"]]
+
+
+def _key_figures(city: pl.DataFrame, pub: PublishedFigures, month: date, number: int) -> Table:
+    table = Table(
+        f"Tabelle {number}: Kennzahlen der Stadt, {data.month_label(month)}",
+        [
+            Column("Kennzahl"),
+            Column("Handlungsfeld"),
+            Column("Wert", NUMBER),
+            Column("Ziel", NUMBER),
+            Column("Zielerreichung", RATIO),
+            Column("Ampel"),
+        ],
+    )
+    for r in city.filter(pl.col("month") == month).iter_rows(named=True):
+        shown = pub.value(r)
+        table.rows.append(
+            [
+                f"{r['indicator_id']} {r['name']}",
+                r["field_of_action"],
+                Typed(shown, indicator_kind(r["unit"])),
+                *_assessment(r, shown),
+            ]
+        )
+    return table
+
+
+def _caseload_table(
+    pub: PublishedFigures, names: dict[str, str], month: date, number: int
+) -> Table:
+    table = Table(
+        f"Tabelle {number}: Personen nach Sozialraum und Aufenthaltsstatus, "
+        f"{data.month_label(month)}",
+        [Column("Sozialraum")]
+        + [Column(STATUS_LABELS.get(s, s), COUNT) for s in pub.statuses]
+        + [Column(TOTAL_LABEL, COUNT)],
+    )
+    for space in pub.spaces + [TOTAL_LABEL]:
+        if space == TOTAL_LABEL:
+            table.total_rows.add(len(table.rows))
+        table.rows.append(
+            [names.get(space, space)]
+            + [pub.caseload(space, s) for s in pub.statuses + [TOTAL_LABEL]]
+        )
+    return table
+
+
+def _indicator_section(
+    indicator: dict, values: pl.DataFrame, pub: PublishedFigures, months: list[date], numbers: list
+) -> IndicatorSection:
+    """Summary, trend table, chart and social-space table of one indicator."""
+    last = months[-1]
+    kind = indicator_kind(indicator["unit"])
+    rows = values.filter(pl.col("indicator_id") == indicator["indicator_id"])
+    city = {
+        r["month"]: r
+        for r in rows.filter(pl.col("social_space_id") == data.CITY).iter_rows(named=True)
+    }
+    label = f"{indicator['indicator_id']} {indicator['name']}"
+
+    summary = Table(
+        f"Tabelle {numbers.pop(0)}: {label}, {data.month_label(last)}",
+        [
+            Column("Stadt"),
+            Column("Wert", kind),
+            Column("Ziel", kind),
+            Column("Zielerreichung", RATIO),
+            Column("Ampel"),
+        ],
+    )
+    if last in city:
+        shown = pub.value(city[last])
+        summary.rows.append(["Stadt gesamt", shown, *_assessment(city[last], shown)])
+
+    trend_values = [pub.value(city[m]) if m in city else None for m in months]
+    trend = Table(
+        f"Tabelle {numbers.pop(0)}: {label}, Verlauf 12 Monate",
+        [Column("Monat")] + [Column(data.short_month_label(m), kind) for m in months],
+    )
+    trend.rows.append(["Wert"] + trend_values)
+
+    target_row = city.get(last)
+    chart = trend_svg(
+        months,
+        [None if isinstance(v, str) else v for v in trend_values],
+        title=f"{label}: Verlauf der letzten 12 Monate (Stadt gesamt)",
+        target=target_row["target_value"] if target_row else None,
+        band=(target_row["target_band_low"], target_row["target_band_high"])
+        if target_row
+        else None,
+        unit=indicator["unit"],
+    )
+
+    spaces = None
+    if indicator["per_social_space"]:
+        spaces = Table(
+            f"Tabelle {numbers.pop(0)}: {label} nach Sozialraum, {data.month_label(last)}",
+            [
+                Column("Sozialraum"),
+                Column("Wert", kind),
+                Column("Ziel", kind),
+                Column("Zielerreichung", RATIO),
+                Column("Ampel"),
+            ],
+        )
+        for r in rows.filter(pl.col("month") == last).iter_rows(named=True):
+            if r["social_space_id"] == data.CITY:
+                spaces.total_rows.add(len(spaces.rows))
+            shown = pub.value(r)
+            spaces.rows.append([r["social_space_name"], shown, *_assessment(r, shown)])
+    return IndicatorSection(
+        indicator["indicator_id"],
+        indicator["name"],
+        indicator["definition"],
+        summary,
+        trend,
+        chart,
+        spaces,
+    )
+
+
+def _budget_table(products: pl.DataFrame, month: date, number: int) -> Table:
+    table = Table(
+        f"Tabelle {number}: Haushalt der Produkte bis {data.month_label(month)} "
+        "(Zuschussbedarf = Aufwendungen − Erträge)",
+        [
+            Column("Produkt"),
+            Column("Bezeichnung"),
+            Column("Fortgeschriebener Ansatz", MONEY),
+            Column("Plan bis Monat", MONEY),
+            Column("Ist bis Monat", MONEY),
+            Column("Aufwendungen", MONEY),
+            Column("Erträge", MONEY),
+            Column("Deckungsgrad", RATIO),
+        ],
+    )
+    sums = dict.fromkeys(
+        (
+            "net_appropriation",
+            "plan_to_date_net",
+            "net_burden_to_date",
+            "expense_to_date",
+            "revenue_to_date",
+        ),
+        Decimal(0),
+    )
+    for r in products.iter_rows(named=True):
+        table.rows.append(
+            [
+                r["product_id"],
+                r["title"],
+                r["net_appropriation"],
+                r["plan_to_date_net"],
+                r["net_burden_to_date"],
+                r["expense_to_date"],
+                r["revenue_to_date"],
+                r["coverage_ratio"],
+            ]
+        )
+        for name in sums:
+            sums[name] += Decimal(0) if r[name] is None else Decimal(str(r[name]))
+    table.total_rows.add(len(table.rows))
+    expense = sums["expense_to_date"]
+    table.rows.append(
+        [
+            "Teilhaushalt",
+            "Summe der Produkte",
+            sums["net_appropriation"],
+            sums["plan_to_date_net"],
+            sums["net_burden_to_date"],
+            expense,
+            sums["revenue_to_date"],
+            None if expense == 0 else float(sums["revenue_to_date"] / expense),
+        ]
+    )
+    return table
+
+
+def _catalogue_table(indicators: pl.DataFrame, config: SuppressionConfig, number: int) -> Table:
+    table = Table(
+        f"Tabelle {number}: Kennzahlenkatalog",
+        [
+            Column("Kennzahl"),
+            Column("Definition"),
+            Column("Ebene"),
+            Column("Handlungsfeld"),
+            Column("Einheit"),
+            Column("Richtung"),
+            Column("Je Sozialraum"),
+            Column("Mindestnenner", COUNT),
+        ],
+    )
+    for r in indicators.iter_rows(named=True):
+        min_den = None
+        if not r["counts_persons"]:
+            min_den = r["min_denominator"] or config.min_denominator
+        table.rows.append(
+            [
+                f"{r['indicator_id']} {r['name']}",
+                r["definition"],
+                LEVEL_LABELS.get(r["level"], r["level"]),
+                r["field_of_action"],
+                r["unit"],
+                DIRECTION_LABELS.get(r["direction"], r["direction"]),
+                "ja" if r["per_social_space"] else "nein",
+                min_den,
+            ]
+        )
+    return table
+
+
+def build_council_report(
+    con: duckdb.DuckDBPyConnection, period: str, config: SuppressionConfig | None = None
+) -> CouncilReport:
+    """Read the marts and build the suppressed content of the report for `period`."""
+    config = config or SuppressionConfig()
+    p = data.parse_period(period)
+    last = p.last_month
+    months = [data.add_months(last, i - 11) for i in range(12)]
+    values = data.indicator_values(con, months[0], last, city_only=False)
+    caseload = data.caseload_by_space_status(con, last)
+    pub = PublishedFigures(values, caseload, last, config)
+    names = dict(data.social_spaces(con).select("social_space_id", "name").iter_rows())
+    names[data.UNKNOWN_SPACE] = "unbekannt"
+    indicators = data.indicators(con)
+
+    counter = iter(range(1, 10_000))
+    key_figures = _key_figures(
+        values.filter(pl.col("social_space_id") == data.CITY), pub, last, next(counter)
+    )
+    caseload_table = _caseload_table(pub, names, last, next(counter))
+    chapters: list[tuple[str, list[IndicatorSection]]] = []
+    for (field_name,), group in indicators.group_by("field_of_action", maintain_order=True):
+        sections = []
+        for ind in group.iter_rows(named=True):
+            numbers = [next(counter) for _ in range(3 if ind["per_social_space"] else 2)]
+            sections.append(_indicator_section(ind, values, pub, months, numbers))
+        chapters.append((field_name, sections))
+    budget = _budget_table(data.budget_products(con, last), last, next(counter))
+    catalogue = _catalogue_table(indicators, config, next(counter))
+    notes = [
+        f"Berichtszeitraum: {p.title}. Alle Werte beziehen sich auf den letzten Monat des "
+        f"Zeitraums ({data.month_label(last)}): Bestandskennzahlen auf das Monatsende, "
+        "Monats- und 12-Monats-Kennzahlen so, wie der Kennzahlenkatalog sie definiert. "
+        "Verläufe zeigen die zwölf Monate bis zu diesem Monat.",
+        f"Datenstand (Stand): {data.german_date(p.stand)}.",
+        config.describe(),
+        "Zielerreichung ist der Wert im Verhältnis zum Ziel. Ampel: grün = Ziel erreicht, "
+        "gelb = um höchstens 10 % des Zielwerts verfehlt, rot = deutlicher verfehlt. "
+        "„–“ bedeutet: kein Wert oder kein Ziel.",
+    ]
+    return CouncilReport(p, config, key_figures, caseload_table, chapters, budget, catalogue, notes)
+
+
+# ---------------------------------------------------------------- HTML
+
+
+def _light_class(value: object) -> str:
+    return f' class="light-{value}"' if value in ("green", "yellow", "red") else ""
+
+
+def render_table(table: Table) -> str:
+    """A table with caption, column headers and row headers (scope attributes)."""
+    head = "".join(f'<th scope="col">{escape(c.label)}</th>' for c in table.columns)
+    body = []
+    for index, cells in enumerate(table.rows):
+        parts = []
+        for col, (cell, column) in enumerate(zip(cells, table.columns, strict=True)):
+            value, kind = cell_value_kind(cell, column)
+            text = escape(format_cell(value, kind))
+            if col == 0:
+                parts.append(f'<th scope="row">{text}</th>')
+            elif kind == TEXT:
+                parts.append(f"<td{_light_class(value)}>{text}</td>")
+            else:
+                parts.append(f'<td class="num">{text}</td>')
+        row_class = ' class="total"' if index in table.total_rows else ""
+        body.append(f"<tr{row_class}>{''.join(parts)}</tr>")
+    notes = "".join(f'<p class="note">{escape(n)}</p>' for n in table.notes)
+    return (
+        f"<table><caption>{escape(table.title)}</caption><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table>{notes}"
+    )
+
+
+def render_html(report: CouncilReport) -> str:
+    """The report as one self-contained HTML file (inline CSS and SVG, no external links)."""
+    p = report.period
+    title = f"Integrationsbericht {p.label}"
+    chapters = [("kap-kennzahlen", "Kennzahlen im Überblick")]
+    chapters += [
+        (f"kap-feld-{i}", f"Handlungsfeld {name}")
+        for i, (name, _) in enumerate(report.chapters, start=1)
+    ]
+    chapters += [("kap-haushalt", "Haushalt"), ("kap-methodik", "Methodik und Datenstand")]
+    toc = "".join(f'<li><a href="#{cid}">{escape(name)}</a></li>' for cid, name in chapters)
+    out = [
+        '<!DOCTYPE html>\n<html lang="de">\n<head>\n<meta charset="utf-8">',
+        f"<title>{escape(title)}</title>",
+        f'<meta name="dcterms.created" content="{p.stand.isoformat()}">',
+        '<meta name="author" content="KIM Haushalt">',
+        f'<meta name="description" content="{escape(title)}, Stand {data.german_date(p.stand)}">',
+        f"<style>\n{CSS_PATH.read_text(encoding='utf-8')}</style>\n</head>\n<body>",
+        '<header class="title-page">',
+        f"<h1>{escape(title)}</h1>",
+        f'<p class="period">Berichtszeitraum: {escape(p.title)}</p>',
+        f'<p class="stand">Datenstand: {data.german_date(p.stand)}</p>',
+        "<p>Kommunales Integrationsmanagement im Produkthaushalt</p></header>",
+        f'<nav class="toc" aria-label="Inhaltsverzeichnis"><h2 id="inhalt">Inhalt</h2>'
+        f"<ol>{toc}</ol></nav>",
+        "<main>",
+        f'<section><h2 id="{chapters[0][0]}">{chapters[0][1]}</h2>',
+        render_table(report.key_figures),
+        render_table(report.caseload),
+        "</section>",
+    ]
+    for (cid, heading), (_, sections) in zip(chapters[1:], report.chapters, strict=False):
+        out.append(f'<section><h2 id="{cid}">{escape(heading)}</h2>')
+        for s in sections:
+            out += [
+                f'<section class="indicator"><h3 id="k-{escape(s.indicator_id)}">'
+                f"{escape(s.indicator_id)} {escape(s.name)}</h3>",
+                f'<p class="definition">{escape(s.definition)}</p>',
+                render_table(s.summary),
+                f"<figure>{s.chart_svg}<figcaption>Abbildung: {escape(s.name)}, Verlauf der "
+                "letzten 12 Monate (Werte in der folgenden Tabelle)</figcaption></figure>",
+                render_table(s.trend),
+                render_table(s.spaces) if s.spaces else "",
+                "</section>",
+            ]
+        out.append("</section>")
+    out += [
+        f'<section><h2 id="kap-haushalt">Haushalt</h2>{render_table(report.budget)}</section>',
+        '<section><h2 id="kap-methodik">Methodik und Datenstand</h2>',
+        *(f"<p>{escape(n)}</p>" for n in report.notes),
+        render_table(report.catalogue),
+        "</section>",
+        "</main>\n</body>\n</html>\n",
+    ]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- PDF and XLSX
+
+
+@contextmanager
+def _source_date_epoch(day: date) -> Iterator[None]:
+    """Pin the timestamp fontTools writes into every embedded font subset.
+
+    WeasyPrint subsets fonts with fontTools, which stamps the subset's `head.modified` with the
+    current time unless SOURCE_DATE_EPOCH is set (the reproducible-builds convention).
+    """
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(
+        int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
+    )
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
+
+
+def write_pdf(html: str, path: Path, stand: date) -> None:
+    """Render the HTML with WeasyPrint, reproducibly.
+
+    The creation date comes from the HTML's `dcterms.created` (the Stand), the PDF identifier
+    is derived from the HTML, and font subsets carry the Stand as their timestamp.
+    """
+    from weasyprint import HTML  # heavy import, only where a PDF is written
+
+    identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
+    with _source_date_epoch(stand):
+        HTML(string=html, base_url=None).write_pdf(str(path), pdf_identifier=identifier)
+
+
+_XLSX_FORMATS = {
+    COUNT: "#,##0",
+    MONEY: '#,##0.00 "€"',
+    PERCENT: "0.0 %",
+    RATIO: "0.0 %",
+    NUMBER: "#,##0.0",
+    TEXT: "@",
+}
+
+
+def write_annex(report: CouncilReport, path: Path) -> None:
+    """Every table of the report on its own sheet, plus a contents sheet."""
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": False, "in_memory": True})
+    stand = report.period.stand
+    try:
+        book.set_properties(
+            {
+                "title": f"Integrationsbericht {report.period.label}, Anhang",
+                "author": "KIM Haushalt",
+                "created": datetime(stand.year, stand.month, stand.day),
+            }
+        )
+        bold = book.add_format({"bold": True})
+        header = book.add_format(
+            {"bold": True, "bg_color": "#D9E1F2", "text_wrap": True, "valign": "top", "border": 1}
+        )
+        right = book.add_format({"align": "right"})
+        formats = {kind: book.add_format({"num_format": f}) for kind, f in _XLSX_FORMATS.items()}
+        contents = book.add_worksheet("Inhalt")
+        contents.write_string(0, 0, f"Integrationsbericht {report.period.label}: Tabellen", bold)
+        contents.write_string(
+            1, 0, f"Datenstand {data.german_date(stand)}. {report.config.describe()}"
+        )
+        contents.set_column(0, 0, 14)
+        contents.set_column(1, 1, 90)
+        for number, table in enumerate(report.tables(), start=1):
+            sheet = f"Tabelle {number:02d}"
+            contents.write_url(3 + number, 0, f"internal:'{sheet}'!A1", string=sheet)
+            contents.write_string(3 + number, 1, table.title)
+            ws = book.add_worksheet(sheet)
+            ws.write_string(0, 0, table.title, bold)
+            for col, column in enumerate(table.columns):
+                ws.write_string(2, col, column.label, header)
+                ws.set_column(col, col, 34 if col == 0 else 14)
+            for r, cells in enumerate(table.rows, start=3):
+                for col, (cell, column) in enumerate(zip(cells, table.columns, strict=True)):
+                    _annex_cell(ws, r, col, cell, column, formats, right)
+            ws.freeze_panes(3, 1)
+            ws.set_landscape()
+            ws.set_paper(9)
+    finally:
+        book.close()
+
+
+def _annex_cell(ws, row: int, col: int, cell: object, column: Column, formats, right) -> None:
+    value, kind = cell_value_kind(cell, column)
+    if value is None:
+        return
+    if isinstance(value, str):
+        text = format_cell(value, TEXT)
+        ws.write_string(row, col, text, right if kind != TEXT else formats[TEXT])
+    elif kind == PERCENT:
+        ws.write_number(row, col, float(Decimal(str(value)) / 100), formats[kind])
+    elif kind == TEXT:
+        ws.write_string(row, col, str(value), formats[TEXT])
+    else:
+        ws.write_number(row, col, float(value), formats[kind])
+
+
+def write_council_report(
+    con: duckdb.DuckDBPyConnection,
+    period: str,
+    out_dir: Path,
+    *,
+    run_date: date | None = None,
+    config: SuppressionConfig | None = None,
+) -> list[Path]:
+    """Write `out_dir/<period>/Integrationsbericht_<period>.html|.pdf|.xlsx`.
+
+    `period` is 'YYYY' or 'YYYY-Qn' (a single 'YYYY-MM' also works). `run_date` is accepted
+    for the asset's signature but not printed: the files depend on the warehouse only.
+    Raises `PeriodError` for a malformed period.
+    """
+    del run_date  # the report's date is the data's Stand, never the run's
+    report = build_council_report(con, period, config)
+    folder = Path(out_dir) / period
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = folder / f"Integrationsbericht_{period}"
+    html = render_html(report)
+    html_path, pdf_path, xlsx_path = (stem.with_suffix(s) for s in (".html", ".pdf", ".xlsx"))
+    html_path.write_text(html, encoding="utf-8")
+    write_pdf(html, pdf_path, report.period.stand)
+    write_annex(report, xlsx_path)
+    return [html_path, pdf_path, xlsx_path]
+
+
+__all__ = ["build_council_report", "render_html", "write_council_report"]

@@ -1,0 +1,289 @@
+"""Read the marts for the reports: periods, and one sorted query per table shown.
+
+Every query sorts explicitly (DuckDB and polars do not guarantee row order), so the same
+warehouse always gives byte-identical files. Nothing here reads the clock.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import polars as pl
+
+MONTH_NAMES = (
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+)
+
+CITY = "GESAMT"
+UNKNOWN_SPACE = "unbekannt"
+
+
+class PeriodError(ValueError):
+    """A period string that is neither 'YYYY', 'YYYY-Qn' nor 'YYYY-MM'."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """A report period: its label and first and last month (first day of the month)."""
+
+    label: str
+    first_month: date
+    last_month: date
+
+    @property
+    def stand(self) -> date:
+        """Data status (Stand): the last day of the period's last month."""
+        return month_end(self.last_month)
+
+    @property
+    def title(self) -> str:
+        """German name of the period, e.g. 'Juli bis September 2026'."""
+        if self.first_month == self.last_month:
+            return month_label(self.last_month)
+        first = MONTH_NAMES[self.first_month.month - 1]
+        return f"{first} bis {month_label(self.last_month)}"
+
+
+def parse_period(text: str) -> Period:
+    """'2025' → the year, '2026-Q3' → the quarter, '2026-10' → one month."""
+    if match := re.fullmatch(r"(\d{4})", text):
+        year = int(match[1])
+        return Period(text, date(year, 1, 1), date(year, 12, 1))
+    if match := re.fullmatch(r"(\d{4})-Q([1-4])", text):
+        year, quarter = int(match[1]), int(match[2])
+        return Period(text, date(year, 3 * quarter - 2, 1), date(year, 3 * quarter, 1))
+    if match := re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", text):
+        first = date(int(match[1]), int(match[2]), 1)
+        return Period(text, first, first)
+    raise PeriodError(f"period {text!r}: expected 'YYYY', 'YYYY-Qn' or 'YYYY-MM'")
+
+
+def parse_month(text: str) -> date:
+    """'2026-10' → date(2026, 10, 1)."""
+    period = parse_period(text)
+    if period.first_month != period.last_month:
+        raise PeriodError(f"month {text!r}: expected 'YYYY-MM'")
+    return period.first_month
+
+
+def month_end(month: date) -> date:
+    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
+
+
+def add_months(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_label(month: date) -> str:
+    return f"{MONTH_NAMES[month.month - 1]} {month.year}"
+
+
+def short_month_label(month: date) -> str:
+    return f"{month.month:02d}/{month.year % 100:02d}"
+
+
+def german_date(day: date) -> str:
+    return f"{day.day:02d}.{day.month:02d}.{day.year}"
+
+
+def query(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
+    """Run a query and return the whole result as a polars frame."""
+    return con.sql(sql, params=params or []).pl()
+
+
+# Social spaces in seed order, then `unbekannt`, then the city total.
+SPACE_ORDER_SQL = f"""
+    case when social_space_id = '{CITY}' then 2
+         when social_space_id = '{UNKNOWN_SPACE}' then 1 else 0 end, social_space_id
+"""
+
+
+def indicators(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return query(con, "select * from marts.dim_indicator order by sort_order, indicator_id")
+
+
+def social_spaces(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The social spaces with their names, `unbekannt` last (without the city total)."""
+    return query(
+        con,
+        f"select social_space_id, name from marts.dim_social_space order by {SPACE_ORDER_SQL}",
+    )
+
+
+def indicator_values(
+    con: duckdb.DuckDBPyConnection, first_month: date, last_month: date, *, city_only: bool
+) -> pl.DataFrame:
+    """Indicator values with their catalogue attributes, months first..last inclusive."""
+    where = f"and v.social_space_id = '{CITY}'" if city_only else ""
+    return query(
+        con,
+        f"""
+        select v.month, v.indicator_id, i.name, i.unit, i.field_of_action, i.level,
+               i.counts_persons, i.per_social_space, i.min_denominator, i.direction,
+               v.social_space_id,
+               coalesce(s.name, case when v.social_space_id = '{CITY}' then 'Stadt gesamt'
+                                     else v.social_space_id end) as social_space_name,
+               v.numerator, v.denominator, v.value, v.target_value, v.target_band_low,
+               v.target_band_high, v.attainment_ratio, v.traffic_light, v.value_status
+        from marts.fct_indicator_values as v
+        join marts.dim_indicator as i using (indicator_id)
+        left join marts.dim_social_space as s using (social_space_id)
+        where v.month >= ? and v.month <= ? {where}
+        order by i.sort_order, v.indicator_id, v.month,
+                 case when v.social_space_id = '{CITY}' then 2
+                      when v.social_space_id = '{UNKNOWN_SPACE}' then 1 else 0 end,
+                 v.social_space_id
+        """,
+        [first_month, last_month],
+    )
+
+
+def budget_products(con: duckdb.DuckDBPyConnection, month: date) -> pl.DataFrame:
+    """Per product of the month: appropriations, to-date figures, forecast, traffic light."""
+    return query(
+        con,
+        """
+        select b.budget_unit, b.product_id, p.title, p.field_of_action,
+               b.net_appropriation, b.expense_appropriation, b.revenue_appropriation,
+               b.plan_to_date_net, b.net_burden_to_date, b.deviation_to_date,
+               b.deviation_to_date_ratio, b.forecast_net, b.expected_deviation,
+               b.revenue_to_date, b.expense_to_date, b.coverage_ratio, b.traffic_light
+        from marts.fct_budget_product_monthly as b
+        left join marts.dim_product as p using (product_id)
+        where b.month = ?
+        order by b.budget_unit, b.product_id
+        """,
+        [month],
+    )
+
+
+def budget_accounts(con: duckdb.DuckDBPyConnection, month: date) -> pl.DataFrame:
+    """Per product × account of the month (the Konten sheet)."""
+    return query(
+        con,
+        """
+        select e.product_id, p.title as product_title, e.account_id,
+               a.title as account_title, e.account_kind,
+               e.original_appropriation, e.supplementary, e.carried_over,
+               e.current_appropriation, e.plan_to_date, e.actual_month, e.actual_to_date,
+               e.deviation_to_date, e.deviation_to_date_ratio, e.exhaustion_ratio,
+               e.forecast, e.forecast_method, e.expected_deviation
+        from marts.fct_budget_execution as e
+        left join marts.dim_product as p using (product_id)
+        left join marts.dim_account as a using (account_id)
+        where e.month = ?
+        order by e.product_id, e.account_id
+        """,
+        [month],
+    )
+
+
+def budget_cumulative(con: duckdb.DuckDBPyConnection, month: date) -> pl.DataFrame:
+    """Plan and actual net to date of all products, per month of the year up to `month`."""
+    return query(
+        con,
+        """
+        select month, sum(plan_to_date_net) as plan_to_date_net,
+               sum(net_burden_to_date) as net_burden_to_date
+        from marts.fct_budget_product_monthly
+        where month >= ? and month <= ?
+        group by month
+        order by month
+        """,
+        [month.replace(month=1), month],
+    )
+
+
+def caseload_by_status(
+    con: duckdb.DuckDBPyConnection, first_month: date, last_month: date
+) -> pl.DataFrame:
+    """Persons per month and residence status (all social spaces)."""
+    return query(
+        con,
+        """
+        select month, residence_status, sum(persons)::bigint as persons
+        from marts.fct_caseload_monthly
+        where month >= ? and month <= ?
+        group by month, residence_status
+        order by month, residence_status
+        """,
+        [first_month, last_month],
+    )
+
+
+def caseload_by_space_status(con: duckdb.DuckDBPyConnection, month: date) -> pl.DataFrame:
+    """Persons per social space and residence status in one month."""
+    return query(
+        con,
+        f"""
+        select social_space_id, residence_status, sum(persons)::bigint as persons
+        from marts.fct_caseload_monthly
+        where month = ?
+        group by social_space_id, residence_status
+        order by {SPACE_ORDER_SQL}, residence_status
+        """,
+        [month],
+    )
+
+
+def reconciliation(con: duckdb.DuckDBPyConnection, month: date) -> pl.DataFrame:
+    """AsylbLG bookings against the ledger, months of the year up to `month`."""
+    return query(
+        con,
+        """
+        select month, product_id, account_id, payments_amount, ledger_amount, difference,
+               is_reconciled
+        from marts.fct_reconciliation
+        where month >= ? and month <= ?
+        order by month, product_id, account_id
+        """,
+        [month.replace(month=1), month],
+    )
+
+
+def gate_results(con: duckdb.DuckDBPyConnection, month_text: str) -> pl.DataFrame:
+    """The latest result of every gate × expectation for the partition."""
+    return query(
+        con,
+        """
+        select gate, expectation, severity, success, observed_value, unexpected_count,
+               details, checked_at
+        from meta.gate_results
+        where partition = ?
+        qualify row_number() over (
+            partition by gate, expectation order by checked_at desc, run_id desc) = 1
+        order by gate, expectation
+        """,
+        [month_text],
+    )
+
+
+def quarantine_counts(con: duckdb.DuckDBPyConnection, month_text: str) -> pl.DataFrame:
+    """Quarantined rows per source, file and rule of the month (and of yearly files)."""
+    return query(
+        con,
+        """
+        select source, file_name, rule, count(*)::bigint as rows
+        from meta.quarantine
+        where period = ? or period = ?
+        group by source, file_name, rule
+        order by source, file_name, rule
+        """,
+        [month_text, month_text[:4]],
+    )

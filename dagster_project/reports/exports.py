@@ -1,0 +1,133 @@
+"""Exports of the marts: CSV for Excel (German) and Parquet, plus suppressed public versions.
+
+`out_dir/<YYYY-MM>/export/`: every mart of the month (dimensions whole) as `<table>.csv` and
+`<table>.parquet`. `out_dir/<YYYY-MM>/export/public/`: person counts (social space × residence
+status) and indicator values per social space, suppressed as in the council report.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from dagster_project.reports import data
+from dagster_project.reports.council import STATUS_LABELS, TOTAL_LABEL, PublishedFigures
+from dagster_project.reports.suppression import SuppressionConfig
+
+
+def mart_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, bool]]:
+    """(table name, is a monthly fact) of every table or view in schema marts.
+
+    Facts (`fct_*` with a `month` column) are exported for the month; dimensions whole.
+    """
+    rows = con.sql(
+        """
+        select t.table_name,
+               t.table_name like 'fct\\_%' escape '\\'
+                 and bool_or(c.column_name = 'month') as has_month
+        from information_schema.tables as t
+        join information_schema.columns as c
+          on c.table_schema = t.table_schema and c.table_name = t.table_name
+        where t.table_schema = 'marts'
+        group by t.table_name
+        order by t.table_name
+        """
+    ).fetchall()
+    return [(name, bool(has_month)) for name, has_month in rows]
+
+
+def write_csv(frame: pl.DataFrame, path: Path) -> None:
+    """`;`-separated, UTF-8 with BOM, decimal comma: opens correctly in German Excel."""
+    frame.write_csv(
+        path,
+        separator=";",
+        include_bom=True,
+        decimal_comma=True,
+        date_format="%Y-%m-%d",
+        datetime_format="%Y-%m-%d %H:%M:%S",
+    )
+
+
+def _write_both(frame: pl.DataFrame, folder: Path, name: str) -> list[Path]:
+    csv_path, parquet_path = folder / f"{name}.csv", folder / f"{name}.parquet"
+    write_csv(frame, csv_path)
+    frame.write_parquet(parquet_path, compression="zstd", statistics=True)
+    return [csv_path, parquet_path]
+
+
+def _public_frames(
+    con: duckdb.DuckDBPyConnection, month: data.date, config: SuppressionConfig
+) -> dict[str, pl.DataFrame]:
+    """The suppressed public tables; published cells are text ('*', '/', or the number)."""
+    values = data.indicator_values(con, month, month, city_only=False)
+    caseload = data.caseload_by_space_status(con, month)
+    pub = PublishedFigures(values, caseload, month, config)
+
+    persons = [
+        {
+            "monat": month,
+            "sozialraum": space,
+            **{STATUS_LABELS.get(s, s): _text(pub.caseload(space, s)) for s in pub.statuses},
+            TOTAL_LABEL: _text(pub.caseload(space, TOTAL_LABEL)),
+        }
+        for space in [*pub.spaces, TOTAL_LABEL]
+    ]
+    indicators = [
+        {
+            "monat": month,
+            "kennzahl": r["indicator_id"],
+            "name": r["name"],
+            "einheit": r["unit"],
+            "sozialraum": r["social_space_id"],
+            "wert": _text(pub.value(r), r["unit"]),
+        }
+        for r in values.iter_rows(named=True)
+    ]
+    return {
+        f"personen_sozialraum_status_{month:%Y-%m}": pl.DataFrame(persons),
+        f"kennzahlen_sozialraum_{month:%Y-%m}": pl.DataFrame(
+            indicators,
+            schema={
+                "monat": pl.Date,
+                "kennzahl": pl.String,
+                "name": pl.String,
+                "einheit": pl.String,
+                "sozialraum": pl.String,
+                "wert": pl.String,
+            },
+        ),
+    }
+
+
+def _text(value: object, unit: str = "Anzahl") -> str | None:
+    """A published cell as text with decimal comma (symbols pass through, None stays empty)."""
+    if value is None or isinstance(value, str):
+        return value
+    if unit == "Anzahl":
+        return str(int(value))
+    return f"{round(float(value), 2)}".replace(".", ",")
+
+
+def write_exports(
+    con: duckdb.DuckDBPyConnection,
+    month: str,
+    out_dir: Path,
+    config: SuppressionConfig | None = None,
+) -> list[Path]:
+    """Write the internal and public exports of `month` ('YYYY-MM'); returns the paths."""
+    first = data.parse_month(month)
+    folder = Path(out_dir) / month / "export"
+    public = folder / "public"
+    public.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+    for table, has_month in mart_tables(con):
+        where = "where month = ?" if has_month else ""
+        frame = data.query(
+            con, f"select * from marts.{table} {where} order by all", [first] if has_month else []
+        )
+        paths += _write_both(frame, folder, table)
+    for name, frame in _public_frames(con, first, config or SuppressionConfig()).items():
+        paths += _write_both(frame, public, name)
+    return paths

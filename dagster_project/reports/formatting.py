@@ -1,0 +1,100 @@
+"""German presentation of numbers and the table model shared by HTML, PDF and XLSX outputs.
+
+A `Table` holds what is published: cells are numbers, `None` (no value) or a suppression
+symbol (a string). HTML and XLSX render the same `Table` objects, so every output of a report
+shows the same figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+# Column kinds: how a number is shown.
+TEXT, COUNT, MONEY, PERCENT, RATIO, NUMBER = "text", "count", "money", "percent", "ratio", "number"
+
+TRAFFIC_LIGHTS = {"green": "grün", "yellow": "gelb", "red": "rot"}
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    kind: str = TEXT
+
+
+@dataclass(frozen=True)
+class Typed:
+    """A cell whose kind differs from its column's (e.g. values of indicators in % and €)."""
+
+    value: object
+    kind: str
+
+
+@dataclass
+class Table:
+    """A published table: title, typed columns, rows of cells, and notes below it.
+
+    The first cell of every row labels the row (rendered as a row header).
+    """
+
+    title: str
+    columns: list[Column]
+    rows: list[list[object]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    total_rows: set[int] = field(default_factory=set)
+
+
+def cell_value_kind(cell: object, column: Column) -> tuple[object, str]:
+    """Unwrap a cell: its value and the kind it is shown as."""
+    if isinstance(cell, Typed):
+        return cell.value, cell.kind
+    return cell, column.kind
+
+
+def _group(digits: str) -> str:
+    """Thousands separated by dots: '1234567' → '1.234.567'."""
+    sign = "-" if digits.startswith("-") else ""
+    digits = digits.lstrip("-")
+    groups = []
+    while len(digits) > 3:
+        groups.insert(0, digits[-3:])
+        digits = digits[:-3]
+    groups.insert(0, digits)
+    return sign + ".".join(groups)
+
+
+def german_number(value: float | int | Decimal, decimals: int) -> str:
+    """1234.5 → '1.234,50' with `decimals` places, rounded half up (as in tables by hand)."""
+    quantum = Decimal(1).scaleb(-decimals)
+    rounded = Decimal(str(value)).quantize(quantum, rounding=ROUND_HALF_UP)
+    if rounded == 0:
+        rounded = abs(rounded)  # no '-0,0'
+    text = f"{rounded:f}"
+    whole, _, fraction = text.partition(".")
+    return _group(whole) + ("," + fraction if fraction else "")
+
+
+def format_cell(value: object, kind: str) -> str:
+    """The German text of a cell; symbols and text pass through, None becomes '–'."""
+    if isinstance(value, Typed):
+        value, kind = value.value, value.kind
+    if value is None:
+        return "–"
+    if isinstance(value, str):
+        return TRAFFIC_LIGHTS.get(value, value)
+    if kind == COUNT:
+        return german_number(value, 0)
+    if kind == MONEY:
+        return german_number(value, 2) + " €"
+    if kind == PERCENT:  # stored as percent, 0–100
+        return german_number(value, 1) + " %"
+    if kind == RATIO:  # stored as a fraction
+        return german_number(Decimal(str(value)) * 100, 1) + " %"
+    if kind == NUMBER:
+        return german_number(value, 1)
+    return str(value)
+
+
+def indicator_kind(unit: str) -> str:
+    """Column kind of an indicator value by its catalogue unit."""
+    return {"Anzahl": COUNT, "%": PERCENT, "€": MONEY}.get(unit, NUMBER)

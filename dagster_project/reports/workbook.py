@@ -1,0 +1,662 @@
+"""Monthly controlling workbook for the finance controllers: `Controlling_<YYYY-MM>.xlsx`.
+
+Internal output: aggregated figures, no suppression (domain.md, sections 4 and 5).
+Reproducible: the created date is the data's Stand (last day of the month), and with
+`in_memory` xlsxwriter writes every zip entry with the fixed timestamp 1980-01-01 (with temp files
+it would copy their mode bits and a local-time stamp), so the same warehouse gives a
+byte-identical file.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import xlsxwriter
+from xlsxwriter.utility import xl_range
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from dagster_project.reports import data
+from dagster_project.reports.formatting import (
+    COUNT,
+    MONEY,
+    NUMBER,
+    PERCENT,
+    RATIO,
+    TEXT,
+    TRAFFIC_LIGHTS,
+    Column,
+    indicator_kind,
+)
+
+HEADER_ROW = 3  # rows 0–2: title, period/Stand, note
+STATUS_LABELS = {
+    "ASYLSUCHEND": "Asylsuchende",
+    "GESTATTUNG": "Gestattung",
+    "DULDUNG": "Duldung",
+    "ERLAUBNIS": "Aufenthaltserlaubnis",
+}
+LEVEL_LABELS = {"output": "Output", "outcome": "Outcome", "impact": "Impact"}
+VALUE_STATUS_LABELS = {
+    "ok": "",
+    "no_denominator": "kein Nenner",
+    "below_min_denominator": "Nenner unter Mindestgröße",
+    "no_data": "keine Daten",
+}
+LIGHT_COLOURS = {"grün": "#C6EFCE", "gelb": "#FFEB9C", "rot": "#FFC7CE"}
+
+
+class _Formats:
+    """The cell formats of one workbook, by column kind."""
+
+    def __init__(self, book: Workbook) -> None:
+        self.title = book.add_format({"bold": True, "font_size": 14})
+        self.subtitle = book.add_format({"italic": True})
+        self.header = book.add_format(
+            {"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True, "valign": "top"}
+        )
+        self.total_text = book.add_format({"bold": True, "top": 1})
+        self.by_kind = {
+            TEXT: book.add_format({}),
+            COUNT: book.add_format({"num_format": "#,##0"}),
+            MONEY: book.add_format({"num_format": '#,##0.00 "€"'}),
+            PERCENT: book.add_format({"num_format": "0.0 %"}),
+            RATIO: book.add_format({"num_format": "0.0 %"}),
+            NUMBER: book.add_format({"num_format": "#,##0.0"}),
+        }
+        self.total_by_kind = {
+            kind: book.add_format({"num_format": fmt.num_format, "bold": True, "top": 1})
+            for kind, fmt in self.by_kind.items()
+        }
+        self.lights = {
+            label: book.add_format({"bg_color": colour}) for label, colour in LIGHT_COLOURS.items()
+        }
+        self.bad = book.add_format({"bg_color": "#FFC7CE"})
+
+
+def _number(value: object, kind: str) -> float | int | None:
+    """The number xlsxwriter stores: percent values (0–100) become fractions for '0.0 %'."""
+    if value is None:
+        return None
+    if kind == PERCENT:
+        return float(Decimal(str(value)) / 100)
+    if isinstance(value, Decimal):
+        return float(value)
+    return value  # type: ignore[return-value]
+
+
+def _write_cell(
+    ws: Worksheet, row: int, col: int, value: object, kind: str, fmts: _Formats, total: bool
+) -> None:
+    fmt = (fmts.total_by_kind if total else fmts.by_kind)[kind]
+    if value is None:
+        ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, bool):
+        ws.write_string(row, col, "ja" if value else "nein", fmt)
+    elif isinstance(value, str) or kind == TEXT:
+        ws.write_string(row, col, TRAFFIC_LIGHTS.get(str(value), str(value)), fmt)
+    else:
+        ws.write_number(row, col, _number(value, kind), fmt)
+
+
+def _setup_sheet(ws: Worksheet, fmts: _Formats, title: str, subtitle: str, note: str = "") -> None:
+    """Title lines, print setup (A4 landscape, header with title and period)."""
+    ws.write_string(0, 0, title, fmts.title)
+    ws.write_string(1, 0, subtitle, fmts.subtitle)
+    if note:
+        ws.write_string(2, 0, note, fmts.subtitle)
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.6)
+    ws.set_header(f"&L&B{_escape_header(title)}&R{_escape_header(subtitle)}")
+    ws.set_footer("&CSeite &P von &N")
+
+
+def _escape_header(text: str) -> str:
+    return text.replace("&", "&&")
+
+
+def _write_table(
+    ws: Worksheet,
+    fmts: _Formats,
+    columns: list[tuple[Column, int]],
+    rows: list[list[object]],
+    *,
+    top: int = HEADER_ROW,
+    row_kinds: list[list[str] | None] | None = None,
+    total_rows: set[int] = frozenset(),
+    light_col: int | None = None,
+    filter_and_freeze: bool = True,
+    freeze_cols: int = 0,
+) -> int:
+    """Write a header and rows at `top`; returns the index of the last data row."""
+    for col, (column, width) in enumerate(columns):
+        ws.write_string(top, col, column.label, fmts.header)
+        ws.set_column(col, col, width)
+    for index, cells in enumerate(rows):
+        kinds = (row_kinds[index] if row_kinds else None) or [c.kind for c, _ in columns]
+        for col, value in enumerate(cells):
+            _write_cell(ws, top + 1 + index, col, value, kinds[col], fmts, index in total_rows)
+    last = top + max(len(rows), 1)
+    if filter_and_freeze:
+        ws.freeze_panes(top + 1, freeze_cols)
+        ws.autofilter(top, 0, last, len(columns) - 1)
+        ws.repeat_rows(top)
+    if light_col is not None and rows:
+        for label, fmt in fmts.lights.items():
+            ws.conditional_format(
+                top + 1,
+                light_col,
+                last,
+                light_col,
+                {"type": "cell", "criteria": "equal to", "value": f'"{label}"', "format": fmt},
+            )
+    return last
+
+
+def _money(value: object) -> Decimal:
+    return Decimal(0) if value is None else Decimal(str(value))
+
+
+def _ratio(numerator: Decimal, denominator: Decimal) -> float | None:
+    return None if denominator == 0 else float(numerator / denominator)
+
+
+OVERVIEW_COLUMNS = [
+    (Column("Produkt"), 11),
+    (Column("Bezeichnung"), 36),
+    (Column("Fortgeschriebener Ansatz", MONEY), 17),
+    (Column("Plan bis Monat", MONEY), 16),
+    (Column("Ist bis Monat", MONEY), 16),
+    (Column("Abweichung €", MONEY), 15),
+    (Column("Abweichung %", RATIO), 11),
+    (Column("Hochrechnung Jahr", MONEY), 16),
+    (Column("Erwartete Abweichung", MONEY), 15),
+    (Column("Erträge bis Monat", MONEY), 16),
+    (Column("Aufwendungen bis Monat", MONEY), 16),
+    (Column("Zuschussbedarf bis Monat", MONEY), 16),
+    (Column("Deckungsgrad", RATIO), 11),
+    (Column("Ampel"), 8),
+]
+_OVERVIEW_SUMS = (
+    "net_appropriation",
+    "plan_to_date_net",
+    "net_burden_to_date",
+    "deviation_to_date",
+    "forecast_net",
+    "expected_deviation",
+    "revenue_to_date",
+    "expense_to_date",
+)
+
+
+def _overview_rows(products: pl.DataFrame) -> tuple[list[list[object]], set[int]]:
+    """Product rows, and after each budget unit a Teilhaushalt row summing its products."""
+    rows: list[list[object]] = []
+    totals: set[int] = set()
+    for (unit,), group in products.group_by("budget_unit", maintain_order=True):
+        for p in group.iter_rows(named=True):
+            rows.append(
+                [
+                    p["product_id"],
+                    p["title"],
+                    p["net_appropriation"],
+                    p["plan_to_date_net"],
+                    p["net_burden_to_date"],
+                    p["deviation_to_date"],
+                    p["deviation_to_date_ratio"],
+                    p["forecast_net"],
+                    p["expected_deviation"],
+                    p["revenue_to_date"],
+                    p["expense_to_date"],
+                    p["net_burden_to_date"],
+                    p["coverage_ratio"],
+                    p["traffic_light"],
+                ]
+            )
+        s = {
+            name: sum((_money(v) for v in group[name].to_list()), Decimal(0))
+            for name in _OVERVIEW_SUMS
+        }
+        totals.add(len(rows))
+        rows.append(
+            [
+                f"Teilhaushalt {unit}",
+                "Summe der Produkte",
+                s["net_appropriation"],
+                s["plan_to_date_net"],
+                s["net_burden_to_date"],
+                s["deviation_to_date"],
+                _ratio(s["deviation_to_date"], s["plan_to_date_net"]),
+                s["forecast_net"],
+                s["expected_deviation"],
+                s["revenue_to_date"],
+                s["expense_to_date"],
+                s["net_burden_to_date"],
+                _ratio(s["revenue_to_date"], s["expense_to_date"]),
+                None,
+            ]
+        )
+    return rows, totals
+
+
+def _sheet_overview(book: Workbook, fmts: _Formats, con, month: date, subtitle: str) -> None:
+    ws = book.add_worksheet("Übersicht")
+    _setup_sheet(
+        ws,
+        fmts,
+        "Budgetübersicht je Produkt",
+        subtitle,
+        "Beträge netto: Aufwendungen − Erträge (Zuschussbedarf). Abweichung = Ist − Plan.",
+    )
+    rows, totals = _overview_rows(data.budget_products(con, month))
+    last = _write_table(
+        ws, fmts, OVERVIEW_COLUMNS, rows, total_rows=totals, light_col=13, freeze_cols=2
+    )
+    chart = book.add_chart({"type": "line"})
+    months = len(data.budget_cumulative(con, month))
+    for col, name in ((1, "Plan bis Monat (kumuliert)"), (2, "Ist bis Monat (kumuliert)")):
+        chart.add_series(
+            {
+                "name": name,
+                "categories": ["Verlauf", HEADER_ROW + 1, 0, HEADER_ROW + months, 0],
+                "values": ["Verlauf", HEADER_ROW + 1, col, HEADER_ROW + months, col],
+                "marker": {"type": "circle", "size": 4},
+            }
+        )
+    chart.set_title({"name": f"Zuschussbedarf {month.year}: Ist und Plan kumuliert"})
+    chart.set_y_axis({"num_format": '#,##0 "€"'})
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": 760, "height": 320})
+    ws.insert_chart(last + 3, 1, chart)
+
+
+ACCOUNT_COLUMNS = [
+    (Column("Produkt"), 11),
+    (Column("Produktbezeichnung"), 30),
+    (Column("Sachkonto"), 10),
+    (Column("Kontobezeichnung"), 30),
+    (Column("Kontoart"), 10),
+    (Column("Ansatz", MONEY), 15),
+    (Column("Nachtrag", MONEY), 14),
+    (Column("Übertragungen", MONEY), 14),
+    (Column("Fortgeschriebener Ansatz", MONEY), 16),
+    (Column("Plan bis Monat", MONEY), 15),
+    (Column("Ist Monat", MONEY), 14),
+    (Column("Ist bis Monat", MONEY), 15),
+    (Column("Abweichung €", MONEY), 14),
+    (Column("Abweichung %", RATIO), 11),
+    (Column("Ausschöpfung", RATIO), 11),
+    (Column("Hochrechnung", MONEY), 15),
+    (Column("Verfahren", TEXT), 11),
+    (Column("Erwartete Abweichung", MONEY), 15),
+]
+ACCOUNT_KIND_LABELS = {"revenue": "Ertrag", "expense": "Aufwand", "other": "sonstig"}
+FORECAST_LABELS = {"run_rate": "Verlauf", "caseload": "Fallzahl"}
+
+
+def _sheet_accounts(book: Workbook, fmts: _Formats, con, month: date, subtitle: str) -> None:
+    ws = book.add_worksheet("Konten")
+    _setup_sheet(ws, fmts, "Produkte × Sachkonten", subtitle)
+    rows = [
+        [
+            r["product_id"],
+            r["product_title"],
+            r["account_id"],
+            r["account_title"],
+            ACCOUNT_KIND_LABELS.get(r["account_kind"], r["account_kind"]),
+            r["original_appropriation"],
+            r["supplementary"],
+            r["carried_over"],
+            r["current_appropriation"],
+            r["plan_to_date"],
+            r["actual_month"],
+            r["actual_to_date"],
+            r["deviation_to_date"],
+            r["deviation_to_date_ratio"],
+            r["exhaustion_ratio"],
+            r["forecast"],
+            FORECAST_LABELS.get(r["forecast_method"], r["forecast_method"]),
+            r["expected_deviation"],
+        ]
+        for r in data.budget_accounts(con, month).iter_rows(named=True)
+    ]
+    _write_table(ws, fmts, ACCOUNT_COLUMNS, rows, freeze_cols=3)
+
+
+def _target_text(row: dict) -> object:
+    if row["target_value"] is not None:
+        return row["target_value"]
+    if row["target_band_low"] is not None or row["target_band_high"] is not None:
+        low, high = row["target_band_low"], row["target_band_high"]
+        return f"{'' if low is None else low:g} – {'' if high is None else high:g}".strip()
+    return None
+
+
+def _sheet_indicators(book: Workbook, fmts: _Formats, con, month: date, subtitle: str) -> None:
+    ws = book.add_worksheet("Kennzahlen")
+    _setup_sheet(
+        ws,
+        fmts,
+        "Kennzahlen der Stadt",
+        subtitle,
+        "Zielerreichung: Wert im Verhältnis zum Ziel; Trend: letzte 12 Monate.",
+    )
+    first = data.add_months(month, -11)
+    values = data.indicator_values(con, first, month, city_only=True)
+    trend_months = [data.add_months(first, i) for i in range(12)]
+    columns = (
+        [
+            (Column("Nr"), 6),
+            (Column("Kennzahl"), 38),
+            (Column("Handlungsfeld"), 18),
+            (Column("Ebene"), 9),
+            (Column("Einheit"), 9),
+            (Column("Wert", NUMBER), 12),
+            (Column("Ziel", NUMBER), 12),
+            (Column("Zielerreichung", RATIO), 11),
+            (Column("Ampel"), 8),
+            (Column("Hinweis"), 18),
+        ]
+        + [(Column(data.short_month_label(m), NUMBER), 9) for m in trend_months]
+        + [(Column("Trend"), 14)]
+    )
+    rows, kinds = [], []
+    for (_,), group in values.group_by("indicator_id", maintain_order=True):
+        by_month = {r["month"]: r for r in group.iter_rows(named=True)}
+        current = by_month.get(month)
+        meta = group.row(0, named=True)
+        kind = indicator_kind(meta["unit"])
+        target = _target_text(current) if current else None
+        rows.append(
+            [
+                meta["indicator_id"],
+                meta["name"],
+                meta["field_of_action"],
+                LEVEL_LABELS.get(meta["level"], meta["level"]),
+                meta["unit"],
+                current["value"] if current else None,
+                target,
+                current["attainment_ratio"] if current else None,
+                current["traffic_light"] if current else None,
+                VALUE_STATUS_LABELS.get(current["value_status"], current["value_status"])
+                if current
+                else "keine Daten",
+            ]
+            + [by_month[m]["value"] if m in by_month else None for m in trend_months]
+            + [None]
+        )
+        kinds.append(
+            [TEXT] * 5
+            + [kind, kind if not isinstance(target, str) else TEXT, RATIO]
+            + [TEXT, TEXT]
+            + [kind] * 12
+            + [TEXT]
+        )
+    _write_table(ws, fmts, columns, rows, row_kinds=kinds, light_col=8, freeze_cols=2)
+    spark_col = len(columns) - 1
+    for index in range(len(rows)):
+        row = HEADER_ROW + 1 + index
+        ws.add_sparkline(
+            row, spark_col, {"range": f"'{ws.name}'!{xl_range(row, 10, row, 21)}", "markers": True}
+        )
+
+
+def _sheet_spaces(book: Workbook, fmts: _Formats, con, month: date, subtitle: str) -> None:
+    ws = book.add_worksheet("Sozialräume")
+    _setup_sheet(
+        ws,
+        fmts,
+        "Kennzahlen je Sozialraum",
+        subtitle,
+        "Interne Auswertung ohne Geheimhaltung kleiner Fallzahlen.",
+    )
+    values = data.indicator_values(con, month, month, city_only=False).filter(
+        pl.col("per_social_space")
+    )
+    columns = [
+        (Column("Nr"), 6),
+        (Column("Kennzahl"), 38),
+        (Column("Sozialraum-Nr"), 12),
+        (Column("Sozialraum"), 20),
+        (Column("Wert", NUMBER), 12),
+        (Column("Zähler", NUMBER), 11),
+        (Column("Nenner", NUMBER), 11),
+        (Column("Ziel", NUMBER), 11),
+        (Column("Zielerreichung", RATIO), 11),
+        (Column("Ampel"), 8),
+        (Column("Hinweis"), 18),
+    ]
+    rows, kinds = [], []
+    for r in values.iter_rows(named=True):
+        kind = indicator_kind(r["unit"])
+        target = _target_text(r)
+        rows.append(
+            [
+                r["indicator_id"],
+                r["name"],
+                r["social_space_id"],
+                r["social_space_name"],
+                r["value"],
+                r["numerator"],
+                r["denominator"],
+                target,
+                r["attainment_ratio"],
+                r["traffic_light"],
+                VALUE_STATUS_LABELS.get(r["value_status"], r["value_status"]),
+            ]
+        )
+        kinds.append(
+            [TEXT] * 4
+            + [
+                kind,
+                NUMBER,
+                NUMBER,
+                kind if not isinstance(target, str) else TEXT,
+                RATIO,
+                TEXT,
+                TEXT,
+            ]
+        )
+    _write_table(ws, fmts, columns, rows, row_kinds=kinds, light_col=9, freeze_cols=4)
+
+
+def _sheet_reconciliation(book: Workbook, fmts: _Formats, con, month: date, subtitle: str) -> None:
+    ws = book.add_worksheet("Abstimmung")
+    _setup_sheet(
+        ws,
+        fmts,
+        "Abstimmung AsylbLG-Fallsoftware mit der Finanzbuchhaltung",
+        subtitle,
+        "Differenz = Fallsoftware − Finanzbuchhaltung, Monate des Jahres.",
+    )
+    columns = [
+        (Column("Monat"), 15),
+        (Column("Produkt"), 11),
+        (Column("Sachkonto"), 10),
+        (Column("Fallsoftware", MONEY), 16),
+        (Column("Finanzbuchhaltung", MONEY), 16),
+        (Column("Differenz", MONEY), 14),
+        (Column("Abgestimmt"), 11),
+    ]
+    rows = [
+        [
+            data.month_label(r["month"]),
+            r["product_id"],
+            r["account_id"],
+            r["payments_amount"],
+            r["ledger_amount"],
+            r["difference"],
+            r["is_reconciled"],
+        ]
+        for r in data.reconciliation(con, month).iter_rows(named=True)
+    ]
+    last = _write_table(ws, fmts, columns, rows, freeze_cols=3)
+    if rows:
+        ws.conditional_format(
+            HEADER_ROW + 1,
+            6,
+            last,
+            6,
+            {"type": "cell", "criteria": "equal to", "value": '"nein"', "format": fmts.bad},
+        )
+
+
+def _sheet_quality(book: Workbook, fmts: _Formats, con, month_text: str, subtitle: str) -> None:
+    ws = book.add_worksheet("Datenqualität")
+    _setup_sheet(
+        ws,
+        fmts,
+        "Datenqualität: Prüfergebnisse und Quarantäne",
+        subtitle,
+        "Letztes Ergebnis je Prüfung; Quarantäne: abgewiesene Zeilen je Datei und Regel.",
+    )
+    gates = data.gate_results(con, month_text)
+    columns = [
+        (Column("Prüfstufe"), 18),
+        (Column("Erwartung"), 40),
+        (Column("Schwere"), 9),
+        (Column("Ergebnis"), 14),
+        (Column("Beobachtet"), 18),
+        (Column("Abweichende Zeilen", COUNT), 11),
+        (Column("Details"), 40),
+        (Column("Geprüft am"), 17),
+    ]
+    rows = [
+        [
+            r["gate"],
+            r["expectation"],
+            "Fehler" if r["severity"] == "error" else "Warnung",
+            "bestanden" if r["success"] else "nicht bestanden",
+            r["observed_value"],
+            r["unexpected_count"],
+            r["details"],
+            r["checked_at"].strftime("%d.%m.%Y %H:%M") if r["checked_at"] else None,
+        ]
+        for r in gates.iter_rows(named=True)
+    ]
+    last = _write_table(ws, fmts, columns, rows)
+    if rows:
+        ws.conditional_format(
+            HEADER_ROW + 1,
+            3,
+            last,
+            3,
+            {
+                "type": "cell",
+                "criteria": "equal to",
+                "value": '"nicht bestanden"',
+                "format": fmts.bad,
+            },
+        )
+    top = last + 3
+    ws.write_string(top - 1, 0, "Quarantäne", fmts.title)
+    quarantine = [
+        [r["source"], r["file_name"], r["rule"], r["rows"]]
+        for r in data.quarantine_counts(con, month_text).iter_rows(named=True)
+    ]
+    q_columns = [
+        (Column("Quelle"), 18),
+        (Column("Datei"), 40),
+        (Column("Regel"), 9),
+        (Column("Zeilen", COUNT), 14),
+    ]
+    _write_table(ws, fmts, q_columns, quarantine, top=top, filter_and_freeze=False)
+
+
+def _sheet_trends(book: Workbook, fmts: _Formats, con, month: date, subtitle: str) -> None:
+    """Data of both charts; the persons-by-status chart sits here too."""
+    ws = book.add_worksheet("Verlauf")
+    _setup_sheet(ws, fmts, "Verläufe", subtitle)
+    cumulative = data.budget_cumulative(con, month)
+    rows = [
+        [data.month_label(r["month"]), r["plan_to_date_net"], r["net_burden_to_date"]]
+        for r in cumulative.iter_rows(named=True)
+    ]
+    columns = [
+        (Column("Monat"), 16),
+        (Column("Plan bis Monat", MONEY), 16),
+        (Column("Ist bis Monat", MONEY), 16),
+    ]
+    _write_table(ws, fmts, columns, rows, filter_and_freeze=False)
+
+    first = data.add_months(month, -11)
+    caseload = data.caseload_by_status(con, first, month)
+    statuses = sorted(set(caseload["residence_status"].to_list()))
+    months = [data.add_months(first, i) for i in range(12)]
+    counts = {
+        (r["month"], r["residence_status"]): r["persons"] for r in caseload.iter_rows(named=True)
+    }
+    left = 4
+    ws.write_string(HEADER_ROW, left, "Monat", fmts.header)
+    ws.set_column(left, left, 16)
+    for j, status in enumerate(statuses):
+        ws.write_string(HEADER_ROW, left + 1 + j, STATUS_LABELS.get(status, status), fmts.header)
+        ws.set_column(left + 1 + j, left + 1 + j, 14)
+    for i, m in enumerate(months):
+        ws.write_string(HEADER_ROW + 1 + i, left, data.month_label(m))
+        for j, status in enumerate(statuses):
+            value = counts.get((m, status), 0)
+            ws.write_number(HEADER_ROW + 1 + i, left + 1 + j, value, fmts.by_kind[COUNT])
+    chart = book.add_chart({"type": "column", "subtype": "stacked"})
+    for j in range(len(statuses)):
+        chart.add_series(
+            {
+                "name": ["Verlauf", HEADER_ROW, left + 1 + j],
+                "categories": ["Verlauf", HEADER_ROW + 1, left, HEADER_ROW + 12, left],
+                "values": ["Verlauf", HEADER_ROW + 1, left + 1 + j, HEADER_ROW + 12, left + 1 + j],
+            }
+        )
+    chart.set_title({"name": "Personen nach Aufenthaltsstatus (12 Monate)"})
+    chart.set_y_axis({"num_format": "#,##0"})
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": 760, "height": 320})
+    ws.insert_chart(HEADER_ROW + 16, 0, chart)
+    ws.freeze_panes(HEADER_ROW + 1, 0)
+
+
+def workbook_path(out_dir: Path, month_text: str) -> Path:
+    return Path(out_dir) / month_text / f"Controlling_{month_text}.xlsx"
+
+
+def write_controlling_workbook(
+    con: duckdb.DuckDBPyConnection, month: str, out_dir: Path, *, run_date: date | None = None
+) -> Path:
+    """Write `out_dir/<YYYY-MM>/Controlling_<YYYY-MM>.xlsx` and return its path.
+
+    `run_date` is only printed in the subtitle (when given); file metadata uses the data's Stand,
+    so the bytes depend on the warehouse alone. Raises `PeriodError` for a malformed month.
+    """
+    first = data.parse_month(month)
+    stand = data.month_end(first)
+    path = workbook_path(out_dir, month)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subtitle = f"{data.month_label(first)} · Stand {data.german_date(stand)}"
+    if run_date is not None:
+        subtitle += f" · erstellt {data.german_date(run_date)}"
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": False, "in_memory": True})
+    try:
+        book.set_properties(
+            {
+                "title": f"Controlling {data.month_label(first)}",
+                "subject": "Teilhaushalt Migration und Integration",
+                "author": "KIM Haushalt",
+                "created": datetime(stand.year, stand.month, stand.day),
+            }
+        )
+        fmts = _Formats(book)
+        _sheet_overview(book, fmts, con, first, subtitle)
+        _sheet_accounts(book, fmts, con, first, subtitle)
+        _sheet_indicators(book, fmts, con, first, subtitle)
+        _sheet_spaces(book, fmts, con, first, subtitle)
+        _sheet_reconciliation(book, fmts, con, first, subtitle)
+        _sheet_quality(book, fmts, con, month, subtitle)
+        _sheet_trends(book, fmts, con, first, subtitle)
+    finally:
+        book.close()
+    return path

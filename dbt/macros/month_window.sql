@@ -1,0 +1,26 @@
+{#- The half-open partition window [min_month, max_month) of the monthly facts.
+    Applied always (not only when incremental), so a windowed full build writes only the window. -#}
+{% macro month_window(column='month') -%}
+    {{ column }} >= cast('{{ var("min_month") }}' as date)
+    and {{ column }} < cast('{{ var("max_month") }}' as date)
+{%- endmacro %}
+
+{#- Group a per-social-space CTE to the social spaces plus the city-wide member `GESAMT`.
+    Rows whose social_space_id is null are placeholders of months with source data but no
+    facts (from a left join): they only contribute to `GESAMT`. -#}
+{% macro grouped_by_social_space(aggregates, relation='base') -%}
+    select
+        month,
+        case when grouping(social_space_id) = 1 then 'GESAMT' else social_space_id end
+            as social_space_id,
+        {{ aggregates }}
+    from {{ relation }}
+    group by grouping sets ((month, social_space_id), (month))
+    having grouping(social_space_id) = 1 or social_space_id is not null
+{%- endmacro %}
+
+{#- a / b, NULL when b is 0 or NULL. -#}
+{% macro safe_ratio(numerator, denominator, scale=1) -%}
+    case when {{ denominator }} is null or {{ denominator }} = 0 then null
+         else cast({{ numerator }} as double) * {{ scale }} / cast({{ denominator }} as double) end
+{%- endmacro %}

@@ -1,0 +1,40 @@
+-- Every month from the first to the last month that any source delivered data for.
+with persons as (
+    select month from {{ ref('stg_raw__persons') }}
+),
+
+payments as (
+    select month from {{ ref('stg_raw__asylblg_payments') }}
+),
+
+ledger as (
+    select month from {{ ref('stg_raw__ledger_actuals') }}
+),
+
+courses as (
+    select snapshot_month as month from {{ ref('stg_raw__courses') }}
+    union all
+    select snapshot_month as month from {{ ref('stg_raw__participations') }}
+),
+
+data_months as (
+    select month from persons
+    union all select month from payments
+    union all select month from ledger
+    union all select month from courses
+),
+
+bounds as (
+    select min(month) as first_month, max(month) as last_month
+    from data_months
+),
+
+final as (
+    select cast(series.month as date) as month
+    from bounds
+    cross join generate_series(bounds.first_month, bounds.last_month, interval 1 month)
+        as series (month)
+    where bounds.first_month is not null
+)
+
+select * from final

@@ -1,0 +1,66 @@
+{{ config(materialized='table') }}
+-- Participations deduplicated across the monthly snapshots: for every month M that has a course
+-- snapshot, each participation ever listed up to M with its state as of M (latest snapshot <= M).
+-- Key of a participation: course, person, entry date. The person's social space is the one of the
+-- latest persons snapshot <= M ('unbekannt' when the person never appeared in the stock).
+with snapshots as (
+    select * from {{ ref('stg_raw__participations') }}
+),
+
+snapshot_months as (
+    select snapshot_month as month from {{ ref('stg_raw__participations') }}
+    union
+    select snapshot_month as month from {{ ref('stg_raw__courses') }}
+),
+
+courses as (
+    select * from {{ ref('int_courses') }}
+),
+
+person_months as (
+    select person_id, month, social_space_id from {{ ref('int_person_months') }}
+),
+
+states as (
+    select
+        snapshot_months.month,
+        snapshots.course_id,
+        snapshots.person_id,
+        snapshots.entry_date,
+        snapshots.exit_date,
+        snapshots.status,
+        snapshots.units_attended,
+        snapshots.exam_result,
+        snapshots.exam_date,
+        snapshots.snapshot_month,
+        snapshots.snapshot_month = snapshot_months.month as is_listed_in_month
+    from snapshot_months
+    inner join snapshots
+        on snapshots.snapshot_month <= snapshot_months.month
+    qualify row_number() over (
+        partition by snapshot_months.month, snapshots.course_id, snapshots.person_id,
+            snapshots.entry_date
+        order by snapshots.snapshot_month desc
+    ) = 1
+),
+
+with_person as (
+    select
+        states.*,
+        coalesce(person_months.social_space_id, 'unbekannt') as person_social_space_id
+    from states
+    asof left join person_months
+        on states.person_id = person_months.person_id
+        and states.month >= person_months.month
+),
+
+final as (
+    select
+        with_person.*,
+        courses.course_type,
+        courses.social_space_id as course_social_space_id
+    from with_person
+    left join courses on with_person.course_id = courses.course_id
+)
+
+select * from final

@@ -1,0 +1,2 @@
+select account_id, title, account_kind
+from {{ ref('accounts') }}

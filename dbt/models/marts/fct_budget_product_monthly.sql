@@ -1,0 +1,74 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='month', on_schema_change='fail') }}
+-- Per month x product: net = expenses − revenues (Zuschussbedarf); coverage_ratio = revenues ÷
+-- expenses (Deckungsgrad), year to date. Accounts of kind 'other' are left out of all sums.
+-- Traffic light on the expected year-end net burden: over = forecast_net − net_appropriation;
+-- green when over <= 0; yellow when over <= 5 % of |net_appropriation|; red otherwise.
+with execution as (
+    select * from {{ ref('fct_budget_execution') }}
+    where {{ month_window() }}
+      and account_kind in ('expense', 'revenue')
+),
+
+summed as (
+    select
+        month,
+        year,
+        product_id,
+        any_value(budget_unit) as budget_unit,
+        sum(current_appropriation) filter (where account_kind = 'expense') as expense_appropriation,
+        sum(current_appropriation) filter (where account_kind = 'revenue') as revenue_appropriation,
+        sum(plan_to_date) filter (where account_kind = 'expense') as expense_plan_to_date,
+        sum(plan_to_date) filter (where account_kind = 'revenue') as revenue_plan_to_date,
+        sum(expense_to_date) as expense_to_date,
+        sum(revenue_to_date) as revenue_to_date,
+        sum(forecast) filter (where account_kind = 'expense') as expense_forecast,
+        sum(forecast) filter (where account_kind = 'revenue') as revenue_forecast
+    from execution
+    group by month, year, product_id
+),
+
+nets as (
+    select
+        month,
+        year,
+        product_id,
+        budget_unit,
+        coalesce(expense_appropriation, 0) as expense_appropriation,
+        coalesce(revenue_appropriation, 0) as revenue_appropriation,
+        coalesce(expense_appropriation, 0) - coalesce(revenue_appropriation, 0) as net_appropriation,
+        coalesce(expense_plan_to_date, 0) - coalesce(revenue_plan_to_date, 0) as plan_to_date_net,
+        expense_to_date,
+        revenue_to_date,
+        expense_to_date - revenue_to_date as net_burden_to_date,
+        coalesce(expense_forecast, 0) - coalesce(revenue_forecast, 0) as forecast_net
+    from summed
+),
+
+final as (
+    select
+        month,
+        year,
+        product_id,
+        budget_unit,
+        cast(expense_appropriation as decimal(18, 2)) as expense_appropriation,
+        cast(revenue_appropriation as decimal(18, 2)) as revenue_appropriation,
+        cast(net_appropriation as decimal(18, 2)) as net_appropriation,
+        cast(plan_to_date_net as decimal(18, 2)) as plan_to_date_net,
+        cast(expense_to_date as decimal(18, 2)) as expense_to_date,
+        cast(revenue_to_date as decimal(18, 2)) as revenue_to_date,
+        cast(net_burden_to_date as decimal(18, 2)) as net_burden_to_date,
+        cast(net_burden_to_date - plan_to_date_net as decimal(18, 2)) as deviation_to_date,
+        {{ safe_ratio('net_burden_to_date - plan_to_date_net', 'plan_to_date_net') }}
+            as deviation_to_date_ratio,
+        cast(forecast_net as decimal(18, 2)) as forecast_net,
+        cast(forecast_net - net_appropriation as decimal(18, 2)) as expected_deviation,
+        {{ safe_ratio('revenue_to_date', 'expense_to_date') }} as coverage_ratio,
+        case
+            when forecast_net - net_appropriation <= 0 then 'green'
+            when forecast_net - net_appropriation <= 0.05 * abs(net_appropriation) then 'yellow'
+            else 'red'
+        end as traffic_light
+    from nets
+)
+
+select * from final

@@ -1,0 +1,352 @@
+"""Load one inbox file into the warehouse: all of it or nothing.
+
+load_file() detects the source from the file name, reads, validates and pseudonymises, then in
+ONE transaction replaces the file's period in the raw table(s), writes the quarantined rows to
+meta.quarantine and one meta.load_batches row per raw table. Loading the same file (same
+SHA-256) again is a no-op that returns the existing result. Any error rolls everything back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import partial
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from dagster_project.settings import SEEDS_DIR
+from ingest.contracts import FILE_KINDS, SOURCES, Source, raw_columns
+from ingest.errors import FileRejected, InvariantViolated
+from ingest.pseudonymise import mask_row, mask_value, pseudonymise_frame
+from ingest.readers import LINE, Problem, RawTable, ReadFile, read_csv, read_xlsx
+from ingest.validate import Context, Validated, raw_row_json, validate
+from ingest.warehouse import ensure_schema
+
+log = logging.getLogger(__name__)
+
+POLARS_TYPES = {
+    "VARCHAR": pl.String,
+    "DATE": pl.Date,
+    "INTEGER": pl.Int32,
+    "DECIMAL(18,2)": pl.Decimal(18, 2),
+    "BOOLEAN": pl.Boolean,
+}
+
+
+@dataclass
+class LoadResult:
+    source: str  # raw table
+    period: str  # 'YYYY-MM' or 'YYYY'
+    file_name: str
+    sha256: str
+    encoding: str | None
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    rows_totals_removed: int
+    warnings: list[str]
+    load_id: str
+    skipped: bool = False
+    replaced_load_id: str | None = None
+
+
+@dataclass
+class _Prepared:
+    source: Source
+    table: RawTable
+    rows: pl.DataFrame  # in raw table layout
+    problems: list[Problem]
+    result: LoadResult = field(init=False)
+
+
+def detect(path: Path) -> tuple[str, str]:
+    """(file kind, period) from the file name, e.g. ('personen', '2026-10'); else reject."""
+    for kind, tables in FILE_KINDS.items():
+        match = SOURCES[tables[0]].file_regex.match(path.name)
+        if match:
+            return kind, match.group("period")
+    expected = ", ".join(
+        f"{k}_{'JJJJ-MM' if SOURCES[t[0]].period == 'month' else 'JJJJ'}.{SOURCES[t[0]].extension}"
+        for k, t in FILE_KINDS.items()
+    )
+    raise FileRejected(path.name, "Dateiname passt zu keiner bekannten Quelle", expected)
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_file(
+    con: duckdb.DuckDBPyConnection, path: Path, *, key: bytes, run_id: str | None = None
+) -> list[LoadResult]:
+    """Load one monthly/yearly source file (or a Teilergebnisplan); see the module docstring."""
+    path = Path(path)
+    if path.name.lower().startswith("teilergebnisplan_"):
+        from ingest.teilergebnisplan import load_teilergebnisplan
+
+        return [load_teilergebnisplan(con, path, run_id=run_id)]
+    ensure_schema(con)
+    kind, period = detect(path)
+    sources = [SOURCES[t] for t in FILE_KINDS[kind]]
+    digest = sha256_of(path)
+    previous = {s.raw_table: _current_load(con, s.raw_table, period) for s in sources}
+    if all(p is not None and p.sha256 == digest for p in previous.values()):
+        log.info("%s ist bereits geladen (gleiche SHA-256); übersprungen", path.name)
+        return [p for p in previous.values() if p is not None]
+    read = read_csv(path, sources[0]) if sources[0].extension == "csv" else read_xlsx(path, sources)
+    prepared = _prepare(con, read, sources, period, key)
+    size = path.stat().st_size
+    for item in prepared:
+        item.result = LoadResult(
+            source=item.source.raw_table,
+            period=period,
+            file_name=path.name,
+            sha256=digest,
+            encoding=read.encoding,
+            rows_read=item.table.rows_read,
+            rows_loaded=item.rows.height,
+            rows_quarantined=len(item.problems),
+            rows_totals_removed=item.table.totals_removed,
+            warnings=list(item.table.warnings),
+            load_id=uuid.uuid4().hex,
+            replaced_load_id=_load_id(previous[item.source.raw_table]),
+        )
+        _check_invariant(item.result)
+    _write(con, prepared, period, size, run_id)
+    for item in prepared:
+        _log_result(item.result)
+    return [item.result for item in prepared]
+
+
+def _load_id(result: LoadResult | None) -> str | None:
+    return None if result is None else result.load_id
+
+
+def _prepare(
+    con: duckdb.DuckDBPyConnection, read: ReadFile, sources: list[Source], period: str, key: bytes
+) -> list[_Prepared]:
+    ctx = Context(
+        period=period,
+        social_spaces=_seed_ids("social_spaces.csv", "social_space_id"),
+        accommodations=_seed_ids("accommodation.csv", "accommodation_id"),
+    )
+    if any(s.raw_table == "asylblg_zahlungen" for s in sources):
+        ctx.other_bookings = _other_bookings(con, period)
+    out: list[_Prepared] = []
+    for source in sources:  # order matters: Kurse before Teilnahmen (exists_in rule)
+        table = read.tables[source.raw_table]
+        mask = partial(mask_value, key, source)
+        checked: Validated = validate(table, ctx, mask)
+        for c in source.columns:
+            ctx.loaded_values[(source.raw_table, c.name)] = frozenset(
+                checked.good[c.name].drop_nulls().cast(pl.String).to_list()
+            )
+        problems = [_masked(p, key, source) for p in table.problems] + checked.problems
+        rows = _raw_layout(pseudonymise_frame(key, source, checked.good), source, period, read)
+        out.append(_Prepared(source, table, rows, sorted(problems, key=lambda p: p.line)))
+    return out
+
+
+def _masked(problem: Problem, key: bytes, source: Source) -> Problem:
+    """Reader problems still carry raw values: pseudonymise/mask them like validator problems."""
+    raw = None if problem.raw is None else mask_row(key, source, problem.raw)
+    value = problem.value
+    if problem.column is not None and problem.rule != "totals_mismatch":
+        value = mask_value(key, source, problem.column, value)
+    return Problem(problem.line, problem.rule, problem.column, value, raw)
+
+
+def _seed_ids(file_name: str, column: str) -> frozenset[str]:
+    seed = pl.read_csv(SEEDS_DIR / file_name, infer_schema=False)
+    return frozenset(seed[column].drop_nulls().str.strip_chars().to_list())
+
+
+def _other_bookings(con: duckdb.DuckDBPyConnection, period: str) -> dict[str, Decimal]:
+    rows = con.execute(
+        "select buchungs_id, betrag from raw.asylblg_zahlungen "
+        "where period_month is distinct from ?",
+        [_period_month(period)],
+    ).fetchall()
+    return dict(rows)
+
+
+def _period_month(period: str) -> dt.date | None:
+    return dt.date(int(period[:4]), int(period[5:7]), 1) if len(period) == 7 else None
+
+
+def _raw_layout(frame: pl.DataFrame, source: Source, period: str, read: ReadFile) -> pl.DataFrame:
+    lineage = {
+        "period_month": pl.lit(_period_month(period), dtype=pl.Date),
+        "load_id": pl.lit(None, dtype=pl.String),  # set at write time
+        "source_file": pl.lit(read.file_name),
+        "source_line": pl.col(LINE),
+    }
+    by_raw = {c: c.lower() for c in frame.columns if c != LINE}
+    frame = frame.rename(by_raw)
+    exprs = []
+    for name, duck_type in raw_columns(source):
+        expr = lineage.get(name, pl.col(name) if name in frame.columns else pl.lit(None))
+        exprs.append(expr.cast(POLARS_TYPES[duck_type]).alias(name))
+    return frame.select(exprs)
+
+
+def _current_load(con: duckdb.DuckDBPyConnection, raw_table: str, period: str) -> LoadResult | None:
+    row = con.execute(
+        "select load_id, file_name, sha256, encoding, rows_read, rows_loaded, rows_quarantined, "
+        "rows_totals_removed, warnings, replaced_load_id from meta.load_batches "
+        "where source = ? and period = ? order by loaded_at desc limit 1",
+        [raw_table, period],
+    ).fetchone()
+    if row is None:
+        return None
+    load_id, file_name, sha, enc, read, loaded, quarantined, totals, warnings, replaced = row
+    return LoadResult(
+        source=raw_table,
+        period=period,
+        file_name=file_name,
+        sha256=sha,
+        encoding=enc,
+        rows_read=read,
+        rows_loaded=loaded,
+        rows_quarantined=quarantined,
+        rows_totals_removed=totals,
+        warnings=warnings.split("\n") if warnings else [],
+        load_id=load_id,
+        skipped=True,
+        replaced_load_id=replaced,
+    )
+
+
+def _check_invariant(r: LoadResult) -> None:
+    if r.rows_read != r.rows_loaded + r.rows_quarantined + r.rows_totals_removed:
+        raise InvariantViolated(
+            f"{r.file_name} → raw.{r.source}: gelesen {r.rows_read} ≠ geladen {r.rows_loaded} + "
+            f"Quarantäne {r.rows_quarantined} + Summenzeilen {r.rows_totals_removed}"
+        )
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    prepared: list[_Prepared],
+    period: str,
+    size: int,
+    run_id: str | None,
+) -> None:
+    now = dt.datetime.now()
+    con.begin()
+    try:
+        for item in prepared:
+            r = item.result
+            _delete_period(con, item.source, period)
+            rows = item.rows.with_columns(pl.lit(r.load_id).alias("load_id"))
+            _insert_frame(con, f"raw.{item.source.raw_table}", rows)
+            _insert_frame(con, "meta.quarantine", _quarantine_frame(item.problems, r))
+            _insert_frame(con, "meta.load_batches", _batch_frame(r, size, run_id, now))
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+
+
+def _delete_period(con: duckdb.DuckDBPyConnection, source: Source, period: str) -> None:
+    if source.period == "month":
+        con.execute(
+            f"delete from raw.{source.raw_table} where period_month = ?", [_period_month(period)]
+        )
+    else:
+        con.execute(f"delete from raw.{source.raw_table} where jahr = ?", [int(period)])
+
+
+def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """Bulk insert through Arrow, matched by column name."""
+    if frame.height == 0:
+        return
+    con.register("incoming_frame", frame.to_arrow())
+    try:
+        con.execute(f"insert into {table} by name select * from incoming_frame")
+    finally:
+        con.unregister("incoming_frame")
+
+
+def _quarantine_frame(problems: list[Problem], r: LoadResult) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "load_id": [r.load_id] * len(problems),
+            "source": [r.source] * len(problems),
+            "period": [r.period] * len(problems),
+            "file_name": [r.file_name] * len(problems),
+            "line": [p.line for p in problems],
+            "rule": [p.rule for p in problems],
+            "column_name": [p.column for p in problems],
+            "value": [p.value for p in problems],
+            "raw_row": [raw_row_json(p) for p in problems],
+        },
+        schema={
+            "load_id": pl.String,
+            "source": pl.String,
+            "period": pl.String,
+            "file_name": pl.String,
+            "line": pl.Int32,
+            "rule": pl.String,
+            "column_name": pl.String,
+            "value": pl.String,
+            "raw_row": pl.String,
+        },
+    )
+
+
+def _batch_frame(r: LoadResult, size: int, run_id: str | None, now: dt.datetime) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            {
+                "load_id": r.load_id,
+                "source": r.source,
+                "period": r.period,
+                "file_name": r.file_name,
+                "sha256": r.sha256,
+                "size_bytes": size,
+                "encoding": r.encoding,
+                "rows_read": r.rows_read,
+                "rows_loaded": r.rows_loaded,
+                "rows_quarantined": r.rows_quarantined,
+                "rows_totals_removed": r.rows_totals_removed,
+                "replaced_load_id": r.replaced_load_id,
+                "warnings": "\n".join(r.warnings) or None,
+                "run_id": run_id,
+                "loaded_at": now,
+            }
+        ],
+        schema_overrides={
+            "replaced_load_id": pl.String,
+            "warnings": pl.String,
+            "run_id": pl.String,
+        },
+    )
+
+
+def _log_result(r: LoadResult) -> None:
+    log.info(
+        "%s → raw.%s (%s): %d gelesen, %d geladen, %d in Quarantäne, %d Summenzeilen entfernt",
+        r.file_name,
+        r.source,
+        r.period,
+        r.rows_read,
+        r.rows_loaded,
+        r.rows_quarantined,
+        r.rows_totals_removed,
+    )
+    if r.replaced_load_id:
+        log.info(
+            "%s ersetzt die frühere Ladung %s der Periode %s",
+            r.load_id,
+            r.replaced_load_id,
+            r.period,
+        )
+    for w in r.warnings:
+        log.warning("%s: %s", r.file_name, w)

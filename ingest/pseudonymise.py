@@ -1,0 +1,128 @@
+"""Pseudonymisation of person keys and reduction of birth dates, applied before anything is stored.
+
+Keys (Person_ID, Fall_ID, Fallmanager_ID: every contract column with `pseudonymise=True`) are
+replaced by HMAC-SHA-256(key, value) as lower-case hex. The key comes from the environment
+variable KIM_PSEUDONYM_KEY (at least 32 bytes, UTF-8) or from the file named by
+KIM_PSEUDONYM_KEY_FILE (its bytes, trailing line break removed, at least 32 bytes).
+
+Without a configured key, the documented DEMO_KEY is used, but only for the bundled sample data:
+the inbox must contain the generator's marker file `_kim_sample.json`. Anything else is refused,
+so a production run cannot silently pseudonymise with a public key.
+
+Geburtsdatum becomes `geburtsjahr` and `altersgruppe` (completed years at Stichtag, bands of
+contracts.AGE_BANDS); the date itself never reaches DuckDB, not even in quarantine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+from pathlib import Path
+
+import polars as pl
+
+from ingest.contracts import AGE_BANDS, Source
+from ingest.errors import PseudonymKeyMissing
+
+log = logging.getLogger(__name__)
+
+# Public demo key, documented here and in the README: pseudonyms made with it are NOT secret.
+DEMO_KEY = b"KIM-Haushalt-DEMO-KEY-nur-fuer-Beispieldaten-0001"
+SAMPLE_MARKER = "_kim_sample.json"
+MIN_KEY_BYTES = 32
+MASK = "***"
+BIRTH_DATE = "Geburtsdatum"
+
+
+def resolve_key(inbox: Path | None) -> bytes:
+    """The pseudonymisation key: configured, or the demo key for the sample inbox; else raise."""
+    value = os.environ.get("KIM_PSEUDONYM_KEY")
+    if value:
+        return _checked(value.encode("utf-8"), "KIM_PSEUDONYM_KEY")
+    key_file = os.environ.get("KIM_PSEUDONYM_KEY_FILE")
+    if key_file:
+        path = Path(key_file)
+        if not path.is_file():
+            raise PseudonymKeyMissing(f"KIM_PSEUDONYM_KEY_FILE zeigt auf keine Datei: {path}")
+        return _checked(path.read_bytes().rstrip(b"\r\n"), f"Schlüsseldatei {path}")
+    if inbox is not None and (inbox / SAMPLE_MARKER).is_file():
+        log.warning(
+            "WARNUNG: kein Pseudonymisierungsschlüssel konfiguriert; der öffentliche "
+            "DEMO-Schlüssel wird verwendet, weil %s die Beispieldaten enthält. Für echte Daten "
+            "KIM_PSEUDONYM_KEY oder KIM_PSEUDONYM_KEY_FILE setzen!",
+            inbox,
+        )
+        return DEMO_KEY
+    raise PseudonymKeyMissing(
+        "Kein Pseudonymisierungsschlüssel konfiguriert. Setzen Sie KIM_PSEUDONYM_KEY (mindestens "
+        f"{MIN_KEY_BYTES} Bytes) oder KIM_PSEUDONYM_KEY_FILE (Pfad zu einer Schlüsseldatei "
+        "außerhalb des Repositorys). Ohne Schlüssel werden keine Personendaten geladen."
+    )
+
+
+def _checked(key: bytes, origin: str) -> bytes:
+    if len(key) < MIN_KEY_BYTES:
+        raise PseudonymKeyMissing(
+            f"{origin}: Schlüssel hat {len(key)} Bytes, mindestens {MIN_KEY_BYTES} sind nötig"
+        )
+    return key
+
+
+def pseudonym(key: bytes, value: str) -> str:
+    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def hash_column(key: bytes, series: pl.Series) -> pl.Series:
+    """Hash each distinct value once (a person appears in many rows), then map."""
+    mapping = {v: pseudonym(key, v) for v in series.drop_nulls().unique().to_list()}
+    return series.replace_strict(mapping, default=None, return_dtype=pl.String)
+
+
+def sensitive_columns(source: Source) -> set[str]:
+    return {c.name for c in source.columns if c.pseudonymise}
+
+
+def mask_value(key: bytes, source: Source, column: str | None, value: str | None) -> str | None:
+    """The form of a single cell that may be stored (quarantine value / raw_row)."""
+    if value is None or column is None:
+        return value
+    if column == BIRTH_DATE:
+        return MASK
+    if column in sensitive_columns(source):
+        return pseudonym(key, value)
+    return value
+
+
+def mask_row(key: bytes, source: Source, row: dict[str, str | None]) -> dict[str, str | None]:
+    return {c: mask_value(key, source, c, v) for c, v in row.items()}
+
+
+def pseudonymise_frame(key: bytes, source: Source, frame: pl.DataFrame) -> pl.DataFrame:
+    """Replace person keys by pseudonyms and the birth date by birth year and age band."""
+    out = frame.with_columns(
+        hash_column(key, frame[name]).alias(name) for name in sensitive_columns(source)
+    )
+    if BIRTH_DATE in out.columns:
+        out = out.with_columns(
+            pl.col(BIRTH_DATE).dt.year().cast(pl.Int32).alias("geburtsjahr"),
+            age_band(completed_years(pl.col(BIRTH_DATE), pl.col("Stichtag"))).alias("altersgruppe"),
+        ).drop(BIRTH_DATE)
+    return out
+
+
+def completed_years(birth: pl.Expr, at: pl.Expr) -> pl.Expr:
+    at_md = at.dt.month().cast(pl.Int32) * 100 + at.dt.day().cast(pl.Int32)
+    birth_md = birth.dt.month().cast(pl.Int32) * 100 + birth.dt.day().cast(pl.Int32)
+    years = at.dt.year().cast(pl.Int32) - birth.dt.year().cast(pl.Int32)
+    return years - (at_md < birth_md).cast(pl.Int32)
+
+
+def age_band(age: pl.Expr) -> pl.Expr:
+    lower_bounds = [int(b.split("-")[0].rstrip("+")) for b in AGE_BANDS]
+    expr = pl.when(age < 0).then(None)
+    for band, lower, upper in zip(AGE_BANDS, lower_bounds, lower_bounds[1:] + [None], strict=True):
+        cond = age >= lower if upper is None else (age >= lower) & (age < upper)
+        expr = expr.when(cond).then(pl.lit(band))
+    return expr.otherwise(None)

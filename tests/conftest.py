@@ -1,0 +1,49 @@
+"""Shared fixtures: the dbt manifest Dagster needs at import, and one generated municipality run
+through the whole pipeline (module-scoped: the end-to-end run is the expensive part)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_DIR = PROJECT_ROOT / "dbt"
+
+
+def _ensure_manifest() -> None:
+    """@dbt_assets reads target/manifest.json at import time; `dbt parse` writes it."""
+    os.environ.setdefault("KIM_WAREHOUSE", str(PROJECT_ROOT / "warehouse" / "kim.duckdb"))
+    if not (DBT_DIR / "target" / "manifest.json").exists():
+        dbt = Path(sys.executable).parent / "dbt"
+        subprocess.run([str(dbt), "parse", "--quiet", "--profiles-dir", "."], cwd=DBT_DIR, check=True)
+
+
+_ensure_manifest()
+
+
+@pytest.fixture(scope="session")
+def small_municipality(tmp_path_factory) -> Path:
+    """A generated municipality: ~300 persons, 3 months from the sample's start."""
+    from ingest.generator import generate
+
+    inbox = tmp_path_factory.mktemp("inbox")
+    generate(inbox, months=3, start="2023-11", persons=300, seed=7)
+    return inbox
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(small_municipality, tmp_path_factory):
+    """The small municipality run through ingest, gates, dbt and reports in one Dagster run."""
+    from dagster import DagsterInstance
+
+    from dagster_project.cli import run_months
+    from dagster_project.settings import Paths
+
+    base = tmp_path_factory.mktemp("run")
+    paths = Paths(inbox=small_municipality, warehouse=base / "kim.duckdb", output=base / "output")
+    result = run_months(paths, ["2023-11", "2023-12", "2024-01"], instance=DagsterInstance.ephemeral())
+    return paths, result

@@ -1,0 +1,116 @@
+"""Schedule, sensors and the pure pieces of the Dagster wiring."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from dagster import (
+    DagsterInstance,
+    RunRequest,
+    build_schedule_context,
+    build_sensor_context,
+)
+
+from dagster_project.assets.warehouse import dbt_build_args
+from dagster_project.automation import (
+    failure_notice,
+    inbox_sensor,
+    monthly_schedule,
+    months_affected,
+    previous_month,
+)
+from dagster_project.definitions import defs
+from dagster_project.resources import KimPaths
+
+
+def test_definitions_load_with_every_group():
+    graph = defs.resolve_asset_graph()
+    groups = {graph.get(k).group_name for k in graph.get_all_asset_keys()}
+    assert {"ingest", "warehouse", "reports"} <= groups
+    assert defs.resolve_job_def("monthly_pipeline") is not None
+
+
+def test_schedule_tick_reports_the_previous_month():
+    tick = datetime(2026, 11, 8, 6, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    request = monthly_schedule(build_schedule_context(scheduled_execution_time=tick))
+    assert isinstance(request, RunRequest)
+    assert request.partition_key == "2026-10"
+    assert previous_month(datetime(2027, 1, 8, 6, 0)) == "2026-12"
+
+
+def test_dbt_args_use_a_half_open_window():
+    args = dbt_build_args(["2026-01", "2026-02", "2026-03"])
+    assert args[0] == "build"
+    assert "unit_test" in args[args.index("--exclude-resource-type") + 1]
+    window = json.loads(args[args.index("--vars") + 1])
+    assert window == {"min_month": "2026-01-01", "max_month": "2026-04-01"}
+    assert dbt_build_args(["2026-12"], full_refresh=True)[-1] == "--full-refresh"
+    args = dbt_build_args(["2026-12"])
+    assert json.loads(args[args.index("--vars") + 1])["max_month"] == "2027-01-01"
+
+
+def test_plan_file_affects_every_month_of_its_year():
+    months = ["2025-11", "2025-12", "2026-01", "2026-02"]
+    assert months_affected("haushaltsplan", "2026", months) == ["2026-01", "2026-02"]
+    assert months_affected("personen", "2025-12", months) == ["2025-12"]
+
+
+def _write(inbox: Path, name: str, text: str) -> None:
+    (inbox / name).write_text(text, encoding="utf-8")
+
+
+def test_inbox_sensor_requests_new_and_changed_files_only(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _write(inbox, "personen_2026-01.csv", "Stichtag;Person_ID\n")
+    resources = {"kim_paths": KimPaths(inbox=str(inbox), warehouse=str(tmp_path / "w.duckdb"),
+                                       output=str(tmp_path / "out"))}
+    with build_sensor_context(resources=resources) as context:
+        first = inbox_sensor(context)
+        assert [r.partition_key for r in first] == ["2026-01"]
+        cursor = context.cursor
+    with build_sensor_context(cursor=cursor, resources=resources) as context:
+        assert not isinstance(inbox_sensor(context), list)  # SkipReason: nothing changed
+    _write(inbox, "personen_2026-01.csv", "Stichtag;Person_ID\n31.01.2026;1\n")
+    _write(inbox, "fibu_ist_2026-02.csv", "Periode\n")
+    with build_sensor_context(cursor=cursor, resources=resources) as context:
+        assert sorted(r.partition_key for r in inbox_sensor(context)) == ["2026-01", "2026-02"]
+
+
+def test_failure_notice_names_month_and_next_step():
+    text = failure_notice("abc", "monthly_pipeline", "2026-10", "gate raw_gate failed: 3 rows")
+    assert "2026-10" in text and "3 rows" in text and "kim run --month 2026-10" in text
+
+
+def test_failure_sensor_writes_the_notice(tmp_path):
+    from dagster import build_run_status_sensor_context, op, job, DagsterEventType
+
+    from dagster_project.automation import failure_alert
+
+    @op
+    def explode():
+        raise ValueError("Kaputt: file personen_2026-10.csv rejected")
+
+    @job
+    def failing():
+        explode()
+
+    instance = DagsterInstance.ephemeral()
+    result = failing.execute_in_process(instance=instance, raise_on_error=False,
+                                        tags={"dagster/partition": "2026-10"})
+    failure = next(e for e in result.all_events
+                   if e.event_type == DagsterEventType.RUN_FAILURE)
+    context = build_run_status_sensor_context(
+        sensor_name="failure_alert", dagster_event=failure, dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        resources={"kim_paths": KimPaths(inbox=str(tmp_path), warehouse=str(tmp_path / "w"),
+                                         output=str(tmp_path / "out"))},
+    ).for_run_failure()
+    failure_alert(context)
+    notices = list((tmp_path / "out" / "alerts").glob("failure_2026-10_*.md"))
+    assert len(notices) == 1
+    text = notices[0].read_text(encoding="utf-8")
+    assert "personen_2026-10.csv" in text and "kim run --month 2026-10" in text

@@ -1,0 +1,404 @@
+"""The dbt project on a tiny hand-written warehouse: build green, hand-computed mart values,
+and a month-by-month incremental build equal to a full refresh.
+
+Fixture (two months, 2025-01 and 2025-02):
+
+persons 2025-01 (Stichtag 31.01.2025)
+  P1 SR01 ASYLBLG GU        arrival 2023-06-15  GESTATTUNG           case management
+  P2 SR01 ASYLBLG DEZENTRAL arrival 2024-10-01  DULDUNG
+  P3 SR02 SGB2    PRIVAT    arrival 2022-01-01  ERLAUBNIS 2024-10-10 case management
+  P4 ---- KEINER  PRIVAT    arrival 2021-01-01  ERLAUBNIS 2020-05-01 (no social space)
+  P5 SR02 ASYLBLG GU        arrival 2024-06-01  ERLAUBNIS 2024-10-20
+persons 2025-02: P1 and P3 unchanged, P4 unchanged, P5 now SGB2 (PRIVAT), P6 new (SR03, ASYLBLG,
+  GU, arrival 2025-02-01); P2 has left.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.warehouse import connect
+
+DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
+SEEDS = DBT_DIR / "seeds"
+MARTS = (
+    "fct_caseload_monthly",
+    "fct_asylblg_payments_monthly",
+    "fct_budget_execution",
+    "fct_budget_product_monthly",
+    "fct_reconciliation",
+    "fct_indicator_values",
+    "fct_course_outcomes",
+    "dim_month",
+)
+
+PERSON_COLS = (
+    "stichtag, person_id, fall_id, geburtsjahr, altersgruppe, geschlecht, staatsangehoerigkeit, "
+    "aufenthaltsstatus, status_seit, zuzugsdatum, rechtskreis, leistungsform, unterbringung, "
+    "unterkunft_id, sozialraum, fallmanagement, fallmanager_id, period_month, load_id"
+)
+JAN, FEB = "2025-01-31", "2025-02-28"
+P1 = (
+    "P1",
+    "F1",
+    1990,
+    "27-44",
+    "m",
+    "SYR",
+    "GESTATTUNG",
+    "2023-06-15",
+    "2023-06-15",
+    "ASYLBLG",
+    "GRUND",
+    "GU",
+    "GU-01",
+    "SR01",
+    True,
+    "CM1",
+)
+P2 = (
+    "P2",
+    "F2",
+    2000,
+    "18-26",
+    "w",
+    "AFG",
+    "DULDUNG",
+    "2024-10-01",
+    "2024-10-01",
+    "ASYLBLG",
+    "GRUND",
+    "DEZENTRAL",
+    "WE-001",
+    "SR01",
+    False,
+    None,
+)
+P3 = (
+    "P3",
+    "F3",
+    1985,
+    "27-44",
+    "m",
+    "SYR",
+    "ERLAUBNIS",
+    "2024-10-10",
+    "2022-01-01",
+    "SGB2",
+    None,
+    "PRIVAT",
+    None,
+    "SR02",
+    True,
+    "CM1",
+)
+P4 = (
+    "P4",
+    "F4",
+    1970,
+    "45-64",
+    "w",
+    "IRQ",
+    "ERLAUBNIS",
+    "2020-05-01",
+    "2021-01-01",
+    "KEINER",
+    None,
+    "PRIVAT",
+    None,
+    None,
+    False,
+    None,
+)
+P5 = (
+    "P5",
+    "F5",
+    2010,
+    "6-17",
+    "m",
+    "TUR",
+    "ERLAUBNIS",
+    "2024-10-20",
+    "2024-06-01",
+    "ASYLBLG",
+    "ANALOG",
+    "GU",
+    "GU-02",
+    "SR02",
+    False,
+    None,
+)
+P5_FEB = P5[:9] + ("SGB2", None, "PRIVAT", None, "SR02", False, None)
+P6 = (
+    "P6",
+    "F6",
+    1995,
+    "27-44",
+    "x",
+    "ERI",
+    "GESTATTUNG",
+    "2025-02-01",
+    "2025-02-01",
+    "ASYLBLG",
+    "GRUND",
+    "GU",
+    "GU-03",
+    "SR03",
+    False,
+    None,
+)
+
+
+def _person_rows() -> list[tuple]:
+    rows = [(JAN, *p, "2025-01-01", "L-P-01") for p in (P1, P2, P3, P4, P5)]
+    rows += [(FEB, *p, "2025-02-01", "L-P-02") for p in (P1, P3, P4, P5_FEB, P6)]
+    return rows
+
+
+def _fill_raw(con: duckdb.DuckDBPyConnection) -> None:
+    con.executemany(
+        f"insert into raw.personen ({PERSON_COLS}) values ({', '.join(['?'] * 19)})",
+        _person_rows(),
+    )
+    payments = [
+        ("B1", "2025-01-05", "P1", "GL3", "1000.00", None, "SR01"),
+        ("B2", "2025-01-06", "P2", "GL3", "500.00", None, "SR01"),
+        ("B3", "2025-01-20", "P2", "GL3", "-500.00", "B2", "SR01"),
+        ("B4", "2025-01-10", "P5", "AL2", "800.00", None, "SR02"),
+        ("B5", "2025-02-05", "P1", "GL3", "1200.00", None, "SR01"),
+        ("B6", "2025-02-07", None, "UK", "50.00", None, None),
+    ]
+    con.executemany(
+        "insert into raw.asylblg_zahlungen (buchungs_id, buchungsdatum, leistung_von,"
+        " leistung_bis, person_id, leistungsart, produkt, sachkonto, betrag, storno_von,"
+        " sozialraum, period_month) values (?, ?, ?, ?, ?, ?, '31.30.01', '4331', ?, ?, ?,"
+        " date_trunc('month', cast(? as date)))",
+        [(b, d, d, d, p, t, a, s, sr, d) for b, d, p, t, a, s, sr in payments],
+    )
+    ledger = [
+        ("2025-01-01", "31.30.01", "4331", "KST1", "1500.00"),
+        ("2025-01-01", "31.30.01", "4331", "KST2", "300.00"),
+        ("2025-01-01", "31.30.01", "3481", None, "1000.00"),
+        ("2025-01-01", "31.40.06", "4231", None, "2400.00"),
+        ("2025-02-01", "31.30.01", "4331", "KST1", "1200.00"),
+        ("2025-02-01", "31.40.06", "4231", None, "2400.00"),
+    ]
+    con.executemany(
+        "insert into raw.fibu_ist (periode, produkt, sachkonto, kostenstelle, betrag,"
+        " period_month) values (?, ?, ?, ?, ?, ?)",
+        [(*row, row[0]) for row in ledger],
+    )
+    con.executemany(
+        "insert into raw.haushaltsplan (jahr, produkt, sachkonto, ansatz, nachtrag,"
+        " uebertragung, profil) values (2025, ?, ?, ?, ?, ?, ?)",
+        [
+            ("31.30.01", "4331", "24000.00", "1200.00", None, "LINEAR"),
+            ("31.30.01", "3481", "12000.00", None, None, "Q"),
+            ("31.40.06", "4231", "28800.00", None, None, "JAN"),
+        ],
+    )
+    for month in ("2025-01-01", "2025-02-01"):
+        con.execute(
+            "insert into raw.kurse (kurs_id, kursart, traeger, sozialraum, beginn, ende,"
+            " ue_geplant, plaetze, period_month) values ('C1', 'INT_ALLG', 'VHS', 'SR01',"
+            " '2024-09-01', '2025-06-30', 700, 20, ?)",
+            [month],
+        )
+    participations = [
+        ("2025-01-01", "P1", "2025-01-10", None, "LAUFEND", None, None),
+        ("2025-01-01", "P3", "2024-09-01", "2025-01-20", "ABGESCHLOSSEN", "B1", "2025-01-15"),
+        ("2025-01-01", "P5", "2024-11-01", "2025-01-05", "ABGEBROCHEN", None, None),
+        ("2025-02-01", "P1", "2025-01-10", None, "LAUFEND", None, None),
+        ("2025-02-01", "P6", "2025-02-03", None, "LAUFEND", None, None),
+    ]
+    con.executemany(
+        "insert into raw.teilnahmen (period_month, kurs_id, person_id, eintritt, austritt,"
+        " status, ue_besucht, pruefung, pruefungsdatum) values (?, 'C1', ?, ?, ?, ?, 100, ?, ?)",
+        participations,
+    )
+
+
+def _dbt(warehouse: Path, target: Path, *args: str) -> None:
+    """Run dbt as a subprocess (as Dagster does): it holds the DuckDB lock only while it runs."""
+    env = {**os.environ, "KIM_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    command = [
+        str(Path(sys.executable).parent / "dbt"),
+        *args,
+        "--project-dir",
+        str(DBT_DIR),
+        "--profiles-dir",
+        str(DBT_DIR),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(target / "logs"),
+    ]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, f"dbt {' '.join(args)} failed:\n{result.stdout[-4000:]}"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("dbt")
+    warehouse = tmp / "kim.duckdb"
+    with connect(warehouse) as con:
+        _fill_raw(con)
+    _dbt(warehouse, tmp / "target", "build")  # seeds, models, data tests and unit tests
+    return warehouse
+
+
+def _query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def _indicator(warehouse: Path, month: str, indicator: str, space: str = "GESAMT") -> tuple:
+    rows = _query(
+        warehouse,
+        "select numerator, denominator, value, value_status, traffic_light"
+        " from marts.fct_indicator_values"
+        " where month = ? and indicator_id = ? and social_space_id = ?",
+        [month, indicator, space],
+    )
+    assert len(rows) == 1
+    return rows[0]
+
+
+def _seed_sum(name: str, column: str, **match: str) -> int:
+    with (SEEDS / name).open(encoding="utf-8") as f:
+        return sum(
+            int(r[column]) for r in csv.DictReader(f) if all(r[k] == v for k, v in match.items())
+        )
+
+
+def test_person_indicators(built: Path) -> None:
+    # K01: P1, P2, P5 in January (two in SR01); P1, P6 in February.
+    assert _indicator(built, "2025-01-01", "K01")[:4] == (Decimal(3), Decimal(1), 3.0, "ok")
+    assert _indicator(built, "2025-01-01", "K01", "SR01")[2] == 2.0
+    assert _indicator(built, "2025-01-01", "K01", "unbekannt")[2] == 0.0
+    assert _indicator(built, "2025-02-01", "K01")[2] == 2.0
+    # K06 SR01 in January: P2 (DEZENTRAL) of P1, P2 = 50 %, below the minimum denominator 10.
+    assert _indicator(built, "2025-01-01", "K06", "SR01")[:4] == (
+        Decimal(1),
+        Decimal(2),
+        50.0,
+        "below_min_denominator",
+    )
+    # K06 city-wide: P2, P3, P4 of five persons = 60 %.
+    assert _indicator(built, "2025-01-01", "K06")[2] == 60.0
+    # K11 January: recognised in October 2024 = P3 (SGB2) and P5 (ASYLBLG) -> 1 of 2.
+    assert _indicator(built, "2025-01-01", "K11")[:3] == (Decimal(1), Decimal(2), 50.0)
+    # K12 January: arrival before 31.01.2023 = P3, P4; KEINER = P4.
+    assert _indicator(built, "2025-01-01", "K12")[2] == 50.0
+    # K04 January: P1, P3 in case management / 14.00 FTE (staff seed, FALLMANAGEMENT 2025-01).
+    k04 = _indicator(built, "2025-01-01", "K04")
+    assert k04[:2] == (Decimal(2), Decimal("14.00"))
+    assert k04[2] == pytest.approx(2 / 14)
+
+
+def test_budget_indicators(built: Path) -> None:
+    # K05 January: 1,500 + 300 (4331 of 31.30.01) / 3 persons.
+    assert _indicator(built, "2025-01-01", "K05")[:3] == (Decimal(1800), Decimal(3), 600.0)
+    # K13 January: (1,800 + 2,400 - 1,000) / inhabitants 2025 of all social spaces.
+    inhabitants = _seed_sum("social_space_inhabitants.csv", "inhabitants", year="2025")
+    k13 = _indicator(built, "2025-01-01", "K13")
+    assert k13[:2] == (Decimal(3200), Decimal(inhabitants))
+    # K14 February, year to date: 1,000 / (1,800 + 2,400 + 1,200 + 2,400).
+    assert _indicator(built, "2025-02-01", "K14")[2] == pytest.approx(100 * 1000 / 7800)
+
+
+def test_course_indicators(built: Path) -> None:
+    # K03 by the course's social space SR01: P1 entered in January.
+    assert _indicator(built, "2025-01-01", "K03", "SR01")[2] == 1.0
+    # K08 January: P1 is the only first participation starting in January.
+    days = (date(2025, 1, 10) - date(2023, 6, 15)).days
+    assert _indicator(built, "2025-01-01", "K08")[:3] == (Decimal(days), Decimal(1), float(days))
+    # K10 February (12-month window, state as of February): P5 dropped out, P3 completed.
+    assert _indicator(built, "2025-02-01", "K10")[:3] == (Decimal(1), Decimal(2), 50.0)
+    assert _indicator(built, "2025-02-01", "K09")[2] == 100.0
+
+
+def test_reconciliation_and_budget(built: Path) -> None:
+    rows = _query(
+        built,
+        "select month, payments_amount, ledger_amount, difference, is_reconciled"
+        " from marts.fct_reconciliation order by month",
+    )
+    # January: 1,000 + 500 - 500 + 800 = 1,800 = ledger; February: 1,250 vs 1,200.
+    assert rows == [
+        (date(2025, 1, 1), Decimal("1800.00"), Decimal("1800.00"), Decimal("0.00"), True),
+        (date(2025, 2, 1), Decimal("1250.00"), Decimal("1200.00"), Decimal("50.00"), False),
+    ]
+    line = _query(
+        built,
+        "select current_appropriation, plan_month, plan_to_date, actual_to_date,"
+        " forecast_run_rate, forecast, forecast_method from marts.fct_budget_execution"
+        " where month = '2025-02-01' and product_id = '31.30.01' and account_id = '4331'",
+    )
+    # 24,000 + 1,200 = 25,200; linear 2,100 a month; actual 3,000 -> run rate 3,000 x 12 / 2.
+    assert line == [
+        (
+            Decimal("25200.00"),
+            Decimal("2100.00"),
+            Decimal("4200.00"),
+            Decimal("3000.00"),
+            Decimal("18000.00"),
+            Decimal("18000.00"),
+            "run_rate",
+        )
+    ]
+    product = _query(
+        built,
+        "select net_appropriation, net_burden_to_date, coverage_ratio, traffic_light"
+        " from marts.fct_budget_product_monthly"
+        " where month = '2025-01-01' and product_id = '31.30.01'",
+    )
+    # Net appropriation 25,200 - 12,000; Jan forecast 1,800 x 12 - 1,000 x 4 = 17,600 -> red.
+    assert product == [(Decimal("13200.00"), Decimal("800.00"), pytest.approx(1000 / 1800), "red")]
+
+
+def _snapshot(warehouse: Path) -> dict[str, list[tuple]]:
+    return {m: sorted(_query(warehouse, f"select * from marts.{m}"), key=repr) for m in MARTS}
+
+
+def test_incremental_equals_full_refresh(built: Path, tmp_path: Path) -> None:
+    # Start from the built warehouse (raw, seeds, views), rebuild the marts for January only,
+    # then add February incrementally: the result must equal the full build.
+    warehouse = tmp_path / "kim.duckdb"
+    shutil.copyfile(built, warehouse)
+    target = built.parent / "target"
+    marts = ("--select", "path:models/marts")
+    _dbt(
+        warehouse,
+        target,
+        "run",
+        *marts,
+        "--full-refresh",
+        "--vars",
+        '{"min_month": "2025-01-01", "max_month": "2025-02-01"}',
+    )
+    assert {r[0] for r in _query(warehouse, "select month from marts.fct_indicator_values")} == {
+        date(2025, 1, 1)
+    }
+    _dbt(
+        warehouse,
+        target,
+        "run",
+        *marts,
+        "--vars",
+        '{"min_month": "2025-02-01", "max_month": "2025-03-01"}',
+    )
+    assert _snapshot(warehouse) == _snapshot(built)

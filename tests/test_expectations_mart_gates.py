@@ -1,0 +1,286 @@
+"""Reconciliation gate (after dbt) and mart gate (before reports) on hand-written marts rows
+(the real marts are built by dbt; here only the columns of docs/marts.md are created)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from expectations.gates import run_mart_gate, run_reconciliation_gate
+from ingest.warehouse import connect
+
+OCT = date(2026, 10, 1)
+
+MARTS_DDL = (
+    "create schema if not exists marts",
+    """create table marts.dim_social_space (social_space_id varchar, name varchar, ags varchar,
+       is_unknown boolean)""",
+    """create table marts.dim_indicator (indicator_id varchar, name varchar, definition varchar,
+       level varchar, field_of_action varchar, product_id varchar, unit varchar,
+       direction varchar, per_social_space boolean, min_denominator int,
+       counts_persons boolean, sort_order int)""",
+    """create table marts.fct_indicator_values (month date, indicator_id varchar,
+       social_space_id varchar, numerator decimal(18,2), denominator decimal(18,2),
+       value double, target_value double, target_band_low double, target_band_high double,
+       attainment_ratio double, traffic_light varchar, value_status varchar)""",
+    """create table marts.fct_reconciliation (month date, product_id varchar, account_id varchar,
+       payments_amount decimal(18,2), ledger_amount decimal(18,2), difference decimal(18,2),
+       is_reconciled boolean)""",
+    """create table marts.fct_budget_execution (month date, year int, product_id varchar,
+       account_id varchar, account_kind varchar, budget_unit varchar,
+       original_appropriation decimal(18,2), supplementary decimal(18,2),
+       carried_over decimal(18,2), current_appropriation decimal(18,2))""",
+)
+
+SPACES = [("S01", "Nord", False), ("S02", "Süd", False), ("unbekannt", "unbekannt", True)]
+# id, unit, direction, per social space
+INDICATORS = [
+    ("K01", "Anzahl", "none", True),
+    ("K02", "%", "lower", True),
+    ("K04", "Fälle je VZÄ", "band", False),
+    ("K09", "%", "higher", False),
+    ("K13", "€", "lower", False),
+]
+
+
+def _iv(ind, space, num, den, value, target=None, low=None, high=None, att=None, light=None,
+        status="ok") -> dict:  # fmt: skip
+    return dict(
+        month=OCT, indicator_id=ind, social_space_id=space,
+        numerator=None if num is None else Decimal(num),
+        denominator=None if den is None else Decimal(den), value=value, target_value=target,
+        target_band_low=low, target_band_high=high, attainment_ratio=att, traffic_light=light,
+        value_status=status,
+    )  # fmt: skip
+
+
+def clean_marts() -> dict[str, list[dict]]:
+    """Traffic lights worked out by hand: green = target met, yellow = missed by <= 10 % of
+    the target (or of the missed band edge), red = missed by more."""
+    values = [
+        _iv("K01", "GESAMT", "25", None, 25.0),
+        _iv("K01", "S01", "15", None, 15.0),
+        _iv("K01", "S02", "10", None, 10.0),
+        _iv("K01", "unbekannt", "0", None, 0.0),
+        # lower is better, target 80 %: 70 met; 85 misses by 5 <= 8; 90 misses by 10 > 8
+        _iv("K02", "GESAMT", "70", "100", 70.0, 80.0, att=80 / 70, light="green"),
+        _iv("K02", "S01", "85", "100", 85.0, 80.0, att=80 / 85, light="yellow"),
+        _iv("K02", "S02", "90", "100", 90.0, 80.0, att=80 / 90, light="red"),
+        _iv("K02", "unbekannt", "0", "0", None, 80.0, status="no_denominator"),
+        # band 40..60: 65 misses the upper edge by 5 <= 6
+        _iv("K04", "GESAMT", "65", "1", 65.0, None, 40.0, 60.0, light="yellow"),
+        # higher is better, target 50 %: 45 misses by exactly 5 = 10 % -> still yellow
+        _iv("K09", "GESAMT", "9", "20", 45.0, 50.0, att=0.9, light="yellow"),
+        _iv("K13", "GESAMT", "480000", "1000", 480.0, 500.0, att=500 / 480, light="green"),
+    ]
+    return {
+        "dim_social_space": [
+            dict(social_space_id=s, name=n, ags="08111000", is_unknown=u) for s, n, u in SPACES
+        ],
+        "dim_indicator": [
+            dict(
+                indicator_id=i,
+                name=i,
+                unit=u,
+                direction=d,
+                per_social_space=p,
+                min_denominator=10,
+                counts_persons=False,
+                sort_order=n,
+            )
+            for n, (i, u, d, p) in enumerate(INDICATORS)
+        ],  # fmt: skip
+        "fct_indicator_values": values,
+        "fct_reconciliation": [
+            dict(
+                month=OCT,
+                product_id="31.30.01",
+                account_id="4331",
+                payments_amount=Decimal("12502.00"),
+                ledger_amount=Decimal("12502.00"),
+                difference=Decimal("0.00"),
+                is_reconciled=True,
+            ),
+            dict(
+                month=OCT,
+                product_id="31.30.01",
+                account_id="4332",
+                payments_amount=Decimal("-80.00"),
+                ledger_amount=Decimal("-80.00"),
+                difference=Decimal("0.00"),
+                is_reconciled=True,
+            ),
+        ],  # fmt: skip
+        "fct_budget_execution": [
+            dict(
+                month=OCT,
+                year=2026,
+                product_id="31.30.01",
+                account_id="4331",
+                current_appropriation=Decimal("120000.00"),
+            ),
+            dict(
+                month=OCT,
+                year=2026,
+                product_id="31.30.01",
+                account_id="3481",
+                current_appropriation=Decimal("50000.00"),
+            ),
+        ],  # fmt: skip
+    }
+
+
+PLAN = [
+    # 100000 + 15000 + 5000 = 120000.00
+    ("31.30.01", "4331", "100000.00", "15000.00", "5000.00"),
+    ("31.30.01", "3481", "50000.00", None, None),
+]
+
+
+def load(con, marts: dict[str, list[dict]], plan=PLAN) -> None:
+    for ddl in MARTS_DDL:
+        con.execute(ddl).fetchall()
+    for table, rows in marts.items():
+        for row in rows:
+            cols = list(row)
+            con.execute(
+                f"insert into marts.{table} ({', '.join(cols)}) values "
+                f"({', '.join('?' for _ in cols)})",
+                [row[c] for c in cols],
+            ).fetchall()
+    for i, (product, account, ansatz, nachtrag, uebertragung) in enumerate(plan):
+        con.execute(
+            "insert into raw.haushaltsplan values (2026, ?, ?, ?, ?, ?, 'LINEAR', null, 'L-h', "
+            "'haushaltsplan_2026.csv', ?)",
+            [product, account, Decimal(ansatz), nachtrag and Decimal(nachtrag),
+             uebertragung and Decimal(uebertragung), i + 2],
+        ).fetchall()  # fmt: skip
+
+
+@pytest.fixture
+def con(tmp_path):
+    with connect(tmp_path / "w.duckdb") as c:
+        yield c
+
+
+def test_clean_marts_pass_both_gates(con):
+    load(con, clean_marts())
+    rec = run_reconciliation_gate(con, "2026-10", run_id="r")
+    marts = run_mart_gate(con, "2026-10", run_id="r")
+    assert rec.passed and not rec.failed, rec.summary_text
+    assert marts.passed and not marts.failed, marts.summary_text
+    stored = con.execute(
+        "select gate, count(*) from meta.gate_results group by gate order by gate"
+    ).fetchall()
+    assert stored == [("marts", len(marts.results)), ("reconciliation", 3)]
+    print(f"reconciliation gate {rec.seconds:.2f} s, mart gate {marts.seconds:.2f} s")
+
+
+def _where(table: str, match: dict, **changes) -> Callable[[dict], None]:
+    def mutate(marts: dict) -> None:
+        rows = [r for r in marts[table] if all(r.get(k) == v for k, v in match.items())]
+        assert len(rows) == 1
+        rows[0].update(changes)
+
+    return mutate
+
+
+def _drop(table: str, match: dict) -> Callable[[dict], None]:
+    def mutate(marts: dict) -> None:
+        marts[table] = [r for r in marts[table] if not all(r.get(k) == v for k, v in match.items())]
+
+    return mutate
+
+
+K02_S02 = {"indicator_id": "K02", "social_space_id": "S02"}
+K02_UNK = {"indicator_id": "K02", "social_space_id": "unbekannt"}
+
+RECONCILIATION_VIOLATIONS = [
+    (_where("fct_reconciliation", {"account_id": "4332"}, ledger_amount=Decimal("-80.01"),
+            difference=Decimal("0.01"), is_reconciled=False),
+     "reconciliation_difference_zero", "account_id=4332, payments_amount=-80.00, "
+     "ledger_amount=-80.01, difference=0.01"),
+    (_where("fct_budget_execution", {"account_id": "4331"},
+            current_appropriation=Decimal("100000.00")),
+     "current_appropriation_matches_plan",
+     "account_id=4331, plan_amount=120000.00, mart_amount=100000.00"),
+    (_drop("fct_budget_execution", {"account_id": "3481"}),
+     "current_appropriation_matches_plan", "account_id=3481, plan_amount=50000.00, mart_amount=0"),
+    (_where("fct_indicator_values", K02_UNK, value=12.5),
+     "no_value_with_zero_denominator", "social_space_id=unbekannt, denominator=0.00, value=12.5"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expectation", "offending"),
+    RECONCILIATION_VIOLATIONS,
+    ids=["difference", "appropriation", "plan_line_missing_in_mart", "zero_denominator"],
+)
+def test_reconciliation_violation_blocks(con, mutate, expectation, offending):
+    marts = clean_marts()
+    mutate(marts)
+    load(con, marts)
+    outcome = run_reconciliation_gate(con, "2026-10")
+    assert not outcome.passed
+    assert [r.expectation for r in outcome.failed] == [expectation]
+    assert expectation in outcome.summary_text
+    assert offending in outcome.summary_text
+
+
+MART_VIOLATIONS = [
+    (_where("fct_indicator_values", K02_S02, value=120.0, traffic_light="red",
+            attainment_ratio=None),
+     "indicator_value_in_range_percent", "social_space_id=S02, unit=%, value=120"),
+    (_drop("fct_indicator_values", K02_S02), "indicator_row_present",
+     "indicator_id=K02, social_space_id=S02"),
+    (_drop("fct_indicator_values", {"indicator_id": "K13"}), "indicator_row_present",
+     "indicator_id=K13, social_space_id=GESAMT"),
+    (_where("fct_indicator_values", K02_UNK, value_status="ok"), "missing_value_explained",
+     "social_space_id=unbekannt, value=NULL, value_status=ok"),
+    (_where("fct_indicator_values", K02_UNK, value_status="geheim"), "value_status_in_codes",
+     "value_status=geheim"),
+    (_where("fct_indicator_values", K02_S02, traffic_light="yellow"), "traffic_light_consistent",
+     "traffic_light=yellow, expected_traffic_light=red"),
+    (_where("fct_indicator_values", {"indicator_id": "K04"}, traffic_light="green"),
+     "traffic_light_consistent", "direction=band, value=65, target_value=NULL, "
+     "traffic_light=green, expected_traffic_light=yellow"),
+    # a light where the catalogue has no direction to judge by
+    (_where("fct_indicator_values", {"indicator_id": "K01", "social_space_id": "GESAMT"},
+            traffic_light="green"), "traffic_light_consistent", "expected_traffic_light=NULL"),
+    (_where("fct_indicator_values", {"indicator_id": "K13"}, attainment_ratio=0.96),
+     "attainment_consistent", "indicator_id=K13, social_space_id=GESAMT, direction=lower, "
+     "value=480, target_value=500, attainment_ratio=0.96"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expectation", "offending"),
+    MART_VIOLATIONS,
+    ids=[f"{v[1]}-{i}" for i, v in enumerate(MART_VIOLATIONS)],
+)
+def test_mart_violation_blocks(con, mutate, expectation, offending):
+    marts = clean_marts()
+    mutate(marts)
+    load(con, marts)
+    outcome = run_mart_gate(con, "2026-10")
+    assert not outcome.passed
+    assert [r.expectation for r in outcome.failed] == [expectation]
+    assert outcome.failed[0].unexpected_count == 1
+    assert expectation in outcome.summary_text
+    assert offending in outcome.summary_text
+
+
+def test_gates_only_read_their_month(con):
+    marts = clean_marts()
+    # A broken September must not affect October's gates.
+    marts["fct_reconciliation"].append(
+        dict(month=date(2026, 9, 1), product_id="31.30.01", account_id="4331",
+             payments_amount=Decimal("1.00"), ledger_amount=Decimal("0.00"),
+             difference=Decimal("1.00"), is_reconciled=False)
+    )  # fmt: skip
+    load(con, marts)
+    assert run_reconciliation_gate(con, "2026-10").passed
+    assert not run_reconciliation_gate(con, "2026-09").passed

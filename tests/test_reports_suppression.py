@@ -1,0 +1,160 @@
+"""Suppression of small numbers: primary, secondary, rates, and one decision per cell."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+
+import numpy as np
+import pytest
+
+from dagster_project.reports.suppression import (
+    Relation,
+    SuppressionConfig,
+    SuppressionRegistry,
+    is_rate_suppressed,
+    suppress,
+)
+
+T = "T"
+ROWS = ["A", "B", "C", "D", T]
+COLUMNS = ["x", "y", "z", T]
+# Hand-made table with margins: row sums in column T, column sums in row T.
+INNER = {
+    "A": [1, 5, 7],
+    "B": [4, 0, 9],
+    "C": [2, 8, 6],
+    "D": [10, 3, 2],
+}
+
+
+def crafted_grid() -> dict[tuple[str, str], int]:
+    grid = {}
+    for row, cells in INNER.items():
+        for column, value in zip("xyz", cells, strict=True):
+            grid[(row, column)] = value
+        grid[(row, T)] = sum(cells)
+    for i, column in enumerate("xyz"):
+        grid[(T, column)] = sum(cells[i] for cells in INNER.values())
+    grid[(T, T)] = sum(sum(cells) for cells in INNER.values())
+    return grid
+
+
+def derivable_by_elimination(
+    values: Mapping[Hashable, int], relations: Sequence[Relation], hidden: set
+) -> set:
+    """What an attacker gets by solving relations that have exactly one unknown, repeatedly."""
+    known = {k: v for k, v in values.items() if k not in hidden}
+    found: set = set()
+    changed = True
+    while changed:
+        changed = False
+        for rel in relations:
+            unknown = [c for c in rel.cells() if c not in known]
+            if len(unknown) != 1:
+                continue
+            cell = unknown[0]
+            members = sum(known[m] for m in rel.members if m != cell)
+            known[cell] = members if cell == rel.total else known[rel.total] - members
+            assert known[cell] == values[cell]
+            found.add(cell)
+            changed = True
+    return found
+
+
+def determined_by_linear_algebra(relations: Sequence[Relation], hidden: set) -> set:
+    """Hidden cells fixed by the whole linear system of the relations (any combination)."""
+    unknowns = sorted(hidden, key=repr)
+    index = {k: i for i, k in enumerate(unknowns)}
+    matrix = []
+    for rel in relations:
+        row = np.zeros(len(unknowns))
+        for member in rel.members:
+            if member in index:
+                row[index[member]] += 1
+        if rel.total in index:
+            row[index[rel.total]] -= 1
+        if row.any():
+            matrix.append(row)
+    if not matrix:
+        return set(hidden)
+    a = np.array(matrix)
+    rank = np.linalg.matrix_rank(a)
+    determined = set()
+    for key, i in index.items():
+        unit = np.zeros(len(unknowns))
+        unit[i] = 1
+        if np.linalg.matrix_rank(np.vstack([a, unit])) == rank:
+            determined.add(key)
+    return determined
+
+
+def test_crafted_table_is_protected() -> None:
+    registry = SuppressionRegistry()
+    grid = crafted_grid()
+    registry.add_table(grid, ROWS, COLUMNS, total_row=T, total_column=T)
+    hidden = set(registry.hidden())
+
+    # primary: A.x = 1, C.x = 2, D.z = 2; secondary by hand: row A → A.y (5, smallest non-zero),
+    # row C → C.z (6), row D → D.y (3); then every row and column holds 0 or 2 hidden cells.
+    assert hidden == {("A", "x"), ("C", "x"), ("D", "z"), ("A", "y"), ("C", "z"), ("D", "y")}
+    assert not [k for k, v in registry.values.items() if v in (1, 2) and k not in hidden]
+    assert registry.show(("B", "y")) == 0  # zeros stay visible
+    assert registry.show(("A", "x")) == "*"
+    assert derivable_by_elimination(registry.values, registry.relations, hidden) == set()
+    assert determined_by_linear_algebra(registry.relations, hidden) == set()
+
+
+def test_social_spaces_to_city_relation() -> None:
+    # K01 of the fixture month: SR02 = 2 is primary; SR03 (15) is the smallest further non-zero
+    values = {"SR01": 40, "SR02": 2, "SR03": 15, "unbekannt": 0, "GESAMT": 57}
+    relations = [Relation("GESAMT", ("SR01", "SR02", "SR03", "unbekannt"))]
+    hidden = suppress(values, relations, SuppressionConfig())
+    assert hidden == {"SR02", "SR03"}
+    assert derivable_by_elimination(values, relations, hidden) == set()
+
+
+def test_total_is_hidden_when_no_other_member_is_non_zero() -> None:
+    values = {"a": 2, "b": 0, "total": 2}
+    hidden = suppress(values, [Relation("total", ("a", "b"))], SuppressionConfig())
+    assert hidden == {"a", "total"}
+
+
+def test_thresholds_are_configuration() -> None:
+    values = {"a": 3, "b": 7, "c": 9, "total": 19}
+    relation = [Relation("total", ("a", "b", "c"))]
+    assert suppress(values, relation, SuppressionConfig()) == set()
+    assert suppress(values, relation, SuppressionConfig(max_count=3)) == {"a", "b"}
+    with pytest.raises(ValueError):
+        SuppressionConfig(min_count=3, max_count=2)
+
+
+def test_rates_below_minimum_denominator() -> None:
+    config = SuppressionConfig()
+    assert is_rate_suppressed(9, None, config)
+    assert not is_rate_suppressed(10, None, config)
+    assert is_rate_suppressed(19, 20, config)
+    assert not is_rate_suppressed(None, 20, config)
+
+
+def test_cell_shared_by_two_tables_is_suppressed_in_both() -> None:
+    # Table 1: SR01 + SR02 = city; table 2: SR02 by sex (m + w = SR02). SR02 = 2 and m = 2 are
+    # primary; table 2 then holds two hidden cells, but in table 1 the city total would reveal
+    # SR02, so SR01 (30, smaller than the city's 32) is hidden there as well.
+    registry = SuppressionRegistry()
+    for key, value in {"SR01": 30, "SR02": 2, "city": 32}.items():
+        registry.add_cell(key, value)
+    registry.add_relation("city", ["SR01", "SR02"])
+    for key, value in {("SR02", "m"): 2, ("SR02", "w"): 0}.items():
+        registry.add_cell(key, value)
+    registry.add_relation("SR02", [("SR02", "m"), ("SR02", "w")])
+    assert registry.hidden() == {("SR02", "m"), "SR02", "SR01"}
+    assert registry.show(("SR02", "w")) == 0
+    with pytest.raises(ValueError):
+        registry.add_cell("SR02", 6)
+    with pytest.raises(KeyError):
+        registry.add_relation("nowhere", ["SR01"])
+
+
+def test_describe_names_the_thresholds() -> None:
+    text = SuppressionConfig(max_count=3, min_denominator=20).describe()
+    assert "1 bis 3 Personen" in text and "Standard 20" in text
