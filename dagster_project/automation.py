@@ -117,8 +117,10 @@ def failure_alert(context: RunFailureSensorContext, kim_paths: KimPaths):
     )
     message = context.failure_event.message or "unbekannter Fehler"
     for event in context.get_step_failure_events():
-        if event.step_failure_data and event.step_failure_data.error:
-            message += f"\n\nSchritt {event.step_key}: {event.step_failure_data.error.message.strip()}"
+        error = event.step_failure_data.error if event.step_failure_data else None
+        if error:
+            cause = error.cause.message.strip() if error.cause else error.message.strip()
+            message += f"\n\nSchritt {event.step_key}: {cause}"
     notice = failure_notice(run.run_id, run.job_name, partition, message)
     alerts = Path(kim_paths.output) / "alerts"
     alerts.mkdir(parents=True, exist_ok=True)

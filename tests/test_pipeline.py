@@ -117,7 +117,7 @@ def test_asylblg_expense_per_month_matches_the_ledger_file(run, small_municipali
 
 def test_reconciliation_has_no_difference_on_clean_data(run):
     _, con = run
-    rows = con.sql("select count(*), count(*) filter (where difference <> 0) from marts.fct_reconciliation").fetchone()
+    rows = con.execute("select count(*), count(*) filter (where difference <> 0) from marts.fct_reconciliation").fetchone()
     assert rows[0] > 0 and rows[1] == 0
 
 
