@@ -8,6 +8,8 @@ SCALE  ?= S
 
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 export DBT_PROFILES_DIR := $(CURDIR)/dbt
+# dbt parse needs a warehouse path; the CLI overrides it with the resolved absolute path.
+export KIM_WAREHOUSE ?= $(CURDIR)/warehouse/kim.duckdb
 
 .PHONY: run test ui bench lint docs clean
 

@@ -48,6 +48,9 @@ DEFAULT_SEVERITIES: dict[str, str] = {
     "amount_bounds": WARNING,
     "row_count": WARNING,
     "quarantine_share": ERROR,
+    # A totals line that disagrees with the file's rows means rows are missing or extra: the
+    # month's figures cannot be trusted even though every single row is valid.
+    "totals_line": ERROR,
     "reconciliation": ERROR,
     "plan_total": ERROR,
     "denominator_zero": ERROR,
@@ -64,6 +67,11 @@ class GateConfig:
     yellow_tolerance: float = 0.10  # traffic light: yellow = target missed by at most 10 %
     amount_bounds: dict[str, tuple[Decimal, Decimal]] = field(
         default_factory=lambda: dict(DEFAULT_AMOUNT_BOUNDS)
+    )
+    # Indicators whose valid range differs from their unit's. K02 (occupancy of collective
+    # housing) is persons per place: above 100 % means overcrowding, a finding, not bad data.
+    indicator_ranges: dict[str, tuple[float | None, float | None]] = field(
+        default_factory=lambda: {"K02": (0.0, None)}
     )
     unit_ranges: dict[str, tuple[float | None, float | None]] = field(
         default_factory=lambda: dict(DEFAULT_UNIT_RANGES)

@@ -370,7 +370,9 @@ def _quarantine_check(gate: str, source: Source, period: str, config: GateConfig
     sql = """
         select b.load_id, b.file_name, b.rows_loaded, b.rows_quarantined,
           b.rows_quarantined::double / nullif(b.rows_loaded + b.rows_quarantined, 0)
-            as quarantine_share
+            as quarantine_share,
+          (select count(*) from meta.quarantine q
+           where q.load_id = b.load_id and q.rule = 'totals_mismatch') as totals_mismatches
         from meta.load_batches b
         where b.source = $source and b.period = $period
           and not exists (select 1 from meta.load_batches r where r.replaced_load_id = b.load_id)
@@ -386,12 +388,22 @@ def _quarantine_check(gate: str, source: Source, period: str, config: GateConfig
         max_value=config.max_quarantine_share,
         show=("file_name", "rows_quarantined", "rows_loaded", "quarantine_share"),
     )
+    totals = Rule(
+        "totals_line_matches_rows",
+        "totals_line",
+        "between",
+        "Summenzeile der Lieferung stimmt mit den Datenzeilen überein",
+        column="totals_mismatches",
+        min_value=0,
+        max_value=0,
+        show=("file_name", "totals_mismatches"),
+    )
     return Check(
         gate,
         f"{source.raw_table}_loads",
         sql,
         {"source": source.raw_table, "period": period},
-        (rule,),
+        (rule, totals),
     )
 
 
@@ -505,6 +517,7 @@ def mart_checks(month: str, config: GateConfig) -> list[Check]:
     gate = "marts"
     show = ("indicator_id", "social_space_id", "unit", "value")
     ranges = []
+    special = sorted(config.indicator_ranges)
     for unit, (low, high) in sorted(config.unit_ranges.items()):
         if low is None and high is None:
             continue
@@ -518,7 +531,22 @@ def mart_checks(month: str, config: GateConfig) -> list[Check]:
                 column="value",
                 min_value=low,
                 max_value=high,
-                row_condition=f'unit == "{unit}"',
+                row_condition=f'unit == "{unit}" and indicator_id not in {special!r}',
+                show=show,
+            )
+        )
+    for indicator_id, (low, high) in sorted(config.indicator_ranges.items()):
+        ranges.append(
+            Rule(
+                f"indicator_value_in_range_{indicator_id.lower()}",
+                "indicator_range",
+                "between",
+                f"{indicator_id} liegt im gültigen Bereich ({_bound(low, '-∞')} bis "
+                f"{_bound(high, '∞')})",
+                column="value",
+                min_value=low,
+                max_value=high,
+                row_condition=f'indicator_id == "{indicator_id}"',
                 show=show,
             )
         )

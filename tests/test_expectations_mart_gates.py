@@ -231,9 +231,9 @@ def test_reconciliation_violation_blocks(con, mutate, expectation, offending):
 
 
 MART_VIOLATIONS = [
-    (_where("fct_indicator_values", K02_S02, value=120.0, traffic_light="red",
-            attainment_ratio=None),
-     "indicator_value_in_range_percent", "social_space_id=S02, unit=%, value=120"),
+    (_where("fct_indicator_values", {"indicator_id": "K09"}, value=120.0, traffic_light="green",
+            attainment_ratio=2.4),
+     "indicator_value_in_range_percent", "social_space_id=GESAMT, unit=%, value=120"),
     (_drop("fct_indicator_values", K02_S02), "indicator_row_present",
      "indicator_id=K02, social_space_id=S02"),
     (_drop("fct_indicator_values", {"indicator_id": "K13"}), "indicator_row_present",
@@ -284,3 +284,12 @@ def test_gates_only_read_their_month(con):
     load(con, marts)
     assert run_reconciliation_gate(con, "2026-10").passed
     assert not run_reconciliation_gate(con, "2026-09").passed
+
+
+def test_occupancy_above_100_percent_is_a_finding_not_an_error(con):
+    # K02: 108 persons on 90 places is overcrowding (shown red), not an invalid value.
+    marts = clean_marts()
+    _where("fct_indicator_values", K02_S02, numerator=Decimal("108"), denominator=Decimal("90"),
+           value=120.0, attainment_ratio=80 / 120, traffic_light="red")(marts)
+    load(con, marts)
+    assert run_mart_gate(con, "2026-10").passed

@@ -313,3 +313,18 @@ def test_rejects_malformed_month_and_unknown_table(con):
         run_raw_gate(con, "2026-13")
     with pytest.raises(ValueError, match="unknown raw tables"):
         run_raw_gate(con, "2026-10", tables=["bewohner"])
+
+
+def test_totals_line_that_disagrees_with_the_rows_blocks(con):
+    load(con, clean_rows())
+    _load_batch(con, "L-f-10", "fibu_ist", "2026-10", loaded=500, quarantined=1)  # share 0.2 %
+    con.execute(
+        "insert into meta.quarantine values ('L-f-10', 'fibu_ist', '2026-10', "
+        "'fibu_ist_2026-10.csv', 42, 'totals_mismatch', 'Betrag', 'Differenz 1.000,00', null)"
+    )
+    outcome = run_raw_gate(con, "2026-10", tables=["fibu_ist"])
+    assert not outcome.passed
+    (failed,) = outcome.failed
+    assert failed.expectation == "totals_line_matches_rows"
+    assert failed.sample_values == ["file_name=fibu_ist_2026-10.csv, totals_mismatches=1"]
+    assert "totals_line_matches_rows" in outcome.summary_text
