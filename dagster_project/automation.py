@@ -91,6 +91,13 @@ def failure_notice(run_id: str, job: str, partition: str, message: str) -> str:
     )
 
 
+def notice_path(output: Path, partition: str, run_id: str) -> Path:
+    alerts = output / "alerts"
+    alerts.mkdir(parents=True, exist_ok=True)
+    label = partition.replace("..", "_").replace(" bis ", "_")
+    return alerts / f"failure_{label}_{run_id[:8]}.md"
+
+
 def send_mail(subject: str, body: str) -> None:
     """Optional e-mail (off unless KIM_SMTP_HOST and KIM_ALERT_TO are set)."""
     host, to = os.environ.get("KIM_SMTP_HOST"), os.environ.get("KIM_ALERT_TO")
@@ -122,10 +129,6 @@ def failure_alert(context: RunFailureSensorContext, kim_paths: KimPaths):
             cause = error.cause.message.strip() if error.cause else error.message.strip()
             message += f"\n\nSchritt {event.step_key}: {cause}"
     notice = failure_notice(run.run_id, run.job_name, partition, message)
-    alerts = Path(kim_paths.output) / "alerts"
-    alerts.mkdir(parents=True, exist_ok=True)
-    (alerts / f"failure_{partition.replace('..', '_')}_{run.run_id[:8]}.md").write_text(
-        notice, encoding="utf-8"
-    )
+    notice_path(Path(kim_paths.output), partition, run.run_id).write_text(notice, encoding="utf-8")
     context.log.error(notice)
     send_mail(f"KIM Haushalt: Lauf für {partition} fehlgeschlagen", notice)

@@ -38,7 +38,11 @@ def _dagster_home() -> Path:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+        # One run at a time: DuckDB allows a single writer (the sensor may request several).
+        config.write_text(
+            "telemetry:\n  enabled: false\nconcurrency:\n  runs:\n    max_concurrent_runs: 1\n",
+            encoding="utf-8",
+        )
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
@@ -108,6 +112,15 @@ def explain_failure(result) -> str:
     return " ".join(messages) or "Der Lauf ist ohne Schrittfehler abgebrochen (siehe Dagster-Protokoll)."
 
 
+def write_failure_notice(output: Path, run_id: str, label: str, explanation: str) -> Path:
+    """The same notice the run-failure sensor writes under `dagster dev`, for CLI runs."""
+    from dagster_project.automation import failure_notice, notice_path
+
+    path = notice_path(output, label, run_id)
+    path.write_text(failure_notice(run_id, "monthly_pipeline", label, explanation), encoding="utf-8")
+    return path
+
+
 def _inbox_months(paths: Paths) -> list[str]:
     from ingest.inbox import months_in_inbox
 
@@ -130,15 +143,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"Verarbeite {label} ({len(months)} Monat(e)) in {paths.warehouse} ...")
     result = run_months(paths, months)
     if not result.success:
+        explanation = explain_failure(result)
+        notice = write_failure_notice(paths.output, result.run_id, label, explanation)
         raise CliError(f"Der Lauf für {label} ist fehlgeschlagen; für ihn wurden keine Berichte "
-                       "geschrieben, frühere Berichte bleiben unverändert. " + explain_failure(result))
+                       f"geschrieben, frühere Berichte bleiben unverändert. {explanation} "
+                       f"(Hinweis gespeichert: {notice})")
     print(f"Fertig. Die Berichte liegen in {paths.output} (ein Ordner je Monat, der "
           "Integrationsbericht je Quartal und Jahr).")
     return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from expectations.gates import format_results_table, run_all_gates
+    from expectations.cli_table import format_results_table
+    from expectations.gates import run_all_gates
     from ingest.warehouse import connect
 
     paths = _apply_path_args(args)

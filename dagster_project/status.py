@@ -34,10 +34,12 @@ def status_text(con: duckdb.DuckDBPyConnection, output: Path) -> str:
         ).fetchall()
     )
     months = sorted({p for p, *_ in loads if len(p) == 7})
+    # A yearly file (the budget plan) is listed under the first month of its year.
+    first_of_year = {m[:4]: m for m in reversed(months)}
     lines = [f"{'Month':<8} {'Source':<18} {'File':<28} {'SHA-256':<12} {'Rows':>8} {'Quar.':>6}"]
     for month in months:
         for period, source, file_name, sha, rows, quarantined in loads:
-            if period in (month, month[:4]) and (period == month or month.endswith("-01")):
+            if period == month or first_of_year.get(period) == month:
                 lines.append(f"{month:<8} {source:<18} {file_name:<28} {sha:<12} {rows:>8} {quarantined:>6}")
         missing = sorted(
             t for t, s in SOURCES.items()

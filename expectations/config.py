@@ -113,14 +113,15 @@ class GateConfig:
                 low, high = pair
                 bounds[code] = (Decimal(str(low)), Decimal(str(high)))
             changes["amount_bounds"] = bounds
-        if "unit_ranges" in data:
-            ranges = dict(base.unit_ranges)
-            for unit, (low, high) in data["unit_ranges"].items():  # type: ignore[union-attr]
-                ranges[unit] = (
-                    None if low is None else float(low),
-                    None if high is None else float(high),
-                )
-            changes["unit_ranges"] = ranges
+        for key in ("unit_ranges", "indicator_ranges"):
+            if key in data:
+                ranges = dict(getattr(base, key))
+                for name, (low, high) in data[key].items():  # type: ignore[union-attr]
+                    ranges[name] = (
+                        None if low is None else float(low),
+                        None if high is None else float(high),
+                    )
+                changes[key] = ranges
         if "severities" in data:
             changes["severities"] = {**base.severities, **data["severities"]}  # type: ignore[dict-item]
         return replace(base, **changes)

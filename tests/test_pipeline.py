@@ -218,3 +218,27 @@ def test_workbook_actual_to_date_equals_the_ledger_file(run, small_municipality)
         if product == "31.30.01" and account.startswith("4"):
             total += Decimal(str(row[cols["Ist bis Monat"] - 1].value))
     assert total == expected  # January: year to date = the month
+
+
+def test_failed_warning_does_not_block_and_is_listed(run):
+    from openpyxl import load_workbook
+
+    paths, con = run
+    warned = con.execute(
+        "select count(*) from meta.gate_results where partition = '2023-12' "
+        "and expectation = 'row_count_within_tolerance' and not success and severity = 'warning'"
+    ).fetchone()[0]
+    assert warned > 0  # the zero tolerance of the fixture makes growing tables warn
+    sheet = load_workbook(paths.output / "2023-12" / "Controlling_2023-12.xlsx")["Datenqualität"]
+    rows = [r for r in sheet.iter_rows(values_only=True) if r and r[2] == "Warnung"]
+    assert any(r[3] == "nicht bestanden" and "row_count_within_tolerance" in r[1] for r in rows)
+
+
+def test_status_lists_loads_gates_and_reports(run):
+    from dagster_project.status import status_text
+
+    paths, con = run
+    text = status_text(con, paths.output)
+    assert "personen_2024-01.csv" in text and "haushaltsplan_2023.csv" in text
+    assert text.count("gates: passed") == len(MONTHS)
+    assert "Controlling_2024-01.xlsx" in text

@@ -19,6 +19,8 @@ import duckdb
 import polars as pl
 import pytest
 
+from expectations.report import gate_rows, quarantine_rows
+
 from dagster_project.reports import data
 from ingest.warehouse import connect
 
@@ -388,7 +390,7 @@ def build_warehouse(path: Path) -> Path:
                     "error",
                     "3",
                     3,
-                    "alt",
+                    '{"description": "alt", "sample_values": []}',
                     datetime(2026, 1, 5, 8, 0),
                 ],
                 [
@@ -410,7 +412,7 @@ def build_warehouse(path: Path) -> Path:
                     "warning",
                     "0.10",
                     1,
-                    "31.30.01/4332",
+                    '{"description": "Abgleich", "sample_values": ["31.30.01/4332"]}',
                     datetime(2026, 1, 6, 8, 5),
                 ],
             ],
@@ -459,12 +461,12 @@ def test_queries_sorted_and_latest_gate(warehouse: Path) -> None:
             .filter(pl.col("indicator_id") == "K01")["social_space_id"]
             .to_list()
         )
-        gates = data.gate_results(con, "2025-12")
-        quarantine = data.quarantine_counts(con, "2025-12")
+        gates = gate_rows(con, "2025-12")
+        quarantine = quarantine_rows(con, "2025-12")
     assert spaces == ["SR01", "SR02", "SR03", "unbekannt", "GESAMT"]
     # the later run of not_null_person replaced the failed one
-    assert gates.select("gate", "expectation", "success").rows() == [
+    assert [(g["gate"], g["expectation"], g["success"]) for g in gates] == [
         ("raw.personen", "not_null_person", True),
         ("reconciliation", "difference_zero", False),
     ]
-    assert quarantine.select("rule", "rows").rows() == [("R03", 2), ("R07", 1)]
+    assert [(q["rule"], q["rows"]) for q in quarantine] == [("R03", 2), ("R07", 1)]

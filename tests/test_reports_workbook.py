@@ -109,9 +109,10 @@ def test_accounts_indicators_reconciliation_quality(workbook_files: tuple[Path, 
 
     quality = book["Datenqualität"]
     values = [r for r in quality.iter_rows(min_row=5, values_only=True) if r[0]]
-    assert values[0][:4] == ("raw.personen", "not_null_person", "Fehler", "bestanden")
-    assert values[1][:4] == ("reconciliation", "difference_zero", "Warnung", "nicht bestanden")
-    assert ("personen", "personen_2025-12.csv", "R03", 2) in [v[:4] for v in values]
+    assert values[0][:4] == ("Rohdaten personen", "not_null_person", "Fehler", "bestanden")
+    assert values[1][1:4] == ("Abgleich (difference_zero)", "Warnung", "nicht bestanden")
+    assert values[1][6] == "31.30.01/4332"
+    assert ("personen_2025-12.csv", "R03", 2) in [v[:3] for v in values]
 
 
 def test_rendering_twice_is_byte_identical(workbook_files: tuple[Path, Path]) -> None:

@@ -257,33 +257,3 @@ def reconciliation(con: duckdb.DuckDBPyConnection, month: date) -> pl.DataFrame:
     )
 
 
-def gate_results(con: duckdb.DuckDBPyConnection, month_text: str) -> pl.DataFrame:
-    """The latest result of every gate × expectation for the partition."""
-    return query(
-        con,
-        """
-        select gate, expectation, severity, success, observed_value, unexpected_count,
-               details, checked_at
-        from meta.gate_results
-        where partition = ?
-        qualify row_number() over (
-            partition by gate, expectation order by checked_at desc, run_id desc) = 1
-        order by gate, expectation
-        """,
-        [month_text],
-    )
-
-
-def quarantine_counts(con: duckdb.DuckDBPyConnection, month_text: str) -> pl.DataFrame:
-    """Quarantined rows per source, file and rule of the month (and of yearly files)."""
-    return query(
-        con,
-        """
-        select source, file_name, rule, count(*)::bigint as rows
-        from meta.quarantine
-        where period = ? or period = ?
-        group by source, file_name, rule
-        order by source, file_name, rule
-        """,
-        [month_text, month_text[:4]],
-    )

@@ -21,6 +21,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from dagster_project.reports import data
+from expectations.report import gate_rows, quarantine_rows
 from dagster_project.reports.formatting import (
     COUNT,
     MONEY,
@@ -516,29 +517,27 @@ def _sheet_quality(book: Workbook, fmts: _Formats, con, month_text: str, subtitl
         subtitle,
         "Letztes Ergebnis je Prüfung; Quarantäne: abgewiesene Zeilen je Datei und Regel.",
     )
-    gates = data.gate_results(con, month_text)
+    # Same rows as the HTML gate report (expectations.report), so both always agree.
     columns = [
-        (Column("Prüfstufe"), 18),
-        (Column("Erwartung"), 40),
+        (Column("Prüfstufe"), 22),
+        (Column("Erwartung"), 44),
         (Column("Schwere"), 9),
         (Column("Ergebnis"), 14),
-        (Column("Beobachtet"), 18),
+        (Column("Beobachtet"), 22),
         (Column("Abweichende Zeilen", COUNT), 11),
-        (Column("Details"), 40),
-        (Column("Geprüft am"), 17),
+        (Column("Beispiele"), 60),
     ]
     rows = [
         [
-            r["gate"],
-            r["expectation"],
+            r["gate_title"],
+            f"{r['description']} ({r['expectation']})" if r["description"] else r["expectation"],
             "Fehler" if r["severity"] == "error" else "Warnung",
             "bestanden" if r["success"] else "nicht bestanden",
             r["observed_value"],
             r["unexpected_count"],
-            r["details"],
-            r["checked_at"].strftime("%d.%m.%Y %H:%M") if r["checked_at"] else None,
+            "; ".join(r["sample_values"]) or None,
         ]
-        for r in gates.iter_rows(named=True)
+        for r in gate_rows(con, month_text)
     ]
     last = _write_table(ws, fmts, columns, rows)
     if rows:
@@ -556,14 +555,10 @@ def _sheet_quality(book: Workbook, fmts: _Formats, con, month_text: str, subtitl
         )
     top = last + 3
     ws.write_string(top - 1, 0, "Quarantäne", fmts.title)
-    quarantine = [
-        [r["source"], r["file_name"], r["rule"], r["rows"]]
-        for r in data.quarantine_counts(con, month_text).iter_rows(named=True)
-    ]
+    quarantine = [[r["file_name"], r["rule"], r["rows"]] for r in quarantine_rows(con, month_text)]
     q_columns = [
-        (Column("Quelle"), 18),
         (Column("Datei"), 40),
-        (Column("Regel"), 9),
+        (Column("Regel"), 30),
         (Column("Zeilen", COUNT), 14),
     ]
     _write_table(ws, fmts, q_columns, quarantine, top=top, filter_and_freeze=False)

@@ -1,6 +1,9 @@
-{{ config(materialized='table') }}
--- Participations deduplicated across the monthly snapshots: for every month M that has a course
--- snapshot, each participation ever listed up to M with its state as of M (latest snapshot <= M).
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='month') }}
+-- Participations deduplicated across the monthly snapshots: for every month M of the partition
+-- window that has a course snapshot, each participation listed in the 12 snapshots up to M with
+-- its state as of M (latest snapshot <= M). Twelve months are what the longest look-back (K09,
+-- K10) needs; bounding it keeps a month's cost independent of the history (a participation ends
+-- in a month in which it is still listed, so its final state is within the look-back).
 -- Key of a participation: course, person, entry date. The person's social space is the one of the
 -- latest persons snapshot <= M ('unbekannt' when the person never appeared in the stock).
 with snapshots as (
@@ -8,9 +11,12 @@ with snapshots as (
 ),
 
 snapshot_months as (
-    select snapshot_month as month from {{ ref('stg_raw__participations') }}
-    union
-    select snapshot_month as month from {{ ref('stg_raw__courses') }}
+    select month from (
+        select snapshot_month as month from {{ ref('stg_raw__participations') }}
+        union
+        select snapshot_month as month from {{ ref('stg_raw__courses') }}
+    )
+    where {{ month_window('month') }}
 ),
 
 courses as (
@@ -37,6 +43,7 @@ states as (
     from snapshot_months
     inner join snapshots
         on snapshots.snapshot_month <= snapshot_months.month
+        and snapshots.snapshot_month > snapshot_months.month - interval 12 month
     qualify row_number() over (
         partition by snapshot_months.month, snapshots.course_id, snapshots.person_id,
             snapshots.entry_date
