@@ -8,6 +8,8 @@ from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 
+import duckdb
+
 from dagster import (
     DefaultScheduleStatus,
     DefaultSensorStatus,
@@ -24,6 +26,7 @@ from dagster import (
 from dagster_project.jobs import monthly_pipeline
 from dagster_project.partitions import FIRST_MONTH, add_months, month_key
 from dagster_project.resources import KimPaths
+from ingest.contracts import FILE_KINDS, SOURCES
 from ingest.inbox import scan
 
 SCHEDULE_DAY = int(os.environ.get("KIM_SCHEDULE_DAY", "8"))
@@ -57,6 +60,37 @@ def months_affected(kind: str, period: str, inbox_months: list[str]) -> list[str
     return [m for m in inbox_months if m.startswith(period) and m >= FIRST_MONTH]
 
 
+MONTHLY_KINDS = tuple(k for k, tables in FILE_KINDS.items() if SOURCES[tables[0]].period == "month")
+
+
+def complete_months(files) -> list[str]:
+    """Months for which every monthly source file is in the inbox."""
+    kinds: dict[str, set[str]] = {}
+    for f in files:
+        if len(f.period) == 7:
+            kinds.setdefault(f.period, set()).add(f.kind)
+    return sorted(m for m, present in kinds.items() if set(MONTHLY_KINDS) <= present)
+
+
+def loaded_files(warehouse: Path) -> dict[str, str]:
+    """File name -> SHA-256 of the loads in the warehouse (empty if it cannot be read now,
+    e.g. because a run holds the write lock: then every file counts as new)."""
+    if not warehouse.exists():
+        return {}
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return {}
+    try:
+        return dict(con.execute(
+            "select file_name, max_by(sha256, loaded_at) from meta.load_batches group by 1"
+        ).fetchall())
+    except duckdb.Error:
+        return {}
+    finally:
+        con.close()
+
+
 @sensor(
     job=monthly_pipeline,
     minimum_interval_seconds=60,
@@ -64,15 +98,20 @@ def months_affected(kind: str, period: str, inbox_months: list[str]) -> list[str
     description="Starts a run for the month of every new or changed file in the inbox.",
 )
 def inbox_sensor(context: SensorEvaluationContext, kim_paths: KimPaths):
-    seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+    # Without a cursor (first start), files already loaded into the warehouse are not new.
+    seen: dict[str, str] = (
+        json.loads(context.cursor) if context.cursor else loaded_files(kim_paths.warehouse_file)
+    )
     files = scan(kim_paths.inbox_dir)
-    current = {f.path.name: f.sha256 for f in files}
-    changed = [f for f in files if seen.get(f.path.name) != f.sha256]
+    complete = complete_months(files)
+    # A file of a month that is not complete yet waits (stays out of the cursor): a run for a
+    # month with a missing source would only fail.
+    ready = [f for f in files if len(f.period) != 7 or f.period in complete]
+    changed = [f for f in ready if seen.get(f.path.name) != f.sha256]
     if not changed:
-        return SkipReason("No new or changed file in the inbox.")
-    inbox_months = sorted({f.period for f in files if len(f.period) == 7})
-    months = sorted({m for f in changed for m in months_affected(f.kind, f.period, inbox_months)})
-    context.update_cursor(json.dumps(current, sort_keys=True))
+        return SkipReason("No new or changed file for a complete month in the inbox.")
+    months = sorted({m for f in changed for m in months_affected(f.kind, f.period, complete)})
+    context.update_cursor(json.dumps({**seen, **{f.path.name: f.sha256 for f in ready}}, sort_keys=True))
     digest = "-".join(sorted(f.sha256[:8] for f in changed))
     return [RunRequest(run_key=f"inbox:{m}:{digest}", partition_key=m) for m in months]
 

@@ -215,7 +215,7 @@ def _outcome(
         )
     res = result.result or {}
     if rule.kind == "row_count":
-        observed = f"{res.get('observed_value')} rows"
+        observed = f"{res.get('observed_value')} Zeilen"
         if rule.note:
             observed += f" ({rule.note})"
         return ExpectationOutcome(
@@ -225,7 +225,7 @@ def _outcome(
     checked = int(res.get("element_count") or 0) - int(res.get("missing_count") or 0)
     if rule.kind in ("not_null", "null"):
         checked = int(res.get("element_count") or 0)
-    observed = f"{unexpected} of {checked} rows unexpected"
+    observed = f"{unexpected} von {checked} Zeilen abweichend"
     samples = _samples(frame, res.get("partial_unexpected_index_list") or [], rule.show)
     return ExpectationOutcome(
         rule.name,
@@ -269,22 +269,24 @@ def _fmt(value: Any) -> str:
 
 
 def summarize(gate: str, month: str, results: Sequence[ExpectationOutcome]) -> str:
-    """One paragraph: which expectations failed, how many rows, which values."""
+    """One paragraph (German, like every operator message): which expectations failed, how many
+    rows, which values."""
     failed = [r for r in results if not r.success]
     if not failed:
-        return f"Gate {gate} {month}: all {len(results)} expectations passed."
+        return f"Prüfung {gate} {month}: alle {len(results)} Erwartungen erfüllt."
     errors = sum(r.severity == ERROR for r in failed)
     warnings = sum(r.severity == WARNING for r in failed)
-    verdict = "blocked" if errors else "passed with warnings"
+    verdict = "blockiert" if errors else "bestanden mit Warnungen"
     parts = []
     for r in failed:
-        text = f"{r.gate}/{r.expectation} [{r.severity}]: {r.observed_value}"
+        severity = "Fehler" if r.severity == ERROR else "Warnung"
+        text = f"{r.gate}/{r.expectation} [{severity}]: {r.observed_value}"
         if r.sample_values:
-            text += "; e.g. " + " | ".join(r.sample_values)
+            text += "; z. B. " + " | ".join(r.sample_values)
         parts.append(text)
     return (
-        f"Gate {gate} {month} {verdict}: {len(failed)} of {len(results)} expectations failed "
-        f"({errors} errors, {warnings} warnings). " + ". ".join(parts) + "."
+        f"Prüfung {gate} {month} {verdict}: {len(failed)} von {len(results)} Erwartungen nicht "
+        f"erfüllt ({errors} Fehler, {warnings} Warnungen). " + ". ".join(parts) + "."
     )
 
 

@@ -331,7 +331,7 @@ def row_count_rule(previous: tuple[str, int] | None, tolerance: float) -> Rule:
         f"Zeilenzahl im Toleranzband ±{tol * 100:.0f} % zum Vormonat",
         min_value=low,
         max_value=high,
-        note=f"previous month {prev_month}: {prev_rows} rows, allowed {low}..{high}",
+        note=f"Vormonat {prev_month}: {prev_rows} Zeilen, erlaubt {low}..{high}",
     )
 
 

@@ -62,12 +62,23 @@ def _write(inbox: Path, name: str, text: str) -> None:
     (inbox / name).write_text(text, encoding="utf-8")
 
 
+def _month(inbox: Path, month: str, text: str = "x\n") -> None:
+    """Every monthly source of a month (content is irrelevant to the sensor)."""
+    for kind in ("personen", "asylblg_zahlungen", "fibu_ist"):
+        _write(inbox, f"{kind}_{month}.csv", text)
+    _write(inbox, f"kurse_{month}.xlsx", text)
+
+
+def _resources(tmp_path: Path, inbox: Path) -> dict:
+    return {"kim_paths": KimPaths(inbox=str(inbox), warehouse=str(tmp_path / "w.duckdb"),
+                                  output=str(tmp_path / "out"))}
+
+
 def test_inbox_sensor_requests_new_and_changed_files_only(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    _write(inbox, "personen_2026-01.csv", "Stichtag;Person_ID\n")
-    resources = {"kim_paths": KimPaths(inbox=str(inbox), warehouse=str(tmp_path / "w.duckdb"),
-                                       output=str(tmp_path / "out"))}
+    _month(inbox, "2026-01")
+    resources = _resources(tmp_path, inbox)
     with build_sensor_context(resources=resources) as context:
         first = inbox_sensor(context)
         assert [r.partition_key for r in first] == ["2026-01"]
@@ -75,9 +86,22 @@ def test_inbox_sensor_requests_new_and_changed_files_only(tmp_path):
     with build_sensor_context(cursor=cursor, resources=resources) as context:
         assert not isinstance(inbox_sensor(context), list)  # SkipReason: nothing changed
     _write(inbox, "personen_2026-01.csv", "Stichtag;Person_ID\n31.01.2026;1\n")
-    _write(inbox, "fibu_ist_2026-02.csv", "Periode\n")
+    _month(inbox, "2026-02")
     with build_sensor_context(cursor=cursor, resources=resources) as context:
         assert sorted(r.partition_key for r in inbox_sensor(context)) == ["2026-01", "2026-02"]
+
+
+def test_incomplete_month_waits_for_its_last_file(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _write(inbox, "personen_2026-03.csv", "x\n")
+    resources = _resources(tmp_path, inbox)
+    with build_sensor_context(resources=resources) as context:
+        assert not isinstance(inbox_sensor(context), list)
+        cursor = context.cursor
+    _month(inbox, "2026-03")
+    with build_sensor_context(cursor=cursor, resources=resources) as context:
+        assert [r.partition_key for r in inbox_sensor(context)] == ["2026-03"]
 
 
 def test_failure_notice_names_month_and_next_step():
@@ -114,3 +138,26 @@ def test_failure_sensor_writes_the_notice(tmp_path):
     assert len(notices) == 1
     text = notices[0].read_text(encoding="utf-8")
     assert "personen_2026-10.csv" in text and "kim run --month 2026-10" in text
+
+
+def test_first_sensor_tick_skips_files_already_in_the_warehouse(tmp_path):
+    from ingest.warehouse import connect
+    from ingest.inbox import scan
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _month(inbox, "2026-01", "Januar\n")
+    _month(inbox, "2026-02", "Februar\n")
+    january = [f for f in scan(inbox) if f.period == "2026-01"]
+    with connect(tmp_path / "w.duckdb") as con:
+        for i, f in enumerate(january):
+            con.execute(
+                "insert into meta.load_batches (load_id, source, period, file_name, sha256, "
+                "size_bytes, rows_read, rows_loaded, rows_quarantined, rows_totals_removed, "
+                "loaded_at) values (?, ?, '2026-01', ?, ?, 1, 0, 0, 0, 0, "
+                "timestamp '2026-02-08 06:00:00')",
+                [f"L{i}", f.kind, f.path.name, f.sha256],
+            )
+    resources = _resources(tmp_path, inbox)
+    with build_sensor_context(resources=resources) as context:
+        assert [r.partition_key for r in inbox_sensor(context)] == ["2026-02"]

@@ -135,7 +135,7 @@ def test_clean_month_passes_every_table(con):
     assert outcome.passed, outcome.summary_text
     assert outcome.gate == "raw"
     assert all(r.success for r in outcome.results), outcome.summary_text
-    assert outcome.summary_text.startswith("Gate raw 2026-10: all ")
+    assert outcome.summary_text.startswith("Prüfung raw 2026-10: alle ")
     stored = con.execute(
         "select gate, count(*), bool_and(success) from meta.gate_results "
         "where run_id = 'run-1' and partition = '2026-10' group by gate order by gate"
@@ -228,7 +228,7 @@ def test_amount_out_of_bounds_is_a_warning_only(con):
         ("betrag_within_bounds_GL3", "warning", 1)
     ]
     assert "betrag=1500.01" in outcome.summary_text
-    assert "passed with warnings" in outcome.summary_text
+    assert "bestanden mit Warnungen" in outcome.summary_text
 
 
 def test_severity_comes_from_config(con):
@@ -253,7 +253,7 @@ def test_row_count_band_around_previous_month(con, october_rows, success):
     assert result.success is success
     assert result.severity == "warning"
     assert outcome.passed  # a warning never blocks
-    assert f"{october_rows} rows (previous month 2026-09: 10 rows, allowed 7..13)" == (
+    assert f"{october_rows} Zeilen (Vormonat 2026-09: 10 Zeilen, erlaubt 7..13)" == (
         result.observed_value
     )
 

@@ -56,11 +56,12 @@ def test_gate_rows_and_html_report(con, tmp_path):
     assert [r["expectation"] for r in rows] == [
         "betrag_not_null", "periode_is_file_month", "periode_not_null", "produkt_not_null",
         "quarantine_share_below_threshold", "row_count_within_tolerance", "sachkonto_not_null",
+        "totals_line_matches_rows",
     ]  # fmt: skip
     failed = {r["expectation"]: r for r in rows if not r["success"]}
     assert set(failed) == {"betrag_not_null", "quarantine_share_below_threshold"}
     assert failed["betrag_not_null"]["sample_values"] == ["source_line=3, betrag=NULL"]
-    assert failed["betrag_not_null"]["observed_value"] == "1 of 2 rows unexpected"
+    assert failed["betrag_not_null"]["observed_value"] == "1 von 2 Zeilen abweichend"
     # 3 quarantined of 2 loaded + 3 = 60 %
     assert "quarantine_share=0.6" in failed["quarantine_share_below_threshold"]["sample_values"][0]
     assert quarantine_rows(con, "2026-10") == [
@@ -89,17 +90,17 @@ def test_report_without_results(con, tmp_path):
 
 
 def test_format_results_table():
-    ok = ExpectationOutcome("person_id_not_null", True, "error", "0 of 3 rows unexpected", 0,
+    ok = ExpectationOutcome("person_id_not_null", True, "error", "0 von 3 Zeilen abweichend", 0,
                             gate="raw.personen")  # fmt: skip
     bad = ExpectationOutcome("betrag_within_bounds_GL3", False, "warning",
-                             "1 of 3 rows unexpected", 1, ["betrag=2000.00"],
+                             "1 von 3 Zeilen abweichend", 1, ["betrag=2000.00"],
                              gate="raw.asylblg_zahlungen")  # fmt: skip
     outcome = GateOutcome("raw", "2026-10", True, [ok, bad], "Gate raw 2026-10 passed ...", 1.25)
     lines = format_results_table([outcome]).splitlines()
     assert lines[0].split() == ["gate", "expectation", "severity", "result", "observed",
                                 "unexpected"]  # fmt: skip
-    assert lines[2].split() == ["raw.personen", "person_id_not_null", "error", "ok", "0", "of",
-                                "3", "rows", "unexpected", "0"]  # fmt: skip
+    assert lines[2].split() == ["raw.personen", "person_id_not_null", "error", "ok", "0", "von",
+                                "3", "Zeilen", "abweichend", "0"]  # fmt: skip
     assert lines[3].split()[:4] == ["raw.asylblg_zahlungen", "betrag_within_bounds_GL3",
                                     "warning", "warn"]  # fmt: skip
     assert "raw 2026-10: passed (1.2 s)" in lines  # 1.25 rounds half to even

@@ -238,7 +238,7 @@ def test_status_lists_loads_gates_and_reports(run):
     from dagster_project.status import status_text
 
     paths, con = run
-    text = status_text(con, paths.output)
+    text = status_text(con.cursor(), paths.output)  # earlier tests left results open on con
     assert "personen_2024-01.csv" in text and "haushaltsplan_2023.csv" in text
     assert text.count("gates: passed") == len(MONTHS)
     assert "Controlling_2024-01.xlsx" in text

@@ -60,8 +60,8 @@ def _ingest_asset(kind: str):
         if missing:
             raise FileRejected(
                 file=f"{kind}_{missing[0]}.{SOURCES[tables[0]].extension}",
-                problem=f"the inbox {inbox} has no file for period(s) {', '.join(missing)}",
-                expected=f"one file named {kind}_<period>.{SOURCES[tables[0]].extension} per period",
+                problem=f"fehlt im Eingangsordner {inbox} (Zeitraum {', '.join(missing)})",
+                expected=f"je Zeitraum eine Datei {kind}_<Zeitraum>.{SOURCES[tables[0]].extension}",
             )
         key = resolve_key(inbox)
         results = []
