@@ -215,8 +215,15 @@ def ensure_inbox(scale: Scale, root: Path) -> dict:
             return record
     shutil.rmtree(root / "inbox", ignore_errors=True)
     root.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "benchmarks.run", "--child-generate", json.dumps(params),
-           str(root / "inbox"), str(record_file)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.run",
+        "--child-generate",
+        json.dumps(params),
+        str(root / "inbox"),
+        str(record_file),
+    ]
     m = measure("generate", cmd, _base_env(scale), root / "generate.log")
     if m.returncode:
         raise RuntimeError(f"generation failed, see {root / 'generate.log'}")
@@ -333,14 +340,26 @@ def _base_env(scale: Scale) -> dict[str, str]:
 
 def kim_run(name: str, what: list[str], work: Path, env: dict[str, str], rows: int) -> Measurement:
     warehouse = work / "warehouse" / "kim.duckdb"
-    cmd = [str(BIN / "kim"), "run", *what, "--inbox", str(work / "inbox"),
-           "--warehouse", str(warehouse), "--out", str(work / "output")]
+    cmd = [
+        str(BIN / "kim"),
+        "run",
+        *what,
+        "--inbox",
+        str(work / "inbox"),
+        "--warehouse",
+        str(warehouse),
+        "--out",
+        str(work / "output"),
+    ]
     m = measure(name, cmd, env, work / "logs" / f"{name}.log")
     m.rows = rows
     m.rows_per_s = round(rows / m.wall_s) if rows else None
     m.warehouse_mb = round(_file_mb(warehouse), 1)
-    print(f"  {name}: {m.wall_s:.1f} s wall, {m.cpu_s:.1f} s CPU, "
-          f"{m.peak_tree_rss_mb:.0f} MB peak, exit {m.returncode}", flush=True)
+    print(
+        f"  {name}: {m.wall_s:.1f} s wall, {m.cpu_s:.1f} s CPU, "
+        f"{m.peak_tree_rss_mb:.0f} MB peak, exit {m.returncode}",
+        flush=True,
+    )
     return m
 
 
@@ -402,8 +421,15 @@ def machine() -> dict:
     models = [line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")]
     cpu = models[0] if models else platform.processor()
     versions = {}
-    for dist in ("duckdb", "dbt-core", "dbt-duckdb", "dagster", "dagster-dbt", "polars",
-                 "great-expectations"):
+    for dist in (
+        "duckdb",
+        "dbt-core",
+        "dbt-duckdb",
+        "dagster",
+        "dagster-dbt",
+        "polars",
+        "great-expectations",
+    ):
         try:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -431,9 +457,12 @@ def assemble(scale: Scale, gen: dict, months: list[str], results: list[Measureme
     return {
         "scale": asdict(scale),
         "machine": machine(),
-        "generation": {k: v for k, v in gen.items() if k != "row_counts"} | {
-            "rows_per_source": per_source, "rows_total": sum(counts.values()),
-            "months": [months[0], months[-1]]},
+        "generation": {k: v for k, v in gen.items() if k != "row_counts"}
+        | {
+            "rows_per_source": per_source,
+            "rows_total": sum(counts.values()),
+            "months": [months[0], months[-1]],
+        },
         "measurements": [asdict(m) for m in results],
         "ratios": {
             "full_build_over_floor": _ratio(full, floor_s),
@@ -475,8 +504,12 @@ def section(result: dict) -> str:
         f"Inbox: {gen['rows_total']:,} rows ("
         + ", ".join(f"{k} {n:,}" for k, n in sorted(gen["rows_per_source"].items()))
         + f"), generated in {gen['seconds']} s"
-        + (f" (process: {gen.get('wall_s')} s wall, {gen.get('peak_tree_rss_mb')} MB peak)"
-           if gen.get("wall_s") else "") + ".",
+        + (
+            f" (process: {gen.get('wall_s')} s wall, {gen.get('peak_tree_rss_mb')} MB peak)"
+            if gen.get("wall_s")
+            else ""
+        )
+        + ".",
         "",
         "| Run | Wall s | CPU s | Peak RSS (tree) MB | Rows | Rows/s | Warehouse MB | OK |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
@@ -511,8 +544,12 @@ def section(result: dict) -> str:
         cells = [_num(runs[n]["stages"].get(stage)) for n in order]
         lines.append(f"| {stage} | " + " | ".join(cells) + " |")
     slowest = sorted(runs["full_build"]["steps"].items(), key=lambda kv: -kv[1])[:5]
-    lines += ["", "Slowest steps of the full build: "
-              + ", ".join(f"`{k}` {v:.1f} s" for k, v in slowest) + "."]
+    lines += [
+        "",
+        "Slowest steps of the full build: "
+        + ", ".join(f"`{k}` {v:.1f} s" for k, v in slowest)
+        + ".",
+    ]
     change = runs["correction"]["detail"].get("change")
     if change:
         lines += ["", f"Correction made: {change}."]
@@ -536,7 +573,7 @@ def write_docs(result: dict, doc: Path = DOCS_FILE) -> None:
     block = f"{begin}\n{section(result)}{end}"
     text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
     if begin in text and end in text:
-        text = text[: text.index(begin)] + block + text[text.index(end) + len(end):]
+        text = text[: text.index(begin)] + block + text[text.index(end) + len(end) :]
     else:
         anchor = "## What limits it"
         cut = text.index(anchor) if anchor in text else len(text)
@@ -549,8 +586,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", choices=sorted(SCALES))
     parser.add_argument("--child-floor", help=argparse.SUPPRESS)
     parser.add_argument("--child-generate", nargs=3, help=argparse.SUPPRESS)
-    parser.add_argument("--docs-only", action="store_true",
-                        help="rewrite the docs section from benchmarks/results/<scale>.json")
+    parser.add_argument(
+        "--docs-only",
+        action="store_true",
+        help="rewrite the docs section from benchmarks/results/<scale>.json",
+    )
     args = parser.parse_args(argv)
     if args.child_floor:
         child_floor(args.child_floor)

@@ -1,6 +1,5 @@
 """Schedule and sensors: the monthly run, the inbox watcher and the failure notice."""
 
-
 import json
 import os
 import smtplib
@@ -9,7 +8,6 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import duckdb
-
 from dagster import (
     DefaultScheduleStatus,
     DefaultSensorStatus,
@@ -82,9 +80,11 @@ def loaded_files(warehouse: Path) -> dict[str, str]:
     except duckdb.Error:
         return {}
     try:
-        return dict(con.execute(
-            "select file_name, max_by(sha256, loaded_at) from meta.load_batches group by 1"
-        ).fetchall())
+        return dict(
+            con.execute(
+                "select file_name, max_by(sha256, loaded_at) from meta.load_batches group by 1"
+            ).fetchall()
+        )
     except duckdb.Error:
         return {}
     finally:
@@ -111,7 +111,9 @@ def inbox_sensor(context: SensorEvaluationContext, kim_paths: KimPaths):
     if not changed:
         return SkipReason("No new or changed file for a complete month in the inbox.")
     months = sorted({m for f in changed for m in months_affected(f.kind, f.period, complete)})
-    context.update_cursor(json.dumps({**seen, **{f.path.name: f.sha256 for f in ready}}, sort_keys=True))
+    context.update_cursor(
+        json.dumps({**seen, **{f.path.name: f.sha256 for f in ready}}, sort_keys=True)
+    )
     digest = "-".join(sorted(f.sha256[:8] for f in changed))
     return [RunRequest(run_key=f"inbox:{m}:{digest}", partition_key=m) for m in months]
 
@@ -122,11 +124,13 @@ def failure_notice(run_id: str, job: str, partition: str, message: str) -> str:
         f"- Lauf: {run_id}\n- Job: {job}\n- Monat: {partition}\n\n"
         f"## Was ist passiert\n\n{message.strip()}\n\n"
         "## Was ist zu tun\n\n"
-        "1. Meldung oben lesen: eine Qualitätsprüfung nennt die verletzte Regel und die betroffenen "
-        "Werte; eine abgelehnte Datei nennt Datei, Problem und erwartete Form.\n"
-        f"2. Den Datenqualitätsbericht `output/{partition}/Datenqualitaet_{partition}.html` öffnen.\n"
-        "3. Bei der liefernden Stelle eine korrigierte Datei anfordern, unter demselben Namen in den "
-        f"Eingangsordner legen und den Monat neu rechnen: `kim run --month {partition}`.\n"
+        "1. Meldung oben lesen: eine Qualitätsprüfung nennt die verletzte Regel und die "
+        "betroffenen Werte; eine abgelehnte Datei nennt Datei, Problem und erwartete Form.\n"
+        "2. Den Datenqualitätsbericht "
+        f"`output/{partition}/Datenqualitaet_{partition}.html` öffnen.\n"
+        "3. Bei der liefernden Stelle eine korrigierte Datei anfordern, unter demselben Namen in "
+        "den Eingangsordner legen und den Monat neu rechnen: "
+        f"`kim run --month {partition}`.\n"
     )
 
 

@@ -12,7 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dagster_project.settings import DBT_PROJECT_DIR, PROJECT_ROOT, SAMPLE_MONTHS, SAMPLE_START, Paths
+from dagster_project.settings import (
+    DBT_PROJECT_DIR,
+    PROJECT_ROOT,
+    SAMPLE_MONTHS,
+    SAMPLE_START,
+    Paths,
+)
 
 
 class CliError(Exception):
@@ -22,7 +28,11 @@ class CliError(Exception):
 def _apply_path_args(args: argparse.Namespace) -> Paths:
     """Command-line paths win over environment variables; both end up in the environment so
     Dagster definitions, dbt and every subprocess see the same absolute paths."""
-    for flag, env in (("inbox", "KIM_INBOX"), ("warehouse", "KIM_WAREHOUSE"), ("out", "KIM_OUTPUT")):
+    for flag, env in (
+        ("inbox", "KIM_INBOX"),
+        ("warehouse", "KIM_WAREHOUSE"),
+        ("out", "KIM_OUTPUT"),
+    ):
         value = getattr(args, flag, None)
         if value:
             os.environ[env] = str(Path(value).resolve())
@@ -51,7 +61,11 @@ def _progress(stage: str, done: int, total: int) -> None:
     width = 30
     filled = int(width * done / max(total, 1))
     end = "\n" if done >= total else "\r"
-    print(f"  {stage:<28} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end=end, flush=True)
+    print(
+        f"  {stage:<28} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}",
+        end=end,
+        flush=True,
+    )
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -74,7 +88,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def run_months(paths: Paths, months: list[str], *, instance=None, selection=None):
-    """Materialise the pipeline for consecutive `months` in ONE Dagster run (single-run backfill)."""
+    """Materialise the pipeline for consecutive `months` in ONE Dagster run (single-run
+    backfill: one dbt invocation for the whole window)."""
     from dagster import DagsterInstance
 
     from dagster_project.definitions import build_definitions
@@ -107,9 +122,14 @@ def explain_failure(result) -> str:
             if not evaluation.passed:
                 text = evaluation.metadata.get("summary")
                 summary = text.value if text is not None else ""
-                messages.append(f"Prüfung {evaluation.check_name} für {evaluation.asset_key.to_user_string()} "
-                                f"nicht bestanden: {summary}")
-    return " ".join(messages) or "Der Lauf ist ohne Schrittfehler abgebrochen (siehe Dagster-Protokoll)."
+                messages.append(
+                    f"Prüfung {evaluation.check_name} für {evaluation.asset_key.to_user_string()} "
+                    f"nicht bestanden: {summary}"
+                )
+    return (
+        " ".join(messages)
+        or "Der Lauf ist ohne Schrittfehler abgebrochen (siehe Dagster-Protokoll)."
+    )
 
 
 def write_failure_notice(output: Path, run_id: str, label: str, explanation: str) -> Path:
@@ -117,7 +137,9 @@ def write_failure_notice(output: Path, run_id: str, label: str, explanation: str
     from dagster_project.automation import failure_notice, notice_path
 
     path = notice_path(output, label, run_id)
-    path.write_text(failure_notice(run_id, "monthly_pipeline", label, explanation), encoding="utf-8")
+    path.write_text(
+        failure_notice(run_id, "monthly_pipeline", label, explanation), encoding="utf-8"
+    )
     return path
 
 
@@ -137,19 +159,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         available = _inbox_months(paths)
         if not available:
-            raise CliError(f"Der Eingangsordner {paths.inbox} enthält keine Monatsdateien; nichts zu tun.")
-        months = month_range(available[0], available[-1])
+            raise CliError(
+                f"Der Eingangsordner {paths.inbox} enthält keine Monatsdateien; nichts zu tun."
+            )
+        months = month_range(args.start or available[0], args.end or available[-1])
+        if not months:
+            raise CliError(f"Der Zeitraum {args.start} bis {args.end} enthält keinen Monat.")
     label = months[0] if len(months) == 1 else f"{months[0]} bis {months[-1]}"
     print(f"Verarbeite {label} ({len(months)} Monat(e)) in {paths.warehouse} ...")
     result = run_months(paths, months)
     if not result.success:
         explanation = explain_failure(result)
         notice = write_failure_notice(paths.output, result.run_id, label, explanation)
-        raise CliError(f"Der Lauf für {label} ist fehlgeschlagen; für ihn wurden keine Berichte "
-                       f"geschrieben, frühere Berichte bleiben unverändert. {explanation} "
-                       f"(Hinweis gespeichert: {notice})")
-    print(f"Fertig. Die Berichte liegen in {paths.output} (ein Ordner je Monat, der "
-          "Integrationsbericht je Quartal und Jahr).")
+        raise CliError(
+            f"Der Lauf für {label} ist fehlgeschlagen; für ihn wurden keine Berichte "
+            f"geschrieben, frühere Berichte bleiben unverändert. {explanation} "
+            f"(Hinweis gespeichert: {notice})"
+        )
+    print(
+        f"Fertig. Die Berichte liegen in {paths.output} (ein Ordner je Monat, der "
+        "Integrationsbericht je Quartal und Jahr)."
+    )
     return 0
 
 
@@ -171,7 +201,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     paths = _apply_path_args(args)
     if not paths.warehouse.exists():
-        raise CliError(f"Unter {paths.warehouse} gibt es noch kein Warehouse: zuerst `kim run` ausführen.")
+        raise CliError(
+            f"Unter {paths.warehouse} gibt es noch kein Warehouse: zuerst `kim run` ausführen."
+        )
     with connect(paths.warehouse, read_only=True) as con:
         print(status_text(con, paths.output))
     return 0
@@ -192,7 +224,14 @@ def cmd_ui(args: argparse.Namespace) -> int:
     _apply_path_args(args)
     _dagster_home()
     dagster = Path(sys.executable).parent / "dagster"
-    command = [str(dagster), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-p", str(args.port)]
+    command = [
+        str(dagster),
+        "dev",
+        "-w",
+        str(PROJECT_ROOT / "workspace.yaml"),
+        "-p",
+        str(args.port),
+    ]
     return subprocess.call(command, cwd=PROJECT_ROOT)
 
 
@@ -200,8 +239,9 @@ def cmd_docs(args: argparse.Namespace) -> int:
     """Data dictionary: `dbt docs generate --static` (one offline HTML file) into docs/."""
     paths = _apply_path_args(args)
     dbt = Path(sys.executable).parent / "dbt"
-    code = subprocess.call([str(dbt), "docs", "generate", "--static", "--profiles-dir", "."],
-                           cwd=DBT_PROJECT_DIR)
+    code = subprocess.call(
+        [str(dbt), "docs", "generate", "--static", "--profiles-dir", "."], cwd=DBT_PROJECT_DIR
+    )
     if code:
         raise CliError("dbt docs generate ist fehlgeschlagen (siehe Ausgabe oben).")
     target = PROJECT_ROOT / "docs" / "data-dictionary.html"
@@ -212,7 +252,9 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def _add_paths(p: argparse.ArgumentParser) -> None:
     p.add_argument("--inbox", help="inbox folder (default $KIM_INBOX or data/inbox)")
-    p.add_argument("--warehouse", help="DuckDB file (default $KIM_WAREHOUSE or warehouse/kim.duckdb)")
+    p.add_argument(
+        "--warehouse", help="DuckDB file (default $KIM_WAREHOUSE or warehouse/kim.duckdb)"
+    )
     p.add_argument("--out", help="output folder (default $KIM_OUTPUT or output)")
 
 
@@ -234,6 +276,10 @@ def build_parser() -> argparse.ArgumentParser:
     group = p.add_mutually_exclusive_group(required=True)
     group.add_argument("--month", help="YYYY-MM")
     group.add_argument("--all", action="store_true", help="every month found in the inbox")
+    group.add_argument("--from", dest="start", help="first month YYYY-MM of a range (one run)")
+    p.add_argument(
+        "--to", dest="end", help="last month YYYY-MM of a range (default: last in inbox)"
+    )
     _add_paths(p)
     p.set_defaults(func=cmd_run)
 

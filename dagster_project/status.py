@@ -40,14 +40,22 @@ def status_text(con: duckdb.DuckDBPyConnection, output: Path) -> str:
     for month in months:
         for period, source, file_name, sha, rows, quarantined in loads:
             if period == month or first_of_year.get(period) == month:
-                lines.append(f"{month:<8} {source:<18} {file_name:<28} {sha:<12} {rows:>8} {quarantined:>6}")
+                lines.append(
+                    f"{month:<8} {source:<18} {file_name:<28} {sha:<12} {rows:>8} {quarantined:>6}"
+                )
         missing = sorted(
-            t for t, s in SOURCES.items()
+            t
+            for t, s in SOURCES.items()
             if s.period == "month" and not any(p == month and src == t for p, src, *_ in loads)
         )
-        reports = sorted(p.name for p in (output / month).glob("*") if p.is_file()) if (output / month).exists() else []
+        reports = (
+            sorted(p.name for p in (output / month).glob("*") if p.is_file())
+            if (output / month).exists()
+            else []
+        )
         lines.append(
-            f"{'':<8} gates: {gates.get(month, 'not run')}; missing sources: {', '.join(missing) or 'none'}; "
+            f"{'':<8} gates: {gates.get(month, 'not run')}; "
+            f"missing sources: {', '.join(missing) or 'none'}; "
             f"reports: {', '.join(reports) or 'none'}"
         )
     return "\n".join(lines)

@@ -70,22 +70,37 @@ DESCRIPTIONS_DE = {
 # Rules of the reader and validator that are not in CROSS_FIELD_RULES, in the validator's order.
 ROW_RULES = (
     ("wrong_field_count", "Zeile hat mehr oder weniger Felder als die Kopfzeile."),
-    ("totals_mismatch", "Summenzeile („Summe…“/„Gesamt…“) stimmt nicht mit der Summe der "
-     "Datenzeilen überein oder ist unlesbar. **Blockiert den Lauf** (Gate `totals_line`)."),
-    ("required_missing", "Pflichtfeld leer (auch bedingte Pflicht, z. B. Leistungsform bei "
-     "Rechtskreis ASYLBLG)."),
+    (
+        "totals_mismatch",
+        "Summenzeile („Summe…“/„Gesamt…“) stimmt nicht mit der Summe der "
+        "Datenzeilen überein oder ist unlesbar. **Blockiert den Lauf** (Gate `totals_line`).",
+    ),
+    (
+        "required_missing",
+        "Pflichtfeld leer (auch bedingte Pflicht, z. B. Leistungsform bei Rechtskreis ASYLBLG).",
+    ),
     ("code_not_in_list", "Wert steht nicht in der Codeliste der Spalte."),
-    ("invalid_<art>", "Wert passt nicht zur Spaltenart, z. B. `invalid_date`, `invalid_money`, "
-     "`invalid_int`, `invalid_bool`, `invalid_month`, `invalid_year`, `invalid_profile`."),
+    (
+        "invalid_<art>",
+        "Wert passt nicht zur Spaltenart, z. B. `invalid_date`, `invalid_money`, "
+        "`invalid_int`, `invalid_bool`, `invalid_month`, `invalid_year`, `invalid_profile`.",
+    ),
     ("unknown_social_space", "Sozialraum gefüllt, aber nicht in `dbt/seeds/social_spaces.csv`."),
-    ("unknown_accommodation",
-     "Unterkunft_ID gefüllt, aber nicht in `dbt/seeds/accommodation.csv`."),
+    (
+        "unknown_accommodation",
+        "Unterkunft_ID gefüllt, aber nicht in `dbt/seeds/accommodation.csv`.",
+    ),
     ("<Regeln der Spaltenbeziehungen>", "siehe Tabelle „Regeln zwischen Spalten“ oben."),
-    ("duplicate_key", "Schlüssel kommt in der Datei mehrfach vor (die erste gültige Zeile wird "
-     "geladen, spätere kommen in Quarantäne); bei Buchungs_ID auch, wenn sie schon in einem "
-     "anderen Monat geladen ist."),
-    ("reversal_without_original", "Storno_von nennt keine Buchung dieser Datei oder früherer "
-     "Ladungen."),
+    (
+        "duplicate_key",
+        "Schlüssel kommt in der Datei mehrfach vor (die erste gültige Zeile wird "
+        "geladen, spätere kommen in Quarantäne); bei Buchungs_ID auch, wenn sie schon in einem "
+        "anderen Monat geladen ist.",
+    ),
+    (
+        "reversal_without_original",
+        "Storno_von nennt keine Buchung dieser Datei oder früherer Ladungen.",
+    ),
     ("reversal_amount_mismatch", "Storno-Betrag ist nicht das exakte Negativ der Originalbuchung."),
 )
 FILE_RULES = (
@@ -139,8 +154,12 @@ def source_section(source: c.Source, number: int, missing: set[str]) -> list[str
         "",
         f"- Datei: `{_file_name(source)}`{sheet}",
         f"- Zieltabelle: `raw.{source.raw_table}`",
-        "- Zeitraum: " + ("Monat (eine Datei je Monat)" if source.period == "month"
-                          else "Jahr (eine Datei je Haushaltsjahr)"),
+        "- Zeitraum: "
+        + (
+            "Monat (eine Datei je Monat)"
+            if source.period == "month"
+            else "Jahr (eine Datei je Haushaltsjahr)"
+        ),
     ]
     if source.unique_key:
         scope = "über alle Monate" if source.unique_scope == "all" else "je Datei"
@@ -161,12 +180,20 @@ def source_section(source: c.Source, number: int, missing: set[str]) -> list[str
         )
     rules = [r for r in c.CROSS_FIELD_RULES if r.table == source.raw_table]
     if rules:
-        out += ["", "Regeln zwischen Spalten:", "", "| Regel | Zeile kommt in Quarantäne, wenn … |",
-                "| --- | --- |"]
+        out += [
+            "",
+            "Regeln zwischen Spalten:",
+            "",
+            "| Regel | Zeile kommt in Quarantäne, wenn … |",
+            "| --- | --- |",
+        ]
         out += [f"| `{r.rule}` | {_cell(r.message)} |" for r in rules]
     if source.raw_table == "asylblg_zahlungen":
-        out += ["", "Stornos: `Storno_von` muss eine Buchung dieser Datei oder eines früher "
-                "geladenen Monats nennen, ihr Betrag muss das exakte Negativ des Originals sein."]
+        out += [
+            "",
+            "Stornos: `Storno_von` muss eine Buchung dieser Datei oder eines früher "
+            "geladenen Monats nennen, ihr Betrag muss das exakte Negativ des Originals sein.",
+        ]
     return out + [""]
 
 
@@ -274,9 +301,7 @@ FORMAT_RULES = [
 
 def render() -> tuple[str, set[str]]:
     missing: set[str] = set()
-    files = ", ".join(
-        f"`{_file_name(c.SOURCES[tables[0]])}`" for tables in c.FILE_KINDS.values()
-    )
+    files = ", ".join(f"`{_file_name(c.SOURCES[tables[0]])}`" for tables in c.FILE_KINDS.values())
     out = [
         "# Eingangsvertrag: Dateien im Eingangsordner",
         "",

@@ -19,7 +19,9 @@ def _ensure_manifest() -> None:
     os.environ.setdefault("KIM_WAREHOUSE", str(PROJECT_ROOT / "warehouse" / "kim.duckdb"))
     if not (DBT_DIR / "target" / "manifest.json").exists():
         dbt = Path(sys.executable).parent / "dbt"
-        subprocess.run([str(dbt), "parse", "--quiet", "--profiles-dir", "."], cwd=DBT_DIR, check=True)
+        subprocess.run(
+            [str(dbt), "parse", "--quiet", "--profiles-dir", "."], cwd=DBT_DIR, check=True
+        )
 
 
 _ensure_manifest()

@@ -70,8 +70,11 @@ def _month(inbox: Path, month: str, text: str = "x\n") -> None:
 
 
 def _resources(tmp_path: Path, inbox: Path) -> dict:
-    return {"kim_paths": KimPaths(inbox=str(inbox), warehouse=str(tmp_path / "w.duckdb"),
-                                  output=str(tmp_path / "out"))}
+    return {
+        "kim_paths": KimPaths(
+            inbox=str(inbox), warehouse=str(tmp_path / "w.duckdb"), output=str(tmp_path / "out")
+        )
+    }
 
 
 def test_inbox_sensor_requests_new_and_changed_files_only(tmp_path):
@@ -110,7 +113,7 @@ def test_failure_notice_names_month_and_next_step():
 
 
 def test_failure_sensor_writes_the_notice(tmp_path):
-    from dagster import build_run_status_sensor_context, op, job, DagsterEventType
+    from dagster import DagsterEventType, build_run_status_sensor_context, job, op
 
     from dagster_project.automation import failure_alert
 
@@ -123,15 +126,20 @@ def test_failure_sensor_writes_the_notice(tmp_path):
         explode()
 
     instance = DagsterInstance.ephemeral()
-    result = failing.execute_in_process(instance=instance, raise_on_error=False,
-                                        tags={"dagster/partition": "2026-10"})
-    failure = next(e for e in result.all_events
-                   if e.event_type == DagsterEventType.RUN_FAILURE)
+    result = failing.execute_in_process(
+        instance=instance, raise_on_error=False, tags={"dagster/partition": "2026-10"}
+    )
+    failure = next(e for e in result.all_events if e.event_type == DagsterEventType.RUN_FAILURE)
     context = build_run_status_sensor_context(
-        sensor_name="failure_alert", dagster_event=failure, dagster_instance=instance,
+        sensor_name="failure_alert",
+        dagster_event=failure,
+        dagster_instance=instance,
         dagster_run=result.dagster_run,
-        resources={"kim_paths": KimPaths(inbox=str(tmp_path), warehouse=str(tmp_path / "w"),
-                                         output=str(tmp_path / "out"))},
+        resources={
+            "kim_paths": KimPaths(
+                inbox=str(tmp_path), warehouse=str(tmp_path / "w"), output=str(tmp_path / "out")
+            )
+        },
     ).for_run_failure()
     failure_alert(context)
     notices = list((tmp_path / "out" / "alerts").glob("failure_2026-10_*.md"))
@@ -141,8 +149,8 @@ def test_failure_sensor_writes_the_notice(tmp_path):
 
 
 def test_first_sensor_tick_skips_files_already_in_the_warehouse(tmp_path):
-    from ingest.warehouse import connect
     from ingest.inbox import scan
+    from ingest.warehouse import connect
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()

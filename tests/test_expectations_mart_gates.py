@@ -289,7 +289,14 @@ def test_gates_only_read_their_month(con):
 def test_occupancy_above_100_percent_is_a_finding_not_an_error(con):
     # K02: 108 persons on 90 places is overcrowding (shown red), not an invalid value.
     marts = clean_marts()
-    _where("fct_indicator_values", K02_S02, numerator=Decimal("108"), denominator=Decimal("90"),
-           value=120.0, attainment_ratio=80 / 120, traffic_light="red")(marts)
+    _where(
+        "fct_indicator_values",
+        K02_S02,
+        numerator=Decimal("108"),
+        denominator=Decimal("90"),
+        value=120.0,
+        attainment_ratio=80 / 120,
+        traffic_light="red",
+    )(marts)
     load(con, marts)
     assert run_mart_gate(con, "2026-10").passed

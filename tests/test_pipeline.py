@@ -37,7 +37,9 @@ def ledger(inbox: Path, month: str) -> list[dict]:
     text = (inbox / f"fibu_ist_{month}.csv").read_bytes().decode("utf-8-sig")
     lines = [line.split(";") for line in text.splitlines() if line.strip()]
     header, rows = lines[0], lines[1:]
-    return [dict(zip(header, r)) for r in rows if not r[0].startswith(("Summe", "Gesamt"))]
+    return [
+        dict(zip(header, r, strict=True)) for r in rows if not r[0].startswith(("Summe", "Gesamt"))
+    ]
 
 
 def money(text: str) -> Decimal:
@@ -52,7 +54,9 @@ def participations_as_of(inbox: Path, month: str) -> pl.DataFrame:
         if snapshot > month:
             continue
         sheet = pl.read_excel(path, sheet_name="Teilnahmen", infer_schema_length=0)
-        frames.append(sheet.select(pl.all().cast(pl.String)).with_columns(snapshot=pl.lit(snapshot)))
+        frames.append(
+            sheet.select(pl.all().cast(pl.String)).with_columns(snapshot=pl.lit(snapshot))
+        )
     frame = pl.concat(frames, how="diagonal")
     latest = frame.sort("snapshot").group_by(["Kurs_ID", "Person_ID", "Eintritt"]).last()
     return latest
@@ -61,7 +65,9 @@ def participations_as_of(inbox: Path, month: str) -> pl.DataFrame:
 def exam_date(column: str) -> pl.Expr:
     """Excel cells arrive as ISO timestamps, text cells as dd.mm.yyyy."""
     text = pl.col(column).str.slice(0, 10)
-    return pl.coalesce(text.str.to_date("%Y-%m-%d", strict=False), text.str.to_date("%d.%m.%Y", strict=False))
+    return pl.coalesce(
+        text.str.to_date("%Y-%m-%d", strict=False), text.str.to_date("%d.%m.%Y", strict=False)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -84,17 +90,28 @@ def indicator(con, month: str, indicator_id: str, space: str = "GESAMT"):
 
 
 def busiest_spaces(inbox: Path, month: str) -> list[str]:
-    counts = persons(inbox, month).group_by("Sozialraum").len().sort(["len", "Sozialraum"], descending=True)
+    counts = (
+        persons(inbox, month)
+        .group_by("Sozialraum")
+        .len()
+        .sort(["len", "Sozialraum"], descending=True)
+    )
     return [s for s in counts["Sozialraum"].to_list() if s != "unbekannt"][:2]
 
 
 def test_persons_per_status_and_month(run, small_municipality):
     _, con = run
     for month in MONTHS:
-        expected = dict(persons(small_municipality, month).group_by("Aufenthaltsstatus").len().iter_rows())
-        got = dict(con.execute(
-            "select residence_status, sum(persons) from marts.fct_caseload_monthly "
-            "where month = ? group by 1", [date.fromisoformat(month + "-01")]).fetchall())
+        expected = dict(
+            persons(small_municipality, month).group_by("Aufenthaltsstatus").len().iter_rows()
+        )
+        got = dict(
+            con.execute(
+                "select residence_status, sum(persons) from marts.fct_caseload_monthly "
+                "where month = ? group by 1",
+                [date.fromisoformat(month + "-01")],
+            ).fetchall()
+        )
         assert got == expected
 
 
@@ -102,8 +119,11 @@ def test_asylblg_expense_per_month_matches_the_ledger_file(run, small_municipali
     _, con = run
     for month in MONTHS:
         expected = sum(
-            (money(r["Betrag"]) for r in ledger(small_municipality, month)
-             if r["Produkt"] == "31.30.01" and r["Sachkonto"].startswith("4")),
+            (
+                money(r["Betrag"])
+                for r in ledger(small_municipality, month)
+                if r["Produkt"] == "31.30.01" and r["Sachkonto"].startswith("4")
+            ),
             Decimal("0"),
         )
         got = con.execute(
@@ -117,7 +137,9 @@ def test_asylblg_expense_per_month_matches_the_ledger_file(run, small_municipali
 
 def test_reconciliation_has_no_difference_on_clean_data(run):
     _, con = run
-    rows = con.execute("select count(*), count(*) filter (where difference <> 0) from marts.fct_reconciliation").fetchone()
+    rows = con.execute(
+        "select count(*), count(*) filter (where difference <> 0) from marts.fct_reconciliation"
+    ).fetchone()
     assert rows[0] > 0 and rows[1] == 0
 
 
@@ -139,11 +161,16 @@ def test_k05_cost_per_benefit_recipient(run, small_municipality):
     _, con = run
     for month in CHECK_MONTHS:
         expense = sum(
-            (money(r["Betrag"]) for r in ledger(small_municipality, month)
-             if r["Produkt"] == "31.30.01" and r["Sachkonto"].startswith("4")),
+            (
+                money(r["Betrag"])
+                for r in ledger(small_municipality, month)
+                if r["Produkt"] == "31.30.01" and r["Sachkonto"].startswith("4")
+            ),
             Decimal("0"),
         )
-        recipients = persons(small_municipality, month).filter(pl.col("Rechtskreis") == "ASYLBLG").height
+        recipients = (
+            persons(small_municipality, month).filter(pl.col("Rechtskreis") == "ASYLBLG").height
+        )
         num, den, value = indicator(con, month, "K05")
         assert (num, den) == (expense, recipients)
         assert value == pytest.approx(float(expense) / recipients)
@@ -156,10 +183,11 @@ def test_k09_b1_rate(run, small_municipality):
         start = date(end.year - 1, end.month, 1) if end.month < 12 else date(end.year, 1, 1)
         start = date(start.year, start.month, 1)
         window_start = date(end.year - (1 if end.month < 12 else 0), (end.month % 12) + 1, 1)
-        taken = participations_as_of(small_municipality, month).filter(
-            pl.col("Pruefung").is_in(["B1", "A2", "UNTER_A2"])
-        ).with_columns(exam=exam_date("Pruefungsdatum")).filter(
-            (pl.col("exam") >= window_start) & (pl.col("exam") <= end)
+        taken = (
+            participations_as_of(small_municipality, month)
+            .filter(pl.col("Pruefung").is_in(["B1", "A2", "UNTER_A2"]))
+            .with_columns(exam=exam_date("Pruefungsdatum"))
+            .filter((pl.col("exam") >= window_start) & (pl.col("exam") <= end))
         )
         b1 = taken.filter(pl.col("Pruefung") == "B1").height
         num, den, value = indicator(con, month, "K09")
@@ -204,12 +232,19 @@ def test_workbook_actual_to_date_equals_the_ledger_file(run, small_municipality)
     paths, _ = run
     month = "2024-01"
     expected = sum(
-        (money(r["Betrag"]) for r in ledger(small_municipality, month)
-         if r["Produkt"] == "31.30.01" and r["Sachkonto"].startswith("4")),
+        (
+            money(r["Betrag"])
+            for r in ledger(small_municipality, month)
+            if r["Produkt"] == "31.30.01" and r["Sachkonto"].startswith("4")
+        ),
         Decimal("0"),
     )
     sheet = load_workbook(paths.output / month / f"Controlling_{month}.xlsx")["Konten"]
-    header_row = next(r for r in sheet.iter_rows(min_row=1, max_row=10) if any(c.value == "Ist bis Monat" for c in r))
+    header_row = next(
+        r
+        for r in sheet.iter_rows(min_row=1, max_row=10)
+        if any(c.value == "Ist bis Monat" for c in r)
+    )
     cols = {c.value: c.column for c in header_row}
     total = Decimal("0")
     for row in sheet.iter_rows(min_row=header_row[0].row + 1):

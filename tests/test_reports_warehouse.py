@@ -19,9 +19,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from expectations.report import gate_rows, quarantine_rows
-
 from dagster_project.reports import data
+from expectations.report import gate_rows, quarantine_rows
 from ingest.warehouse import connect
 
 MARTS_DDL = """

@@ -1,6 +1,5 @@
 """Ingest assets: one per source table, filled from the inbox files of the partition's months."""
 
-
 from dagster import (
     AssetExecutionContext,
     AssetKey,
@@ -39,7 +38,8 @@ def _ingest_asset(kind: str):
         AssetSpec(
             raw_key(t),
             group_name="ingest",
-            description=f"{SOURCES[t].title} (raw.{t}, from {kind}_<period>.{SOURCES[t].extension})",
+            description=f"{SOURCES[t].title} (raw.{t}, "
+            f"from {kind}_<period>.{SOURCES[t].extension})",
             kinds={"polars", "duckdb"},
             owners=OWNERS,
         )
@@ -67,12 +67,15 @@ def _ingest_asset(kind: str):
         results = []
         with connect(kim_paths.warehouse_file) as con:
             for period in periods:
-                results.extend(load_file(con, available[(kind, period)].path, key=key, run_id=context.run_id))
+                results.extend(
+                    load_file(con, available[(kind, period)].path, key=key, run_id=context.run_id)
+                )
         for table in tables:
             own = [r for r in results if r.source == table]
             rows = "\n".join(
                 f"| {r.period} | {r.file_name} | {r.encoding} | {r.rows_read} | {r.rows_loaded} "
-                f"| {r.rows_quarantined} | {r.rows_totals_removed} | {'unchanged' if r.skipped else 'loaded'} |"
+                f"| {r.rows_quarantined} | {r.rows_totals_removed} "
+                f"| {'unchanged' if r.skipped else 'loaded'} |"
                 for r in own
             )
             yield MaterializeResult(
@@ -81,7 +84,8 @@ def _ingest_asset(kind: str):
                     "rows_loaded": sum(r.rows_loaded for r in own),
                     "rows_quarantined": sum(r.rows_quarantined for r in own),
                     "files": MetadataValue.md(
-                        "| period | file | encoding | read | loaded | quarantined | totals removed | state |\n"
+                        "| period | file | encoding | read | loaded | quarantined "
+                        "| totals removed | state |\n"
                         "|---|---|---|---|---|---|---|---|\n" + rows
                     ),
                     "sha256": ", ".join(sorted({r.sha256[:12] for r in own})),

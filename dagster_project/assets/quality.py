@@ -5,7 +5,6 @@ Each check runs its Great Expectations gate month by month over the run's window
 results in meta.gate_results and refreshes the month's data-quality report.
 """
 
-
 from collections.abc import Callable
 
 from dagster import (

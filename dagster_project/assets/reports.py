@@ -1,7 +1,6 @@
 """Report assets: the monthly controlling workbook, the council report at quarter and year end,
 and the open-data exports. They run only after the warehouse gates passed."""
 
-
 from pathlib import Path
 
 from dagster import (
@@ -59,7 +58,10 @@ def controlling_workbook(context: AssetExecutionContext, kim_paths: KimPaths) ->
         paths = [write_controlling_workbook(con, m, kim_paths.output_dir) for m in months]
         preview = key_figures_markdown(con, months[-1])
     return MaterializeResult(
-        metadata={"files": _files_metadata(paths, kim_paths.output_dir), "preview": MetadataValue.md(preview)}
+        metadata={
+            "files": _files_metadata(paths, kim_paths.output_dir),
+            "preview": MetadataValue.md(preview),
+        }
     )
 
 
@@ -75,8 +77,10 @@ def council_report(context: AssetExecutionContext, kim_paths: KimPaths) -> Mater
         for period in periods:
             paths += write_council_report(con, period, kim_paths.output_dir)
     return MaterializeResult(
-        metadata={"periods": ", ".join(periods) or "none in this window",
-                  "files": _files_metadata(paths, kim_paths.output_dir)}
+        metadata={
+            "periods": ", ".join(periods) or "none in this window",
+            "files": _files_metadata(paths, kim_paths.output_dir),
+        }
     )
 
 

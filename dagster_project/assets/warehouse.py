@@ -4,7 +4,6 @@ One dbt invocation per run, whatever the number of months: a backfill of 36 mont
 `dbt build` over the half-open window [min_month, max_month), not 36 invocations.
 """
 
-
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -38,7 +37,13 @@ def dbt_build_args(months: list[str], full_refresh: bool = False) -> list[str]:
     """The dbt command for a run over `months` (pure, so it is unit-tested without dbt)."""
     window = {"min_month": f"{months[0]}-01", "max_month": f"{add_months(months[-1], 1)}-01"}
     # Unit tests run on fixed fixtures under the default window in `make test`; data tests run here.
-    args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(window, sort_keys=True)]
+    args = [
+        "build",
+        "--exclude-resource-type",
+        "unit_test",
+        "--vars",
+        json.dumps(window, sort_keys=True),
+    ]
     return args + ["--full-refresh"] if full_refresh else args
 
 

@@ -376,7 +376,9 @@ def _catalogue_table(indicators: pl.DataFrame, config: SuppressionConfig, number
     for r in indicators.iter_rows(named=True):
         min_den = None
         if not r["counts_persons"]:
-            min_den = config.min_denominator if r["min_denominator"] is None else r["min_denominator"]
+            min_den = r["min_denominator"]
+            if min_den is None:
+                min_den = config.min_denominator
         table.rows.append(
             [
                 f"{r['indicator_id']} {r['name']}",

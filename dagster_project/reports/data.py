@@ -255,5 +255,3 @@ def reconciliation(con: duckdb.DuckDBPyConnection, month: date) -> pl.DataFrame:
         """,
         [month.replace(month=1), month],
     )
-
-

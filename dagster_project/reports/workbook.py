@@ -21,7 +21,6 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from dagster_project.reports import data
-from expectations.report import gate_rows, quarantine_rows
 from dagster_project.reports.formatting import (
     COUNT,
     MONEY,
@@ -33,6 +32,7 @@ from dagster_project.reports.formatting import (
     Column,
     indicator_kind,
 )
+from expectations.report import gate_rows, quarantine_rows
 
 HEADER_ROW = 3  # rows 0–2: title, period/Stand, note
 STATUS_LABELS = {
