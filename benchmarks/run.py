@@ -527,8 +527,8 @@ def section(result: dict) -> str:
     r = result["ratios"]
     lines += [
         "",
-        f"Ratios: full build ÷ floor **{_num(r['full_build_over_floor'])}**; (full build − "
-        f"fixed start-up) ÷ floor **{_num(r['full_build_minus_startup_over_floor'])}**; next "
+        f"Ratios: full build ÷ floor **{_times(r['full_build_over_floor'])}**; (full build − "
+        f"fixed start-up) ÷ floor **{_times(r['full_build_minus_startup_over_floor'])}**; next "
         f"month ÷ full build **{_pct(r['next_month_over_full_build'])}**; (next month − "
         f"fixed start-up) ÷ full build **{_pct(r['next_month_minus_startup_over_full_build'])}**.",
         "",
@@ -542,6 +542,8 @@ def section(result: dict) -> str:
     order = ("full_build", "next_month", "fixed_startup", "correction")
     for stage in (*STAGES, "start-up and run overhead"):
         cells = [_num(runs[n]["stages"].get(stage)) for n in order]
+        if all(runs[n]["stages"].get(stage, 0) == 0 for n in order):
+            continue  # e.g. no step outside the known stages
         lines.append(f"| {stage} | " + " | ".join(cells) + " |")
     slowest = sorted(runs["full_build"]["steps"].items(), key=lambda kv: -kv[1])[:5]
     lines += [
@@ -559,7 +561,13 @@ def section(result: dict) -> str:
 def _num(x: float | int | None) -> str:
     if x is None:
         return "–"
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}" if isinstance(x, float) else f"{x:,}"
+    if isinstance(x, int):
+        return f"{x:,}"
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.1f}"
+
+
+def _times(x: float | None) -> str:
+    return "–" if x is None else f"{x:.1f}×"
 
 
 def _pct(x: float | None) -> str:

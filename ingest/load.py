@@ -137,7 +137,7 @@ def _prepare(
         accommodations=_seed_ids("accommodation.csv", "accommodation_id"),
     )
     if any(s.raw_table == "asylblg_zahlungen" for s in sources):
-        ctx.other_bookings = _other_bookings(con, period)
+        ctx.other_bookings = _other_bookings(con, period, read.tables["asylblg_zahlungen"].frame)
     out: list[_Prepared] = []
     for source in sources:  # order matters: Kurse before Teilnahmen (exists_in rule)
         table = read.tables[source.raw_table]
@@ -167,12 +167,23 @@ def _seed_ids(file_name: str, column: str) -> frozenset[str]:
     return frozenset(seed[column].drop_nulls().str.strip_chars().to_list())
 
 
-def _other_bookings(con: duckdb.DuckDBPyConnection, period: str) -> dict[str, Decimal]:
-    rows = con.execute(
-        "select buchungs_id, betrag from raw.asylblg_zahlungen "
-        "where period_month is distinct from ?",
-        [_period_month(period)],
-    ).fetchall()
+def _other_bookings(
+    con: duckdb.DuckDBPyConnection, period: str, frame: pl.DataFrame
+) -> dict[str, Decimal]:
+    """Bookings of other periods that this file's lines refer to (same Buchungs_ID, or the
+    original of a reversal). Only those are fetched: the cost follows the file, not the history."""
+    ids = pl.concat([frame["Buchungs_ID"], frame["Storno_von"]]).str.strip_chars().drop_nulls()
+    wanted = pl.DataFrame({"buchungs_id": ids.unique()}).to_arrow()
+    con.register("_wanted_bookings", wanted)
+    try:
+        rows = con.execute(
+            "select buchungs_id, betrag from raw.asylblg_zahlungen "
+            "where period_month is distinct from ? "
+            "and buchungs_id in (select buchungs_id from _wanted_bookings)",
+            [_period_month(period)],
+        ).fetchall()
+    finally:
+        con.unregister("_wanted_bookings")
     return dict(rows)
 
 
