@@ -169,3 +169,13 @@ def test_first_sensor_tick_skips_files_already_in_the_warehouse(tmp_path):
     resources = _resources(tmp_path, inbox)
     with build_sensor_context(resources=resources) as context:
         assert [r.partition_key for r in inbox_sensor(context)] == ["2026-02"]
+
+
+def test_council_reports_for_the_newest_quarter_and_year_of_a_window():
+    from dagster_project.assets.reports import council_periods
+
+    assert council_periods(["2026-09"]) == ["2026-Q3"]
+    assert council_periods(["2025-12"]) == ["2025-Q4", "2025"]
+    assert council_periods(["2026-10"]) == []
+    months = [f"{y}-{m:02d}" for y in (2023, 2024, 2025, 2026) for m in range(1, 13)]
+    assert council_periods(months[10:46]) == ["2026-Q3", "2025"]  # 2023-11 .. 2026-10

@@ -176,26 +176,41 @@ def test_k05_cost_per_benefit_recipient(run, small_municipality):
         assert value == pytest.approx(float(expense) / recipients)
 
 
+def latest_social_space(inbox: Path, month: str) -> dict[str, str]:
+    """Each person's social space in the latest persons file up to `month`."""
+    spaces: dict[str, str] = {}
+    for path in sorted(inbox.glob("personen_*.csv")):
+        if path.stem.split("_")[1] <= month:
+            stock = persons(inbox, path.stem.split("_")[1])
+            spaces.update(zip(stock["Person_ID"], stock["Sozialraum"], strict=True))
+    return spaces
+
+
 def test_k09_b1_rate(run, small_municipality):
     _, con = run
     for month in CHECK_MONTHS:
         end = month_end(month)
-        start = date(end.year - 1, end.month, 1) if end.month < 12 else date(end.year, 1, 1)
-        start = date(start.year, start.month, 1)
+        # the 12 months ending with the month: from the 1st of month-11 to the month's end
         window_start = date(end.year - (1 if end.month < 12 else 0), (end.month % 12) + 1, 1)
+        spaces = latest_social_space(small_municipality, month)
         taken = (
             participations_as_of(small_municipality, month)
             .filter(pl.col("Pruefung").is_in(["B1", "A2", "UNTER_A2"]))
             .with_columns(exam=exam_date("Pruefungsdatum"))
             .filter((pl.col("exam") >= window_start) & (pl.col("exam") <= end))
+            .with_columns(space=pl.col("Person_ID").replace_strict(spaces, default="unbekannt"))
         )
-        b1 = taken.filter(pl.col("Pruefung") == "B1").height
-        num, den, value = indicator(con, month, "K09")
-        assert (num, den) == (b1, taken.height)
-        if taken.height:
-            assert value == pytest.approx(100 * b1 / taken.height)
-        else:
-            assert value is None
+        by_space = taken.group_by("space").len().sort(["len", "space"], descending=True)
+        checked = ["GESAMT", *[s for s in by_space["space"].to_list() if s != "unbekannt"][:2]]
+        for space in checked:
+            part = taken if space == "GESAMT" else taken.filter(pl.col("space") == space)
+            b1 = part.filter(pl.col("Pruefung") == "B1").height
+            num, den, value = indicator(con, month, "K09", space)
+            assert (num, den) == (b1, part.height)
+            if part.height:
+                assert value == pytest.approx(100 * b1 / part.height)
+            else:
+                assert value is None
 
 
 def test_k11_switch_after_recognition(run, small_municipality):

@@ -41,10 +41,15 @@ COMMON = dict(
 )
 
 
-def council_periods(month: str) -> list[str]:
-    """The council reports a month completes: its quarter at quarter end, its year in December."""
-    periods = [quarter_label(month)] if is_quarter_end(month) else []
-    return periods + [month[:4]] if month.endswith("-12") else periods
+def council_periods(months: list[str]) -> list[str]:
+    """The council reports a run writes: the latest quarter and the latest year that end within
+    its months. A monthly run thus writes its quarter (and year) at their last month; a backfill
+    writes only the newest ones instead of re-rendering every report already published (rerun
+    an old quarter's last month to re-create that quarter's report)."""
+    quarter_ends = [m for m in months if is_quarter_end(m)]
+    year_ends = [m for m in months if m.endswith("-12")]
+    periods = [quarter_label(quarter_ends[-1])] if quarter_ends else []
+    return periods + [year_ends[-1][:4]] if year_ends else periods
 
 
 def _files_metadata(paths: list[Path], output: Path) -> MetadataValue:
@@ -71,7 +76,7 @@ def controlling_workbook(context: AssetExecutionContext, kim_paths: KimPaths) ->
     **COMMON,
 )
 def council_report(context: AssetExecutionContext, kim_paths: KimPaths) -> MaterializeResult:
-    periods = [p for m in months_of(context) for p in council_periods(m)]
+    periods = council_periods(months_of(context))
     paths: list[Path] = []
     with connect(kim_paths.warehouse_file, read_only=True) as con:
         for period in periods:
