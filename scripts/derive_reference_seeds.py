@@ -3,8 +3,11 @@
 Developer tool, run by hand when the product plan or the chart of accounts changes; product code
 never reads the JSON files. Sources (Baden-Württemberg, machine-readable, 2016 edition):
 
-- /work/shared/reference/bw_produktplan_2016.json   (Produktplan BW: areas > groups > products)
-- /work/shared/reference/bw_kontenrahmen_2016.json  (Kontenrahmen BW: classes > ... > accounts)
+- bw_produktplan_2016.json   (Kommunaler Produktplan BW: areas > groups > products)
+- bw_kontenrahmen_2016.json  (Kontenrahmen BW, Anlage 30.2: classes > ... > accounts)
+
+both from the public CodeforKarlsruhe/kommunale-haushalte-bw data set, kept beside the project
+in the developers' `../shared/reference/` (default of --reference-dir).
 
 Accounts: every 4-digit account of class 3 (Erträge -> revenue) and 4 (Aufwendungen -> expense).
 Three-digit account types marked with Bereichsabgrenzung "A" (e.g. 314 Zuweisungen, 348
@@ -22,7 +25,7 @@ import csv
 import json
 from pathlib import Path
 
-REFERENCE_DIR = Path("/work/shared/reference")
+REFERENCE_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference"
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "dbt" / "seeds"
 
 BUDGET_UNIT = "THH 50 Migration und Integration"
