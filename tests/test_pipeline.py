@@ -46,6 +46,18 @@ def money(text: str) -> Decimal:
     return Decimal(text.replace(".", "").replace(",", "."))
 
 
+def asylblg_expense(inbox: Path, month: str) -> Decimal:
+    """Ledger expenses (accounts 4xxx) of product 31.30.01 in the month, from the file."""
+    return sum(
+        (
+            money(r["Betrag"])
+            for r in ledger(inbox, month)
+            if r["Produkt"] == "31.30.01" and r["Sachkonto"].startswith("4")
+        ),
+        Decimal("0"),
+    )
+
+
 def participations_as_of(inbox: Path, month: str) -> pl.DataFrame:
     """Each participation's latest snapshot up to `month` (workbooks are monthly snapshots)."""
     frames = []
@@ -118,14 +130,7 @@ def test_persons_per_status_and_month(run, small_municipality):
 def test_asylblg_expense_per_month_matches_the_ledger_file(run, small_municipality):
     _, con = run
     for month in MONTHS:
-        expected = sum(
-            (
-                money(r["Betrag"])
-                for r in ledger(small_municipality, month)
-                if r["Produkt"] == "31.30.01" and r["Sachkonto"].startswith("4")
-            ),
-            Decimal("0"),
-        )
+        expected = asylblg_expense(small_municipality, month)
         got = con.execute(
             "select sum(actual_month) from marts.fct_budget_execution "
             "where month = ? and product_id = '31.30.01' and account_kind = 'expense'",
@@ -160,14 +165,7 @@ def test_k01_and_k06_per_social_space(run, small_municipality):
 def test_k05_cost_per_benefit_recipient(run, small_municipality):
     _, con = run
     for month in CHECK_MONTHS:
-        expense = sum(
-            (
-                money(r["Betrag"])
-                for r in ledger(small_municipality, month)
-                if r["Produkt"] == "31.30.01" and r["Sachkonto"].startswith("4")
-            ),
-            Decimal("0"),
-        )
+        expense = asylblg_expense(small_municipality, month)
         recipients = (
             persons(small_municipality, month).filter(pl.col("Rechtskreis") == "ASYLBLG").height
         )
@@ -246,14 +244,7 @@ def test_workbook_actual_to_date_equals_the_ledger_file(run, small_municipality)
 
     paths, _ = run
     month = "2024-01"
-    expected = sum(
-        (
-            money(r["Betrag"])
-            for r in ledger(small_municipality, month)
-            if r["Produkt"] == "31.30.01" and r["Sachkonto"].startswith("4")
-        ),
-        Decimal("0"),
-    )
+    expected = asylblg_expense(small_municipality, month)
     sheet = load_workbook(paths.output / month / f"Controlling_{month}.xlsx")["Konten"]
     header_row = next(
         r
