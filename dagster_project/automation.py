@@ -24,6 +24,7 @@ from dagster import (
 from dagster_project.jobs import monthly_pipeline
 from dagster_project.partitions import FIRST_MONTH, add_months, month_key
 from dagster_project.resources import KimPaths
+from dagster_project.settings import internal_dir
 from ingest.contracts import FILE_KINDS, SOURCES
 from ingest.inbox import scan
 
@@ -127,7 +128,7 @@ def failure_notice(run_id: str, job: str, partition: str, message: str) -> str:
         "1. Meldung oben lesen: eine Qualitätsprüfung nennt die verletzte Regel und die "
         "betroffenen Werte; eine abgelehnte Datei nennt Datei, Problem und erwartete Form.\n"
         "2. Den Datenqualitätsbericht "
-        f"`output/{partition}/Datenqualitaet_{partition}.html` öffnen.\n"
+        f"`output/internal/{partition}/Datenqualitaet_{partition}.html` öffnen.\n"
         "3. Bei der liefernden Stelle eine korrigierte Datei anfordern, unter demselben Namen in "
         "den Eingangsordner legen und den Monat neu rechnen: "
         f"`kim run --month {partition}`.\n"
@@ -135,7 +136,7 @@ def failure_notice(run_id: str, job: str, partition: str, message: str) -> str:
 
 
 def notice_path(output: Path, partition: str, run_id: str) -> Path:
-    alerts = output / "alerts"
+    alerts = internal_dir(output, "alerts")
     alerts.mkdir(parents=True, exist_ok=True)
     label = partition.replace("..", "_").replace(" bis ", "_")
     return alerts / f"failure_{label}_{run_id[:8]}.md"

@@ -28,6 +28,19 @@ def _path(env: str, default: str) -> Path:
     return path.resolve()
 
 
+def internal_dir(output: Path, *parts: str) -> Path:
+    """Where unsuppressed outputs go (workbooks, data-quality pages, mart extracts, notices).
+
+    A sibling of `public_dir`, never its parent: nothing unsuppressed lies in or above a
+    published folder (domain.md, section 5)."""
+    return Path(output, "internal", *parts)
+
+
+def public_dir(output: Path, *parts: str) -> Path:
+    """Where published outputs go (council reports, public exports): suppressed only."""
+    return Path(output, "public", *parts)
+
+
 @dataclass(frozen=True)
 class Paths:
     inbox: Path

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.settings import internal_dir, public_dir
 from ingest.contracts import SOURCES
 
 
@@ -49,9 +50,12 @@ def status_text(con: duckdb.DuckDBPyConnection, output: Path) -> str:
             if s.period == "month" and not any(p == month and src == t for p, src, *_ in loads)
         )
         reports = (
-            sorted(p.name for p in (output / month).glob("*") if p.is_file())
-            if (output / month).exists()
-            else []
+            sorted(
+                p.name
+                for folder in (internal_dir(output, month), public_dir(output, month))
+                for p in folder.glob("*")
+                if p.is_file()
+            )
         )
         lines.append(
             f"{'':<8} gates: {gates.get(month, 'not run')}; "

@@ -115,10 +115,10 @@ def gate_summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(summary.values())
 
 
-def write_gate_report(con: duckdb.DuckDBPyConnection, month: str, out_dir: Path) -> Path:
-    """Write `out_dir/<YYYY-MM>/Datenqualitaet_<YYYY-MM>.html` and return its path."""
+def write_gate_report(con: duckdb.DuckDBPyConnection, month: str, folder: Path) -> Path:
+    """Write `folder/Datenqualitaet_<YYYY-MM>.html` and return its path."""
     rows = gate_rows(con, month)
-    path = Path(out_dir) / month / f"Datenqualitaet_{month}.html"
+    path = Path(folder) / f"Datenqualitaet_{month}.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_html(month, rows, quarantine_rows(con, month)), encoding="utf-8")
     return path

@@ -142,7 +142,7 @@ def test_failure_sensor_writes_the_notice(tmp_path):
         },
     ).for_run_failure()
     failure_alert(context)
-    notices = list((tmp_path / "out" / "alerts").glob("failure_2026-10_*.md"))
+    notices = list((tmp_path / "out" / "internal" / "alerts").glob("failure_2026-10_*.md"))
     assert len(notices) == 1
     text = notices[0].read_text(encoding="utf-8")
     assert "personen_2026-10.csv" in text and "kim run --month 2026-10" in text

@@ -58,7 +58,7 @@ def test_defect_month_fails_its_gates_and_keeps_earlier_reports(defect_inbox, tm
     instance = DagsterInstance.ephemeral()
     # Months load in order: a reversal may refer to a booking of an earlier month.
     assert run_months(paths, ["2023-11", "2023-12", "2024-01"], instance=instance).success
-    earlier = paths.output / "2024-01" / "Controlling_2024-01.xlsx"
+    earlier = paths.output / "internal" / "2024-01" / "Controlling_2024-01.xlsx"
     before = sha(earlier)
 
     result = run_months(paths, ["2024-02"], instance=instance)
@@ -66,8 +66,8 @@ def test_defect_month_fails_its_gates_and_keeps_earlier_reports(defect_inbox, tm
     text = explain_failure(result)
     assert "quarantine_share_below_threshold" in text  # 5 of ~300 persons rows quarantined
     assert "totals_line_matches_rows" in text  # the ledger's wrong totals line
-    assert not (paths.output / "2024-02" / "Controlling_2024-02.xlsx").exists()
-    assert (paths.output / "2024-02" / "Datenqualitaet_2024-02.html").exists()
+    assert not (paths.output / "internal" / "2024-02" / "Controlling_2024-02.xlsx").exists()
+    assert (paths.output / "internal" / "2024-02" / "Datenqualitaet_2024-02.html").exists()
     assert sha(earlier) == before
     con = duckdb.connect(str(paths.warehouse), read_only=True)
     failed = con.execute(

@@ -70,7 +70,7 @@ def test_gate_rows_and_html_report(con, tmp_path):
     ]
 
     path = write_gate_report(con, "2026-10", tmp_path / "out")
-    assert path == tmp_path / "out" / "2026-10" / "Datenqualitaet_2026-10.html"
+    assert path == tmp_path / "out" / "Datenqualitaet_2026-10.html"
     html = path.read_text("utf-8")
     assert "<h1>Datenqualität Oktober 2026</h1>" in html
     assert "Rohdaten fibu_ist" in html and "nicht bestanden" in html

@@ -233,10 +233,10 @@ def test_k11_switch_after_recognition(run, small_municipality):
 def test_reports_written_for_every_month(run):
     paths, _ = run
     for month in MONTHS:
-        assert (paths.output / month / f"Controlling_{month}.xlsx").exists()
-        assert (paths.output / month / f"Datenqualitaet_{month}.html").exists()
-    assert (paths.output / "2023-Q4" / "Integrationsbericht_2023-Q4.pdf").exists()
-    assert (paths.output / "2023" / "Integrationsbericht_2023.html").exists()
+        assert (paths.output / "internal" / month / f"Controlling_{month}.xlsx").exists()
+        assert (paths.output / "internal" / month / f"Datenqualitaet_{month}.html").exists()
+    assert (paths.output / "public" / "2023-Q4" / "Integrationsbericht_2023-Q4.pdf").exists()
+    assert (paths.output / "public" / "2023" / "Integrationsbericht_2023.html").exists()
 
 
 def test_workbook_actual_to_date_equals_the_ledger_file(run, small_municipality):
@@ -245,7 +245,7 @@ def test_workbook_actual_to_date_equals_the_ledger_file(run, small_municipality)
     paths, _ = run
     month = "2024-01"
     expected = asylblg_expense(small_municipality, month)
-    sheet = load_workbook(paths.output / month / f"Controlling_{month}.xlsx")["Konten"]
+    sheet = load_workbook(paths.output / "internal" / month / f"Controlling_{month}.xlsx")["Konten"]
     header_row = next(
         r
         for r in sheet.iter_rows(min_row=1, max_row=10)
@@ -270,7 +270,7 @@ def test_failed_warning_does_not_block_and_is_listed(run):
         "and expectation = 'row_count_within_tolerance' and not success and severity = 'warning'"
     ).fetchone()[0]
     assert warned > 0  # the zero tolerance of the fixture makes growing tables warn
-    sheet = load_workbook(paths.output / "2023-12" / "Controlling_2023-12.xlsx")["Datenqualität"]
+    sheet = load_workbook(paths.output / "internal" / "2023-12" / "Controlling_2023-12.xlsx")["Datenqualität"]
     rows = [r for r in sheet.iter_rows(values_only=True) if r and r[2] == "Warnung"]
     assert any(r[3] == "nicht bestanden" and "row_count_within_tolerance" in r[1] for r in rows)
 

@@ -30,6 +30,7 @@ def test_every_mart_as_csv_and_parquet(exported: tuple[list[Path], list[Path]]) 
     paths, _ = exported
     folder = paths[0].parent
     assert folder.name == "export" and folder.parent.name == "2025-12"
+    assert folder.parent.parent.name == "internal"
     internal = sorted(p.name for p in paths if p.parent == folder)
     assert len(internal) == 2 * 12  # 12 marts in the fixture, CSV and Parquet each
     assert "fct_budget_product_monthly.parquet" in internal and "dim_month.csv" in internal
@@ -56,7 +57,8 @@ def test_parquet_keeps_exact_decimals(exported: tuple[list[Path], list[Path]]) -
 
 
 def test_public_files_are_suppressed(exported: tuple[list[Path], list[Path]]) -> None:
-    public = exported[0][0].parent / "public"
+    public = exported[0][0].parents[3] / "public" / "2025-12"
+    assert not any(p.is_relative_to(public.parent) for p in exported[0] if "export" in p.parts)
     persons = pl.read_csv(public / "personen_sozialraum_status_2025-12.csv", separator=";",
                           infer_schema=False)  # fmt: skip
     counts = persons.drop("monat", "sozialraum")

@@ -19,6 +19,7 @@ from dagster import (
 from dagster_project.assets.ingest import raw_key
 from dagster_project.partitions import monthly_partitions, months_of
 from dagster_project.resources import KimPaths
+from dagster_project.settings import internal_dir
 from expectations.gates import (
     GateOutcome,
     run_mart_gate,
@@ -59,7 +60,7 @@ def run_gate(context, kim_paths: KimPaths, gate: Gate, **kwargs) -> AssetCheckRe
     with connect(kim_paths.warehouse_file) as con:
         for month in months_of(context):
             outcomes.append(gate(con, month, run_id=context.run.run_id, **kwargs))
-            write_gate_report(con, month, kim_paths.output_dir)
+            write_gate_report(con, month, internal_dir(kim_paths.output_dir, month))
     return check_result(outcomes)
 
 

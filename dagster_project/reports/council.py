@@ -45,6 +45,7 @@ from dagster_project.reports.suppression import (
     SuppressionRegistry,
     is_rate_suppressed,
 )
+from dagster_project.settings import public_dir
 
 STATUS_LABELS = {
     "ASYLSUCHEND": "Asylsuchende",
@@ -638,7 +639,7 @@ def write_council_report(
     run_date: date | None = None,
     config: SuppressionConfig | None = None,
 ) -> list[Path]:
-    """Write `out_dir/<period>/Integrationsbericht_<period>.html|.pdf|.xlsx`.
+    """Write `out_dir/public/<period>/Integrationsbericht_<period>.html|.pdf|.xlsx`.
 
     `period` is 'YYYY' or 'YYYY-Qn' (a single 'YYYY-MM' also works). `run_date` is accepted
     for the asset's signature but not printed: the files depend on the warehouse only.
@@ -646,7 +647,7 @@ def write_council_report(
     """
     del run_date  # the report's date is the data's Stand, never the run's
     report = build_council_report(con, period, config)
-    folder = Path(out_dir) / period
+    folder = public_dir(out_dir, period)
     folder.mkdir(parents=True, exist_ok=True)
     stem = folder / f"Integrationsbericht_{period}"
     html = render_html(report)

@@ -1,8 +1,8 @@
 """Exports of the marts: CSV for Excel (German) and Parquet, plus suppressed public versions.
 
-`out_dir/<YYYY-MM>/export/`: every mart of the month (dimensions whole) as `<table>.csv` and
-`<table>.parquet`. `out_dir/<YYYY-MM>/export/public/`: person counts (social space × residence
-status) and indicator values per social space, suppressed as in the council report.
+`out_dir/internal/<YYYY-MM>/export/`: every mart of the month (dimensions whole) as
+`<table>.csv` and `<table>.parquet`. `out_dir/public/<YYYY-MM>/`: person counts (social space ×
+residence status) and indicator values per social space, suppressed as in the council report.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import polars as pl
 from dagster_project.reports import data
 from dagster_project.reports.council import STATUS_LABELS, TOTAL_LABEL, PublishedFigures
 from dagster_project.reports.suppression import SuppressionConfig
+from dagster_project.settings import internal_dir, public_dir
 
 
 def mart_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, bool]]:
@@ -118,8 +119,9 @@ def write_exports(
 ) -> list[Path]:
     """Write the internal and public exports of `month` ('YYYY-MM'); returns the paths."""
     first = data.parse_month(month)
-    folder = Path(out_dir) / month / "export"
-    public = folder / "public"
+    folder = internal_dir(out_dir, month, "export")
+    public = public_dir(out_dir, month)
+    folder.mkdir(parents=True, exist_ok=True)
     public.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
     for table, has_month in mart_tables(con):

@@ -32,6 +32,7 @@ from dagster_project.reports.formatting import (
     Column,
     indicator_kind,
 )
+from dagster_project.settings import internal_dir
 from expectations.report import gate_rows, quarantine_rows
 
 HEADER_ROW = 3  # rows 0–2: title, period/Stand, note
@@ -616,13 +617,13 @@ def _sheet_trends(book: Workbook, fmts: _Formats, con, month: date, subtitle: st
 
 
 def workbook_path(out_dir: Path, month_text: str) -> Path:
-    return Path(out_dir) / month_text / f"Controlling_{month_text}.xlsx"
+    return internal_dir(out_dir, month_text) / f"Controlling_{month_text}.xlsx"
 
 
 def write_controlling_workbook(
     con: duckdb.DuckDBPyConnection, month: str, out_dir: Path, *, run_date: date | None = None
 ) -> Path:
-    """Write `out_dir/<YYYY-MM>/Controlling_<YYYY-MM>.xlsx` and return its path.
+    """Write `out_dir/internal/<YYYY-MM>/Controlling_<YYYY-MM>.xlsx` and return its path.
 
     `run_date` is only printed in the subtitle (when given); file metadata uses the data's Stand,
     so the bytes depend on the warehouse alone. Raises `PeriodError` for a malformed month.
