@@ -87,6 +87,9 @@ class Column:
     codes: tuple[str, ...] = ()
     pseudonymise: bool = False
     description: str = ""
+    # Numeric ids: at least this many digits, zero-padded ("0000123"). An Excel cell typed as a
+    # number (123, 123.0) is restored to this form when the workbook is read.
+    digits: int = 0
 
     @property
     def raw_name(self) -> str:
@@ -130,8 +133,12 @@ class Source:
         return re.compile(rf"^{self.name}_(?P<period>{period})\.{self.extension}$", re.IGNORECASE)
 
 
-def C(name, kind, required=True, codes=(), pseudonymise=False, description=""):  # noqa: N802
-    return Column(name, kind, required, tuple(codes), pseudonymise, description)
+def C(name, kind, required=True, codes=(), pseudonymise=False, description="", digits=0):  # noqa: N802
+    return Column(name, kind, required, tuple(codes), pseudonymise, description, digits)
+
+
+PERSON_ID_DIGITS = 7
+COURSE_ID_DIGITS = 6
 
 
 PERSONEN = Source(
@@ -231,7 +238,7 @@ KURSE = Source(
     raw_table="kurse",
     unique_key=("Kurs_ID",),
     columns=(
-        C("Kurs_ID", "id"),
+        C("Kurs_ID", "id", digits=COURSE_ID_DIGITS),
         C("Kursart", "code", codes=COURSE_TYPES),
         C("Traeger", "text"),
         C("Sozialraum", "key"),
@@ -252,8 +259,8 @@ TEILNAHMEN = Source(
     raw_table="teilnahmen",
     unique_key=("Kurs_ID", "Person_ID", "Eintritt"),
     columns=(
-        C("Kurs_ID", "id"),
-        C("Person_ID", "id", pseudonymise=True),
+        C("Kurs_ID", "id", digits=COURSE_ID_DIGITS),
+        C("Person_ID", "id", pseudonymise=True, digits=PERSON_ID_DIGITS),
         C("Eintritt", "date"),
         C("Austritt", "date", required=False),
         C("Status", "code", codes=PARTICIPATION_STATUSES),

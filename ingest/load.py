@@ -13,7 +13,6 @@ import hashlib
 import logging
 import uuid
 from dataclasses import dataclass, field
-from decimal import Decimal
 from functools import partial
 from pathlib import Path
 
@@ -135,9 +134,11 @@ def _prepare(
         period=period,
         social_spaces=_seed_ids("social_spaces.csv", "social_space_id"),
         accommodations=_seed_ids("accommodation.csv", "accommodation_id"),
+        products=_seed_ids("products.csv", "product_id"),
+        accounts=_seed_ids("accounts.csv", "account_id"),
     )
     if any(s.raw_table == "asylblg_zahlungen" for s in sources):
-        ctx.other_bookings = _other_bookings(con, period, read.tables["asylblg_zahlungen"].frame)
+        _add_other_bookings(ctx, con, period, read.tables["asylblg_zahlungen"].frame)
     out: list[_Prepared] = []
     for source in sources:  # order matters: Kurse before Teilnahmen (exists_in rule)
         table = read.tables[source.raw_table]
@@ -148,6 +149,7 @@ def _prepare(
                 checked.good[c.name].drop_nulls().cast(pl.String).to_list()
             )
         problems = [_masked(p, key, source) for p in table.problems] + checked.problems
+        table.warnings.extend(checked.notes)
         rows = _raw_layout(pseudonymise_frame(key, source, checked.good), source, period, read)
         out.append(_Prepared(source, table, rows, sorted(problems, key=lambda p: p.line)))
     return out
@@ -167,24 +169,31 @@ def _seed_ids(file_name: str, column: str) -> frozenset[str]:
     return frozenset(seed[column].drop_nulls().str.strip_chars().to_list())
 
 
-def _other_bookings(
-    con: duckdb.DuckDBPyConnection, period: str, frame: pl.DataFrame
-) -> dict[str, Decimal]:
-    """Bookings of other periods that this file's lines refer to (same Buchungs_ID, or the
-    original of a reversal). Only those are fetched: the cost follows the file, not the history."""
+def _add_other_bookings(
+    ctx: Context, con: duckdb.DuckDBPyConnection, period: str, frame: pl.DataFrame
+) -> None:
+    """Bookings of other periods that this file's lines refer to (same Buchungs_ID, the original
+    of a reversal, or an earlier reversal of the same original). Only those are fetched: the
+    cost follows the file, not the history."""
     ids = pl.concat([frame["Buchungs_ID"], frame["Storno_von"]]).str.strip_chars().drop_nulls()
     wanted = pl.DataFrame({"buchungs_id": ids.unique()}).to_arrow()
     con.register("_wanted_bookings", wanted)
     try:
         rows = con.execute(
-            "select buchungs_id, betrag from raw.asylblg_zahlungen "
+            "select buchungs_id, betrag, buchungsdatum, storno_von from raw.asylblg_zahlungen "
             "where period_month is distinct from ? "
-            "and buchungs_id in (select buchungs_id from _wanted_bookings)",
+            "and (buchungs_id in (select buchungs_id from _wanted_bookings) "
+            "or storno_von in (select buchungs_id from _wanted_bookings))",
             [_period_month(period)],
         ).fetchall()
     finally:
         con.unregister("_wanted_bookings")
-    return dict(rows)
+    wanted_ids = set(ids.to_list())
+    for booking_id, amount, booked, _ in rows:
+        if booking_id in wanted_ids:
+            ctx.other_bookings[booking_id] = amount
+            ctx.other_booking_dates[booking_id] = booked
+    ctx.reversed_elsewhere = frozenset(r for _, _, _, r in rows if r in wanted_ids)
 
 
 def _period_month(period: str) -> dt.date | None:

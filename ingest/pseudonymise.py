@@ -5,9 +5,11 @@ replaced by HMAC-SHA-256(key, value) as lower-case hex. The key comes from the e
 variable KIM_PSEUDONYM_KEY (at least 32 bytes, UTF-8) or from the file named by
 KIM_PSEUDONYM_KEY_FILE (its bytes, trailing line break removed, at least 32 bytes).
 
-Without a configured key, the documented DEMO_KEY is used, but only for the bundled sample data:
-the inbox must contain the generator's marker file `_kim_sample.json`. Anything else is refused,
-so a production run cannot silently pseudonymise with a public key.
+Without a configured key, the documented DEMO_KEY is used, but only for the generated sample: the
+generator's marker file `_kim_sample.json` lists the SHA-256 of every file it wrote, and every
+file of the inbox must be listed there, unchanged. Anything else is refused (and so is the demo
+key configured explicitly), so real extracts are never pseudonymised with a public key. Keys
+shorter than 32 bytes or made of one repeated byte are refused too.
 
 Geburtsdatum becomes `geburtsjahr` and `altersgruppe` (completed years at Stichtag, bands of
 contracts.AGE_BANDS); the date itself never reaches DuckDB, not even in quarantine.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import os
 from pathlib import Path
@@ -37,7 +40,47 @@ BIRTH_DATE = "Geburtsdatum"
 
 
 def resolve_key(inbox: Path | None) -> bytes:
-    """The pseudonymisation key: configured, or the demo key for the sample inbox; else raise."""
+    """The pseudonymisation key: configured, or the demo key for the untouched sample inbox.
+
+    Raises PseudonymKeyMissing (one German paragraph saying how to make and set a key) when no
+    key is configured and the inbox is not provably the generated sample, and for weak keys.
+    """
+    sample = inbox is not None and is_generated_sample(inbox)
+    key = _configured_key()
+    if key is not None:
+        if key == DEMO_KEY and not sample:
+            raise PseudonymKeyMissing(
+                "Der konfigurierte Schlüssel ist der öffentliche Demo-Schlüssel; er ist nur für "
+                f"die unveränderten Beispieldaten zulässig. {HOW_TO_SET_KEY}"
+            )
+        return key
+    if sample:
+        log.warning(
+            "WARNUNG: kein Pseudonymisierungsschlüssel konfiguriert; der öffentliche "
+            "DEMO-Schlüssel wird verwendet, weil %s nur die unveränderten Beispieldaten enthält. "
+            "Für echte Daten KIM_PSEUDONYM_KEY oder KIM_PSEUDONYM_KEY_FILE setzen!",
+            inbox,
+        )
+        return DEMO_KEY
+    raise PseudonymKeyMissing(
+        "Kein Pseudonymisierungsschlüssel konfiguriert, und der Eingangsordner enthält nicht "
+        "(nur) die unveränderten Beispieldaten von `kim generate`; es werden keine Daten "
+        f"geladen. {HOW_TO_SET_KEY}"
+    )
+
+
+HOW_TO_SET_KEY = (
+    "Erzeugen Sie einmalig einen Schlüssel, z. B. mit "
+    '`python -c "import secrets; print(secrets.token_hex(32))" > /etc/kim-haushalt/pseudonym.key`, '
+    "schützen Sie die Datei (`chmod 600`), sichern Sie sie getrennt vom Warehouse und setzen "
+    "Sie `KIM_PSEUDONYM_KEY_FILE=/etc/kim-haushalt/pseudonym.key` (oder den Schlüssel selbst "
+    f"in `KIM_PSEUDONYM_KEY`, mindestens {MIN_KEY_BYTES} Bytes). Verwenden Sie danach immer "
+    "denselben Schlüssel: ein neuer Schlüssel ergibt neue Pseudonyme, und frühere Monate lassen "
+    "sich nicht mehr mit späteren verknüpfen."
+)
+
+
+def _configured_key() -> bytes | None:
     value = os.environ.get("KIM_PSEUDONYM_KEY")
     if value:
         return _checked(value.encode("utf-8"), "KIM_PSEUDONYM_KEY")
@@ -45,29 +88,44 @@ def resolve_key(inbox: Path | None) -> bytes:
     if key_file:
         path = Path(key_file)
         if not path.is_file():
-            raise PseudonymKeyMissing(f"KIM_PSEUDONYM_KEY_FILE zeigt auf keine Datei: {path}")
+            raise PseudonymKeyMissing(
+                f"KIM_PSEUDONYM_KEY_FILE zeigt auf keine Datei: {path}. {HOW_TO_SET_KEY}"
+            )
         return _checked(path.read_bytes().rstrip(b"\r\n"), f"Schlüsseldatei {path}")
-    if inbox is not None and (inbox / SAMPLE_MARKER).is_file():
-        log.warning(
-            "WARNUNG: kein Pseudonymisierungsschlüssel konfiguriert; der öffentliche "
-            "DEMO-Schlüssel wird verwendet, weil %s die Beispieldaten enthält. Für echte Daten "
-            "KIM_PSEUDONYM_KEY oder KIM_PSEUDONYM_KEY_FILE setzen!",
-            inbox,
-        )
-        return DEMO_KEY
-    raise PseudonymKeyMissing(
-        "Kein Pseudonymisierungsschlüssel konfiguriert. Setzen Sie KIM_PSEUDONYM_KEY (mindestens "
-        f"{MIN_KEY_BYTES} Bytes) oder KIM_PSEUDONYM_KEY_FILE (Pfad zu einer Schlüsseldatei "
-        "außerhalb des Repositorys). Ohne Schlüssel werden keine Personendaten geladen."
-    )
+    return None
 
 
 def _checked(key: bytes, origin: str) -> bytes:
+    """Refuse keys an attacker could guess: too short, or one byte repeated."""
     if len(key) < MIN_KEY_BYTES:
-        raise PseudonymKeyMissing(
-            f"{origin}: Schlüssel hat {len(key)} Bytes, mindestens {MIN_KEY_BYTES} sind nötig"
-        )
-    return key
+        problem = f"hat {len(key)} Bytes, mindestens {MIN_KEY_BYTES} sind nötig"
+    elif len(set(key)) == 1:
+        problem = "besteht aus einem einzigen wiederholten Zeichen"
+    else:
+        return key
+    raise PseudonymKeyMissing(f"{origin}: Schlüssel {problem}. {HOW_TO_SET_KEY}")
+
+
+def file_manifest(paths: list[Path]) -> dict[str, str]:
+    """File name -> SHA-256 of each file, as the generator records it in the marker."""
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(paths)}
+
+
+def is_generated_sample(inbox: Path) -> bool:
+    """True when every file of the inbox is one the generator wrote, unchanged (by SHA-256).
+
+    The marker lists the files it wrote (`files`: name -> SHA-256); a file it does not list,
+    or a listed file with other content, means real data may be mixed in.
+    """
+    marker = inbox / SAMPLE_MARKER
+    try:
+        listed = json.loads(marker.read_text(encoding="utf-8")).get("files")
+    except (OSError, ValueError, AttributeError):
+        return False
+    if not isinstance(listed, dict) or not listed:
+        return False
+    present = [p for p in inbox.iterdir() if p.is_file() and p.name != SAMPLE_MARKER]
+    return all(listed.get(name) == sha for name, sha in file_manifest(present).items())
 
 
 def pseudonym(key: bytes, value: str) -> str:

@@ -80,10 +80,38 @@ def read_xlsx(path: Path, sources: list[Source]) -> ReadFile:
         rows = [(i + 1, [_cell(v) for v in row]) for i, row in enumerate(frame.iter_rows())]
         if not rows:
             raise FileRejected(path.name, f"Blatt {sheet} ist leer", "eine Kopfzeile")
-        tables[source.raw_table] = _build_table(
-            f"{path.name} [{sheet}]", source, rows, from_excel=True
-        )
+        table = _build_table(f"{path.name} [{sheet}]", source, rows, from_excel=True)
+        _restore_numeric_ids(table)
+        tables[source.raw_table] = table
     return ReadFile(path.name, "xlsx", tables)
+
+
+def _restore_numeric_ids(table: RawTable) -> None:
+    """Ids Excel stored as numbers lose their leading zeros (123 or 123.0 for "0000123").
+
+    Such a cell is padded to the width of the zero-padded ids of the same column (the sheet's
+    own convention), or to the contract's `digits` when the column has none. A value that
+    already starts with 0 was stored as text and is left alone."""
+    for column in table.source.columns:
+        if column.kind != "id" or not column.digits:
+            continue
+        values = table.frame[column.name]
+        digits_only = values.str.replace(r"^(\d+)\.0*$", "${1}")
+        numeric = digits_only.str.contains(r"^\d+$").fill_null(False)
+        padded = numeric & digits_only.str.starts_with("0").fill_null(False)
+        width = int(digits_only.filter(padded).str.len_chars().max() or column.digits)
+        lost = numeric & ~padded & (digits_only.str.len_chars() < width).fill_null(False)
+        lost |= numeric & (digits_only != values).fill_null(False)  # "123.0" -> "123"
+        if not lost.any():
+            continue
+        restored = pl.select(
+            pl.when(lost).then(digits_only.str.zfill(width)).otherwise(values)
+        ).to_series()
+        table.frame = table.frame.with_columns(restored.alias(column.name))
+        table.warnings.append(
+            f"{column.name}: {int(lost.sum())} als Zahl gespeicherte Kennung(en) auf {width} "
+            "Stellen mit führenden Nullen ergänzt"
+        )
 
 
 def _cell(value: object) -> str:

@@ -2,10 +2,19 @@
 
 Every row gets at most one quarantine record, for the first rule it breaks in this order:
 required_missing, type errors (invalid_<kind>, code_not_in_list), unknown_social_space,
-unknown_accommodation, the contract's cross-field rules (contracts.CROSS_FIELD_RULES),
-duplicate_key, reversal_without_original, reversal_amount_mismatch.
-Duplicates are judged among rows that passed the earlier rules, so the first valid occurrence
-loads and later ones are quarantined.
+unknown_accommodation, unknown_product / unknown_account (ledger and plan lines with money) or
+unknown_reference_zero_amount (same, all amounts zero), the contract's cross-field rules
+(contracts.CROSS_FIELD_RULES), duplicate_key, reversal_without_original,
+reversal_amount_mismatch, reversal_duplicate, reversal_before_original.
+
+Duplicates are judged among rows that passed the earlier rules. Within one file (persons,
+courses, participations, plan lines) every occurrence of a repeated key is quarantined: which
+row is right is unknowable, so none is picked. A Buchungs_ID (unique over all months) loads its
+first occurrence; later ones and IDs already loaded for another month are quarantined.
+
+Payments with a non-empty Sozialraum missing from the reference are NOT quarantined: they are
+money that must reconcile and count under `unbekannt` (dbt int_asylblg_payments); each one is
+listed in `Validated.notes` (file line and key), which the load stores as a warning.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
 import polars as pl
 
@@ -35,8 +45,14 @@ class Context:
     period: str  # 'YYYY-MM' or 'YYYY'
     social_spaces: frozenset[str]
     accommodations: frozenset[str]
+    products: frozenset[str] = frozenset()
+    accounts: frozenset[str] = frozenset()
     # Buchungs_ID -> Betrag of bookings loaded for OTHER periods (unique across all months).
     other_bookings: dict[str, Decimal] = field(default_factory=dict)
+    # Buchungs_ID -> Buchungsdatum of the same bookings.
+    other_booking_dates: dict[str, dt.date] = field(default_factory=dict)
+    # Buchungs_IDs already reversed by a line loaded for another period.
+    reversed_elsewhere: frozenset[str] = frozenset()
     # (raw table, column) -> values loaded from another sheet of the same file (exists_in rules).
     loaded_values: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
 
@@ -53,6 +69,12 @@ class Context:
 class Validated:
     good: pl.DataFrame  # typed contract columns + LINE
     problems: list[Problem]
+    notes: list[str] = field(default_factory=list)  # loaded, but worth a warning
+
+
+# Ledger and plan lines must name a product and account of the reference data (dbt seeds).
+REFERENCE_CHECKED = ("fibu_ist", "haushaltsplan")
+UNKNOWN_SPACE_COUNTS_AS_UNKNOWN = ("asylblg_zahlungen",)
 
 
 def parsed(name: str) -> str:
@@ -95,6 +117,7 @@ class Check:
     rule: str
     columns: tuple[str, ...]  # first = the column reported
     violated: pl.Expr
+    describe: Callable[[dict], str] | None = None  # quarantine value; default: the columns
 
 
 def row_checks(source: Source, ctx: Context) -> list[Check]:
@@ -111,16 +134,44 @@ def row_checks(source: Source, ctx: Context) -> list[Check]:
         bad = pl.col(c.name).is_not_null() & pl.col(parsed(c.name)).is_null()
         checks.append(Check(type_rule(c), (c.name,), bad))
     for name in source.column_names:
-        if name == "Sozialraum":
+        if name == "Sozialraum" and source.raw_table not in UNKNOWN_SPACE_COUNTS_AS_UNKNOWN:
             unknown = ~pl.col(name).is_in(list(ctx.social_spaces))
             checks.append(Check("unknown_social_space", (name,), unknown))
         if name == "Unterkunft_ID":
             unknown = ~pl.col(name).is_in(list(ctx.accommodations))
             checks.append(Check("unknown_accommodation", (name,), unknown))
+    if source.raw_table in REFERENCE_CHECKED:
+        checks += reference_checks(source, ctx)
     for rule in CROSS_FIELD_RULES:
         if rule.table == source.raw_table:
             checks.append(Check(rule.rule, rule.columns, cross_field_expr(rule, ctx)))
     return checks
+
+
+def reference_checks(source: Source, ctx: Context) -> list[Check]:
+    """Unknown product or account: with money the month must not pass (the amount would vanish
+    from every product total); with all amounts zero it is only worth a warning."""
+    money = [c.name for c in source.columns if c.kind == "money"]
+    has_money = pl.any_horizontal([pl.col(parsed(m)).fill_null(0) != 0 for m in money])
+    checks = []
+    for column, known, rule, seed in (
+        ("Produkt", ctx.products, "unknown_product", "products.csv"),
+        ("Sachkonto", ctx.accounts, "unknown_account", "accounts.csv"),
+    ):
+        unknown = ~pl.col(column).is_in(list(known))
+        describe = partial(_unknown_reference, column=column, seed=seed, money=money)
+        checks.append(Check(rule, (column,), unknown & has_money, describe))
+        checks.append(
+            Check("unknown_reference_zero_amount", (column,), unknown & ~has_money, describe)
+        )
+    return checks
+
+
+def _unknown_reference(row: dict, column: str, seed: str, money: list[str]) -> str:
+    amounts = ", ".join(
+        f"{m} {parsing.format_money(row[parsed(m)] or Decimal(0))} €" for m in money
+    )
+    return f"{column} {row[column]} fehlt in den Stammdaten ({seed}); {amounts}"
 
 
 def cross_field_expr(rule: CrossFieldRule, ctx: Context) -> pl.Expr:
@@ -157,7 +208,7 @@ def validate(table: RawTable, ctx: Context, mask: Masker) -> Validated:
     )
     frame = frame.with_columns(first_broken.cast(pl.Int32).alias(RULE))
     problems = [
-        problem(row, source, checks[row[RULE]].rule, checks[row[RULE]].columns, mask)
+        _broken(row, source, checks[row[RULE]], mask)
         for row in frame.filter(pl.col(RULE).is_not_null()).iter_rows(named=True)
     ]
     good = frame.filter(pl.col(RULE).is_null())
@@ -169,7 +220,26 @@ def validate(table: RawTable, ctx: Context, mask: Masker) -> Validated:
     typed = good.select(
         *(pl.col(parsed(c.name)).alias(c.name) for c in source.columns), pl.col(LINE)
     )
-    return Validated(typed, sorted(problems, key=lambda p: p.line))
+    return Validated(typed, sorted(problems, key=lambda p: p.line), unknown_space_notes(good, ctx))
+
+
+def _broken(row: dict, source: Source, check: Check, mask: Masker) -> Problem:
+    value = check.describe(row) if check.describe else None
+    return problem(row, source, check.rule, check.columns, mask, value)
+
+
+def unknown_space_notes(good: pl.DataFrame, ctx: Context) -> list[str]:
+    """Loaded rows whose Sozialraum is not in the reference (only where that is allowed)."""
+    if "Sozialraum" not in good.columns:
+        return []
+    unknown = good.filter(
+        pl.col("Sozialraum").is_not_null() & ~pl.col("Sozialraum").is_in(list(ctx.social_spaces))
+    )
+    return [
+        f"Zeile {row[LINE]}: Sozialraum '{row['Sozialraum']}' fehlt in den Stammdaten; "
+        "die Zeile wird unter 'unbekannt' gezählt"
+        for row in unknown.iter_rows(named=True)
+    ]
 
 
 def problem(
@@ -190,52 +260,78 @@ def problem(
 def duplicates(
     good: pl.DataFrame, source: Source, ctx: Context, mask: Masker
 ) -> tuple[pl.DataFrame, list[Problem]]:
-    """Later occurrences of a unique key in the file; Buchungs_IDs of other periods too."""
+    """Repeated unique keys: within a file every occurrence (none is picked); for keys unique
+    over all months (Buchungs_ID) later occurrences and IDs of other periods."""
     key = list(source.unique_key)
     if not key:
         return good, []
     cols = [parsed(k) for k in key]
     good = good.sort(LINE).with_columns(
         pl.col(LINE).min().over(cols).alias("__first_line"),
+        pl.col(LINE).cast(pl.String).str.join(", ").over(cols).alias("__lines"),
+        pl.len().over(cols).alias("__count"),
     )
-    dup = pl.col(LINE) != pl.col("__first_line")
     if source.unique_scope == "all":
-        dup = dup | pl.col(cols[0]).is_in(list(ctx.other_bookings))
+        dup = (pl.col(LINE) != pl.col("__first_line")) | pl.col(cols[0]).is_in(
+            list(ctx.other_bookings)
+        )
+    else:
+        dup = pl.col("__count") > 1
     good = good.with_columns(dup.alias("__dup"))
     problems = []
     for row in good.filter("__dup").iter_rows(named=True):
-        where = (
-            f"bereits in Zeile {row['__first_line']}"
-            if row[LINE] != row["__first_line"]
-            else "bereits in einem anderen Monat geladen"
-        )
+        if source.unique_scope != "all":
+            where = f"mehrfach in der Datei, Zeilen {row['__lines']}; keine geladen"
+        elif row[LINE] != row["__first_line"]:
+            where = f"bereits in Zeile {row['__first_line']}"
+        else:
+            where = "bereits in einem anderen Monat geladen"
         shown = " / ".join(str(mask(k, row[k])) for k in key)
         problems.append(
             problem(row, source, "duplicate_key", tuple(key), mask, f"{shown} ({where})")
         )
-    return good.filter(~pl.col("__dup")).drop("__first_line", "__dup"), problems
+    kept = good.filter(~pl.col("__dup")).drop("__first_line", "__lines", "__count", "__dup")
+    return kept, problems
 
 
 def reversals(
     good: pl.DataFrame, source: Source, ctx: Context, mask: Masker
 ) -> tuple[pl.DataFrame, list[Problem]]:
-    """Storno_von must name a booking of this file or of earlier loads, with the exact negative."""
+    """Storno_von must name a booking of this file or of earlier loads, with the exact negative,
+    booked no later than the reversal, and not reversed already (here or in another month)."""
     amounts = dict(ctx.other_bookings)
     amounts.update(zip(good[parsed("Buchungs_ID")], good[parsed("Betrag")], strict=True))
+    booked = dict(ctx.other_booking_dates)
+    booked.update(zip(good[parsed("Buchungs_ID")], good[parsed("Buchungsdatum")], strict=True))
+    reversed_at: dict[str, int] = {}  # original -> line of its first valid reversal here
     problems: list[Problem] = []
     bad_lines: set[int] = set()
-    for row in good.filter(pl.col("Storno_von").is_not_null()).iter_rows(named=True):
-        original = amounts.get(row["Storno_von"])
+    lines = good.filter(pl.col("Storno_von").is_not_null()).sort(LINE)
+    for row in lines.iter_rows(named=True):
+        target = row["Storno_von"]
+        original = amounts.get(target)
         amount = row[parsed("Betrag")]
         if original is None:
-            rule, value = "reversal_without_original", row["Storno_von"]
+            rule, value = "reversal_without_original", target
         elif amount != -original:
             rule = "reversal_amount_mismatch"
             value = (
                 f"{parsing.format_money(amount)} storniert {parsing.format_money(original)} "
                 f"(erwartet {parsing.format_money(-original)})"
             )
+        elif target in reversed_at or target in ctx.reversed_elsewhere:
+            rule = "reversal_duplicate"
+            where = (
+                f"in Zeile {reversed_at[target]}"
+                if target in reversed_at
+                else "in einem anderen Monat"
+            )
+            value = f"{target} wurde bereits {where} storniert"
+        elif booked[target] > row[parsed("Buchungsdatum")]:
+            rule = "reversal_before_original"
+            value = f"{target} ist später gebucht als ihr Storno"
         else:
+            reversed_at[target] = row[LINE]
             continue
         problems.append(problem(row, source, rule, ("Storno_von",), mask, value))
         bad_lines.add(row[LINE])

@@ -14,7 +14,9 @@ import pytest
 
 from dagster_project.settings import SEEDS_DIR
 from ingest.contracts import ASYLBLG_ZAHLUNGEN, FIBU_IST, HAUSHALTSPLAN, KURSE, PERSONEN, TEILNAHMEN
+from ingest.errors import PseudonymKeyMissing
 from ingest.generator import MARKER_FILE, generate
+from ingest.pseudonymise import DEMO_KEY, resolve_key
 
 SMALL = {"months": 4, "persons": 300, "seed": 7}
 MONTHS = ["2023-11", "2023-12", "2024-01", "2024-02"]
@@ -288,3 +290,23 @@ def test_defective_rows_break_their_rule_and_nothing_else(broken) -> None:
 def test_defects_need_three_months(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="3 months"):
         generate(tmp_path, months=2, persons=300, defects=True)
+
+
+def test_generated_inbox_counts_as_the_sample(clean: Path, broken, monkeypatch) -> None:
+    # The marker lists every file the generator wrote; with no key configured, the demo key
+    # is allowed for the clean and the defect sample alike, and refused once a file is added.
+    monkeypatch.delenv("KIM_PSEUDONYM_KEY", raising=False)
+    monkeypatch.delenv("KIM_PSEUDONYM_KEY_FILE", raising=False)
+    defects_dir, _ = broken
+    for inbox in (clean, defects_dir):
+        listed = json.loads((inbox / MARKER_FILE).read_text(encoding="utf-8"))["files"]
+        written = sorted(p.name for p in inbox.iterdir() if p.name != MARKER_FILE)
+        assert sorted(listed) == written
+        assert resolve_key(inbox) == DEMO_KEY
+    extra = defects_dir / "fibu_ist_2099-01.csv"
+    extra.write_text("Periode;Produkt;Sachkonto;Kostenstelle;Betrag\n", encoding="utf-8")
+    try:
+        with pytest.raises(PseudonymKeyMissing, match="token_hex"):
+            resolve_key(defects_dir)
+    finally:
+        extra.unlink()

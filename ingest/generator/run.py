@@ -12,7 +12,14 @@ import numpy as np
 import polars as pl
 
 from dagster_project.settings import SEEDS_DIR
-from ingest.contracts import ASYLBLG_ZAHLUNGEN, FIBU_IST, HAUSHALTSPLAN, PERSONEN
+from ingest.contracts import (
+    ASYLBLG_ZAHLUNGEN,
+    COURSE_ID_DIGITS,
+    FIBU_IST,
+    HAUSHALTSPLAN,
+    PERSON_ID_DIGITS,
+    PERSONEN,
+)
 from ingest.generator import courses as course_model
 from ingest.generator.calendar import Window, to_date
 from ingest.generator.defects import Defect, defect_month, payment_defects, person_defects
@@ -32,8 +39,9 @@ from ingest.generator.model import (
 from ingest.generator.params import load_params
 from ingest.generator.payments import BOOKING_ID_WIDTH, BookingCounter, month_payments
 from ingest.generator.writers import dates, ids, money_text, write_csv
+from ingest.pseudonymise import SAMPLE_MARKER, file_manifest
 
-MARKER_FILE = "_kim_sample.json"
+MARKER_FILE = SAMPLE_MARKER
 GENERATOR_NAME = "kim-haushalt"
 TOTALS_EVERY = 3  # every third ledger export ends with a totals line
 TEXT_DATES_EVERY = 4  # every fourth course workbook carries dates as text
@@ -86,9 +94,9 @@ def generate(
     pop = simulate(window, persons, rng, params, acc, spaces)
     courses = course_model.simulate_courses(window, pop, rng, params, spaces)
     widths = IdWidths(
-        person=max(7, len(str(len(pop)))),
+        person=max(PERSON_ID_DIGITS, len(str(len(pop)))),
         household=max(6, len(str(int(pop.household.max())))),
-        course=max(6, len(str(len(courses.course_id)))),
+        course=max(COURSE_ID_DIGITS, len(str(len(courses.course_id)))),
     )
     report("simulate", 1, 1)
 
@@ -211,6 +219,9 @@ def generate(
         "months": months,
         "persons": persons,
         "defects": [d.as_dict() for d in summary.defects],
+        # SHA-256 of every file written: only an inbox holding these files, unchanged and
+        # nothing else, may be pseudonymised with the public demo key (ingest.pseudonymise).
+        "files": file_manifest(summary.files),
     }
     (out_dir / MARKER_FILE).write_text(
         json.dumps(marker, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
