@@ -47,6 +47,14 @@ DEFAULT_SEVERITIES: dict[str, str] = {
     "reversal": ERROR,
     "amount_bounds": WARNING,
     "row_count": WARNING,
+    # Persons and ledger: a header-only or truncated file would publish a month with people or
+    # money missing, so their row-count band blocks (see suites.CORE_ROW_COUNT_TABLES).
+    "row_count_core": ERROR,
+    # A ledger or plan line with a product/account outside the reference data but all amounts
+    # zero changes no total: worth a look, not a block (with money it is family "reference").
+    "reference_zero_amount": WARNING,
+    # Course participants missing from the month's persons file: a finding, not a block.
+    "participant_coverage": WARNING,
     "quarantine_share": ERROR,
     # A totals line that disagrees with the file's rows means rows are missing or extra: the
     # month's figures cannot be trusted even though every single row is valid.
@@ -64,6 +72,7 @@ DEFAULT_SEVERITIES: dict[str, str] = {
 class GateConfig:
     row_count_tolerance: float = 0.30  # allowed relative change of a table's rows month on month
     max_quarantine_share: float = 0.01  # quarantined ÷ (loaded + quarantined) per load
+    min_participant_share: float = 0.95  # course participants found in the month's persons
     yellow_tolerance: float = 0.10  # traffic light: yellow = target missed by at most 10 %
     amount_bounds: dict[str, tuple[Decimal, Decimal]] = field(
         default_factory=lambda: dict(DEFAULT_AMOUNT_BOUNDS)
@@ -88,6 +97,8 @@ class GateConfig:
             raise ValueError(f"row_count_tolerance must be >= 0: {self.row_count_tolerance}")
         if not 0 <= self.max_quarantine_share <= 1:
             raise ValueError(f"max_quarantine_share must be in 0..1: {self.max_quarantine_share}")
+        if not 0 <= self.min_participant_share <= 1:
+            raise ValueError(f"min_participant_share must be in 0..1: {self.min_participant_share}")
         for code, (low, high) in self.amount_bounds.items():
             if low > high:
                 raise ValueError(f"amount bounds of {code}: lower {low} above upper {high}")
@@ -104,7 +115,12 @@ class GateConfig:
         if unknown:
             raise ValueError(f"unknown gate config keys: {sorted(unknown)}")
         changes: dict[str, object] = {}
-        for key in ("row_count_tolerance", "max_quarantine_share", "yellow_tolerance"):
+        for key in (
+            "row_count_tolerance",
+            "max_quarantine_share",
+            "yellow_tolerance",
+            "min_participant_share",
+        ):
             if key in data:
                 changes[key] = float(data[key])  # type: ignore[arg-type]
         if "amount_bounds" in data:

@@ -31,6 +31,12 @@ from expectations.suites import (
 from ingest.contracts import SOURCES
 
 SAMPLE_SIZE = 5  # offending rows shown per expectation
+# Samples go to the Dagster event log, meta.gate_results and the data-quality HTML: never a
+# pseudonym there (with the exact dates beside it, it is a quasi-identifier). The file and line
+# lead the controller to the row; the offending values are shown, the person keys are not.
+HIDDEN_IN_SAMPLES = frozenset(
+    c.raw_name for s in SOURCES.values() for c in s.columns if c.pseudonymise
+)
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -240,12 +246,14 @@ def _outcome(
 
 
 def _samples(frame: Any, index: list[Any], show: tuple[str, ...]) -> list[str]:
-    """A few offending rows, read from the frame itself so values stay exact (Decimal, date)."""
+    """A few offending rows, read from the frame itself so values stay exact (Decimal, date):
+    file and line of the row (raw tables), then the shown columns without person keys."""
+    where = ("source_file",) if "source_line" in show and "source_file" in frame.columns else ()
+    columns = [c for c in (*where, *show) if c in frame.columns and c not in HIDDEN_IN_SAMPLES]
     out = []
     for label in index[:SAMPLE_SIZE]:
         row = frame.loc[label]
-        parts = [f"{c}={_fmt(row[c])}" for c in show if c in frame.columns]
-        out.append(", ".join(parts))
+        out.append(", ".join(f"{c}={_fmt(row[c])}" for c in columns))
     return out
 
 

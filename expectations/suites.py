@@ -23,6 +23,11 @@ from typing import Any
 
 from expectations.config import GateConfig
 from ingest.contracts import AGE_BANDS, Source
+from ingest.validate import REFERENCE_CHECKED
+
+# Raw tables whose row-count band blocks the month, and which must never be empty (family
+# "row_count_core"); the others only warn.
+CORE_ROW_COUNT_TABLES = ("personen", "fibu_ist")
 
 VALUE_STATUSES = ("ok", "no_denominator", "below_min_denominator", "no_data")
 TRAFFIC_LIGHTS = ("green", "yellow", "red")
@@ -309,24 +314,30 @@ def _amount_rules(config: GateConfig) -> list[Rule]:
     return rules
 
 
-def row_count_rule(previous: tuple[str, int] | None, tolerance: float) -> Rule:
-    """Rows within ±tolerance of the latest earlier month; the first month is exempt (0..∞)."""
+def row_count_rule(previous: tuple[str, int] | None, tolerance: float, table: str = "") -> Rule:
+    """Rows within ±tolerance of the latest earlier month; the first month is exempt (0..∞),
+    except that a core table (persons, ledger) must always have at least one row."""
+    core = table in CORE_ROW_COUNT_TABLES
+    family = "row_count_core" if core else "row_count"
     if previous is None or previous[1] == 0:
         return Rule(
             "row_count_within_tolerance",
+            family,
             "row_count",
-            "row_count",
-            "Zeilenzahl im Toleranzband zum Vormonat (erster Monat: ausgenommen)",
-            min_value=0,
-            note="no earlier month: exempt",
+            "Zeilenzahl im Toleranzband zum Vormonat (erster Monat: ausgenommen"
+            + (", aber mindestens 1 Zeile)" if core else ")"),
+            min_value=1 if core else 0,
+            note="no earlier month: exempt" + (", at least 1 row" if core else ""),
         )
     prev_month, prev_rows = previous
     tol = Decimal(str(tolerance))
     low = math.ceil(prev_rows * (1 - tol))
     high = math.floor(prev_rows * (1 + tol))
+    if core:
+        low = max(low, 1)
     return Rule(
         "row_count_within_tolerance",
-        "row_count",
+        family,
         "row_count",
         f"Zeilenzahl im Toleranzband ±{tol * 100:.0f} % zum Vormonat",
         min_value=low,
@@ -348,7 +359,7 @@ def raw_checks(
         rules += _amount_rules(config)
     if source.period == "month":
         where = "t.period_month = $month_start"
-        rules.append(row_count_rule(previous, config.row_count_tolerance))
+        rules.append(row_count_rule(previous, config.row_count_tolerance, source.raw_table))
         period = month
     else:
         # Yearly plan: the gate of a month validates the plan of that month's year.
@@ -362,7 +373,35 @@ def raw_checks(
     params = {"month_start": start, "month_end": end, "year": start.year}
     used = {k: v for k, v in params.items() if f"${k}" in sql}
     rows = Check(gate, source.raw_table, sql, used, tuple(rules + helpers))
-    return [rows, _quarantine_check(gate, source, period, config)]
+    checks = [rows, _quarantine_check(gate, source, period, config)]
+    if source.raw_table == "teilnahmen":
+        checks.append(_participant_check(gate, start, config))
+    return checks
+
+
+def _participant_check(gate: str, start: date, config: GateConfig) -> Check:
+    # Distinct participants of the month's course workbook found in the same month's persons
+    # file; NULL when there are no participants (nothing to compare).
+    sql = """
+        select count(distinct t.person_id) as participants,
+          count(distinct t.person_id) filter (where exists (select 1 from raw.personen p
+            where p.period_month = $month_start and p.person_id = t.person_id)) as found,
+          found / nullif(participants, 0) as participant_share
+        from raw.teilnahmen t
+        where t.period_month = $month_start
+    """
+    rule = Rule(
+        "participants_in_persons_file",
+        "participant_coverage",
+        "between",
+        f"Mindestens {config.min_participant_share:.0%} der Kursteilnehmenden stehen in der "
+        "Personendatei des Monats",
+        column="participant_share",
+        min_value=config.min_participant_share,
+        max_value=1.0,
+        show=("participants", "found", "participant_share"),
+    )
+    return Check(gate, "teilnahmen_in_personen", sql, {"month_start": start}, (rule,))
 
 
 def _quarantine_check(gate: str, source: Source, period: str, config: GateConfig) -> Check:
@@ -372,7 +411,11 @@ def _quarantine_check(gate: str, source: Source, period: str, config: GateConfig
           b.rows_quarantined::double / nullif(b.rows_loaded + b.rows_quarantined, 0)
             as quarantine_share,
           (select count(*) from meta.quarantine q
-           where q.load_id = b.load_id and q.rule = 'totals_mismatch') as totals_mismatches
+           where q.load_id = b.load_id and q.rule = 'totals_mismatch') as totals_mismatches,
+          (select count(*) from meta.quarantine q where q.load_id = b.load_id
+           and q.rule in ('unknown_product', 'unknown_account')) as unknown_reference_with_money,
+          (select count(*) from meta.quarantine q where q.load_id = b.load_id
+           and q.rule = 'unknown_reference_zero_amount') as unknown_reference_zero_amount
         from meta.load_batches b
         where b.source = $source and b.period = $period
           and not exists (select 1 from meta.load_batches r where r.replaced_load_id = b.load_id)
@@ -398,12 +441,42 @@ def _quarantine_check(gate: str, source: Source, period: str, config: GateConfig
         max_value=0,
         show=("file_name", "totals_mismatches"),
     )
+    rules = (rule, totals)
+    if source.raw_table in REFERENCE_CHECKED:
+        rules += _unknown_reference_rules()
     return Check(
         gate,
         f"{source.raw_table}_loads",
         sql,
         {"source": source.raw_table, "period": period},
-        (rule, totals),
+        rules,
+    )
+
+
+def _unknown_reference_rules() -> tuple[Rule, ...]:
+    """Quarantined lines with a product/account outside the reference data: with money they
+    block (the amount would be missing from every total), with all amounts zero they warn."""
+    return (
+        Rule(
+            "no_unknown_reference_with_money",
+            "reference",
+            "between",
+            "Keine Zeile mit Betrag hat ein Produkt oder Sachkonto außerhalb der Stammdaten",
+            column="unknown_reference_with_money",
+            min_value=0,
+            max_value=0,
+            show=("file_name", "unknown_reference_with_money"),
+        ),
+        Rule(
+            "no_unknown_reference_zero_amount",
+            "reference_zero_amount",
+            "between",
+            "Keine Zeile (Betrag 0) hat ein Produkt oder Sachkonto außerhalb der Stammdaten",
+            column="unknown_reference_zero_amount",
+            min_value=0,
+            max_value=0,
+            show=("file_name", "unknown_reference_zero_amount"),
+        ),
     )
 
 

@@ -164,13 +164,17 @@ def _append(table: str, row_from: int, **changes) -> Callable[[dict], None]:
 
 # (table, mutation, failing expectation, text the summary must show)
 VIOLATIONS = [
-    ("personen", _set("personen", 12, person_id=None), "person_id_not_null", "person_id=NULL"),
+    # Person keys never appear in samples: file and line name the row (index 12 = line 4).
+    ("personen", _set("personen", 12, person_id=None), "person_id_not_null",
+     "source_file=personen_2026-10.csv, source_line=4"),
     ("personen", _set("personen", 13, aufenthaltsstatus="FLUECHTLING"),
      "aufenthaltsstatus_in_codes", "aufenthaltsstatus=FLUECHTLING"),
     ("personen", _set("personen", 10, altersgruppe="99+"), "altersgruppe_in_codes",
      "altersgruppe=99+"),
+    # P2 on lines 3 and 7 (index 15 = line 7)
     ("personen", _set("personen", 15, person_id="P2"), "person_id_unique_in_month",
-     "person_id=P2"),
+     "source_file=personen_2026-10.csv, source_line=3 | source_file=personen_2026-10.csv, "
+     "source_line=7"),
     ("personen", _set("personen", 11, status_seit=date(2026, 11, 5)),
      "status_seit_not_after_stichtag", "status_seit=2026-11-05"),
     ("personen", _set("personen", 11, stichtag=date(2026, 10, 30)), "stichtag_is_month_end",
@@ -241,21 +245,62 @@ def test_severity_comes_from_config(con):
 
 
 @pytest.mark.parametrize(
-    ("october_rows", "success"), [(7, True), (13, True), (6, False), (14, False)]
+    ("october_rows", "success"), [(7, True), (13, True), (6, False), (14, False), (5, False)]
 )
-def test_row_count_band_around_previous_month(con, october_rows, success):
-    # September has 10 rows; ±30 % allows 7..13 rows in October.
+def test_persons_row_count_band_blocks(con, october_rows, success):
+    # September has 10 rows; ±30 % allows ceil(7.0)..floor(13.0) = 7..13 rows in October. Five
+    # rows is a file cut in half. Persons are a core table: outside the band blocks.
     rows = clean_rows()
     rows["personen"] = rows["personen"][:10] + [_person(i) for i in range(1, october_rows + 1)]
     load(con, rows)
     outcome = run_raw_gate(con, "2026-10", tables=["personen"])
     result = {r.expectation: r for r in outcome.results}["row_count_within_tolerance"]
     assert result.success is success
-    assert result.severity == "warning"
-    assert outcome.passed  # a warning never blocks
+    assert result.severity == "error"
+    assert outcome.passed is success
     assert f"{october_rows} Zeilen (Vormonat 2026-09: 10 Zeilen, erlaubt 7..13)" == (
         result.observed_value
     )
+
+
+def test_header_only_persons_file_blocks(con):
+    # A header-only file loads 0 rows: below the band 7..13, and below the minimum of 1 row.
+    rows = clean_rows()
+    rows["personen"] = rows["personen"][:10]
+    load(con, rows)
+    outcome = run_raw_gate(con, "2026-10", tables=["personen"])
+    assert not outcome.passed
+    assert [r.expectation for r in outcome.failed] == ["row_count_within_tolerance"]
+    assert outcome.failed[0].observed_value == (
+        "0 Zeilen (Vormonat 2026-09: 10 Zeilen, erlaubt 7..13)"
+    )
+
+
+def test_header_only_ledger_blocks_even_in_the_first_month(con):
+    rows = clean_rows()
+    rows["fibu_ist"] = []
+    load(con, rows)
+    outcome = run_raw_gate(con, "2026-10", tables=["fibu_ist"])
+    assert not outcome.passed
+    (failed,) = outcome.failed
+    assert (failed.expectation, failed.severity) == ("row_count_within_tolerance", "error")
+    assert failed.observed_value == "0 Zeilen (no earlier month: exempt, at least 1 row)"
+
+
+def test_row_count_band_only_warns_for_payments(con):
+    # September 3 payment lines (B1, B5, B6), October 3 + 2 = 5: band ceil(2.1)..floor(3.9) =
+    # 3..3, so 5 is outside, but payments are not a core table: a warning, the gate passes.
+    rows = clean_rows()
+    rows["asylblg_zahlungen"] += [
+        _payment("B7", "10.00", 5),
+        _payment("B8", "10.00", 6),
+    ]
+    load(con, rows)
+    outcome = run_raw_gate(con, "2026-10", tables=["asylblg_zahlungen"])
+    result = {r.expectation: r for r in outcome.results}["row_count_within_tolerance"]
+    assert (result.success, result.severity) == (False, "warning")
+    assert result.observed_value == "5 Zeilen (Vormonat 2026-09: 3 Zeilen, erlaubt 3..3)"
+    assert outcome.passed
 
 
 def test_first_month_is_exempt_from_row_count(con):
@@ -266,6 +311,60 @@ def test_first_month_is_exempt_from_row_count(con):
     result = {r.expectation: r for r in outcome.results}["row_count_within_tolerance"]
     assert result.success
     assert "exempt" in result.observed_value
+
+
+def test_samples_never_show_a_pseudonym(con):
+    # A pseudonym (64 hex digits) next to an exact date would be a quasi-identifier.
+    pseudonym = "ab" * 32
+    rows = clean_rows()
+    rows["personen"][11].update(person_id=pseudonym, stichtag=date(2026, 10, 30))  # line 3
+    load(con, rows)
+    outcome = run_raw_gate(con, "2026-10", run_id="s", tables=["personen"])
+    (failed,) = outcome.failed
+    assert failed.sample_values == [
+        "source_file=personen_2026-10.csv, source_line=3, stichtag=2026-10-30"
+    ]
+    stored = con.execute("select string_agg(details, ' ') from meta.gate_results").fetchone()[0]
+    assert pseudonym not in stored and pseudonym not in outcome.summary_text
+    assert "person_id=" not in stored
+
+
+@pytest.mark.parametrize(("persons", "success"), [(19, True), (18, False)])
+def test_share_of_participants_in_the_persons_file(con, persons, success):
+    # 20 participants P1..P20; the persons file holds P1..P<persons>. 19/20 = 95 % passes,
+    # 18/20 = 90 % < 95 % warns (never blocks).
+    rows = clean_rows()
+    rows["personen"] = rows["personen"][:10] + [_person(i) for i in range(1, persons + 1)]
+    base = rows["teilnahmen"][0]
+    rows["teilnahmen"] = [
+        {**base, "person_id": f"P{i}", "source_line": i + 1} for i in range(1, 21)
+    ]
+    load(con, rows)
+    outcome = run_raw_gate(con, "2026-10", tables=["teilnahmen"])
+    result = {r.expectation: r for r in outcome.results}["participants_in_persons_file"]
+    assert (result.success, result.severity) == (success, "warning")
+    assert outcome.passed
+    if not success:
+        assert result.sample_values == ["participants=20, found=18, participant_share=0.9"]
+
+
+def test_unknown_reference_with_money_blocks_zero_amount_warns(con):
+    load(con, clean_rows())
+    _load_batch(con, "L-f-10", "fibu_ist", "2026-10", loaded=500, quarantined=2)  # share 0.4 %
+    for line, rule in ((7, "unknown_account"), (8, "unknown_reference_zero_amount")):
+        con.execute(
+            "insert into meta.quarantine values ('L-f-10', 'fibu_ist', '2026-10', "
+            f"'fibu_ist_2026-10.csv', {line}, '{rule}', 'Sachkonto', 'x', null)"
+        )
+    outcome = run_raw_gate(con, "2026-10", tables=["fibu_ist"])
+    assert not outcome.passed
+    assert [(r.expectation, r.severity) for r in outcome.failed] == [
+        ("no_unknown_reference_with_money", "error"),
+        ("no_unknown_reference_zero_amount", "warning"),
+    ]
+    assert outcome.failed[0].sample_values == [
+        "file_name=fibu_ist_2026-10.csv, unknown_reference_with_money=1"
+    ]
 
 
 def test_quarantine_share_of_current_load(con):

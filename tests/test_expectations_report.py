@@ -54,13 +54,16 @@ def test_gate_rows_and_html_report(con, tmp_path):
     rows = gate_rows(con, "2026-10")
     # latest run only, one row per expectation, ordered by expectation
     assert [r["expectation"] for r in rows] == [
-        "betrag_not_null", "periode_is_file_month", "periode_not_null", "produkt_not_null",
+        "betrag_not_null", "no_unknown_reference_with_money", "no_unknown_reference_zero_amount",
+        "periode_is_file_month", "periode_not_null", "produkt_not_null",
         "quarantine_share_below_threshold", "row_count_within_tolerance", "sachkonto_not_null",
         "totals_line_matches_rows",
     ]  # fmt: skip
     failed = {r["expectation"]: r for r in rows if not r["success"]}
     assert set(failed) == {"betrag_not_null", "quarantine_share_below_threshold"}
-    assert failed["betrag_not_null"]["sample_values"] == ["source_line=3, betrag=NULL"]
+    assert failed["betrag_not_null"]["sample_values"] == [
+        "source_file=fibu_ist_2026-10.csv, source_line=3, betrag=NULL"
+    ]
     assert failed["betrag_not_null"]["observed_value"] == "1 von 2 Zeilen abweichend"
     # 3 quarantined of 2 loaded + 3 = 60 %
     assert "quarantine_share=0.6" in failed["quarantine_share_below_threshold"]["sample_values"][0]

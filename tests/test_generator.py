@@ -112,6 +112,8 @@ def test_encodings_and_line_ends(clean: Path) -> None:
     for kind in ("asylblg_zahlungen", "fibu_ist"):
         assert (clean / f"{kind}_2024-01.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     marker = json.loads((clean / MARKER_FILE).read_text(encoding="utf-8"))
+    # 4 months x 4 monthly files + 2 plans (2023 and 2024)
+    assert len(marker.pop("files")) == 4 * 4 + 2
     assert marker == {
         "generator": "kim-haushalt",
         "seed": 7,
