@@ -179,3 +179,26 @@ def test_course_ids_typed_as_numbers_get_their_leading_zeros_back(tmp_path):
     assert results[0].warnings[-1] == (
         "Kurs_ID: 1 als Zahl gespeicherte Kennung(en) auf 6 Stellen mit führenden Nullen ergänzt"
     )
+
+
+def test_persons_file_of_another_month_blocks_the_month(tmp_path):
+    from expectations.gates import run_raw_gate
+
+    con = warehouse(tmp_path)
+    september = [PERSON_HEADER] + [
+        person(Person_ID=f"P-{i}", Stichtag="30.09.2026") for i in (1, 2, 3)
+    ]
+    load_file(con, write(tmp_path / "personen_2026-09.csv", september), key=KEY)
+    # October's file holds September's stock again: every Stichtag is 30.09.2026.
+    october = [PERSON_HEADER] + [
+        person(Person_ID=f"P-{i}", Stichtag="30.09.2026") for i in (1, 2, 3)
+    ]
+    [result] = load_file(con, write(tmp_path / "personen_2026-10.csv", october), key=KEY)
+    assert (result.rows_loaded, result.rows_quarantined) == (0, 3)  # rule period_mismatch
+    outcome = run_raw_gate(con, "2026-10", tables=["personen"])
+    assert not outcome.passed
+    # quarantine share 3 / (0 + 3) = 100 % > 1 %; rows 0 outside ceil(2.1)..floor(3.9) = 3..3
+    assert {(r.expectation, r.observed_value) for r in outcome.failed} == {
+        ("quarantine_share_below_threshold", "1 von 1 Zeilen abweichend"),
+        ("row_count_within_tolerance", "0 Zeilen (Vormonat 2026-09: 3 Zeilen, erlaubt 3..3)"),
+    }

@@ -72,6 +72,8 @@ def _raw_gate_check(table: str):
         partitions_def=monthly_partitions,
         description=f"Great Expectations suite of raw.{table}: required fields, codes, dates, "
         "keys, amounts, row count against the previous month, quarantine share.",
+        # The participants' share found in the month's persons file needs raw.personen loaded.
+        additional_deps=[raw_key("personen")] if table == "teilnahmen" else None,
     )
     def _check(context: AssetCheckExecutionContext, kim_paths: KimPaths) -> AssetCheckResult:
         return run_gate(context, kim_paths, run_raw_gate, tables=[table])
