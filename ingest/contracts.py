@@ -137,6 +137,8 @@ def C(name, kind, required=True, codes=(), pseudonymise=False, description="", d
     return Column(name, kind, required, tuple(codes), pseudonymise, description, digits)
 
 
+# Payments are money that must reconcile: an unknown social-space key is not quarantined.
+UNKNOWN_SPACE_IS_UNBEKANNT = "empty or unknown key = counted as unbekannt (warning, no quarantine)"
 PERSON_ID_DIGITS = 7
 COURSE_ID_DIGITS = 6
 
@@ -190,7 +192,7 @@ ASYLBLG_ZAHLUNGEN = Source(
         C("Sachkonto", "id"),
         C("Betrag", "money", description="negative = reversal or recovery"),
         C("Storno_von", "id", required=False, description="Buchungs_ID this line reverses"),
-        C("Sozialraum", "key", required=False),
+        C("Sozialraum", "key", required=False, description=UNKNOWN_SPACE_IS_UNBEKANNT),
     ),
 )
 

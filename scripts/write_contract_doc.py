@@ -56,6 +56,10 @@ DESCRIPTIONS_DE = {
     "date the current status began": "Beginn des aktuellen Aufenthaltsstatus",
     "arrival in the municipality": "Zuzug in die Kommune (Zuweisungsdatum)",
     "empty = unknown address": "leer = Adresse unbekannt (gezählt unter „unbekannt“)",
+    c.UNKNOWN_SPACE_IS_UNBEKANNT: (
+        "leer oder nicht in `social_spaces.csv`: gezählt unter „unbekannt“ (Warnung mit Zeile "
+        "und Schlüssel, keine Quarantäne)"
+    ),
     "posting date, inside the file's month": "Buchungsdatum, im Monat der Datei",
     "negative = reversal or recovery": "negativ = Storno oder Rückforderung",
     "Buchungs_ID this line reverses": (
@@ -85,16 +89,32 @@ ROW_RULES = (
         "Wert passt nicht zur Spaltenart, z. B. `invalid_date`, `invalid_money`, "
         "`invalid_int`, `invalid_bool`, `invalid_month`, `invalid_year`, `invalid_profile`.",
     ),
-    ("unknown_social_space", "Sozialraum gefüllt, aber nicht in `dbt/seeds/social_spaces.csv`."),
+    (
+        "unknown_social_space",
+        "Sozialraum gefüllt, aber nicht in `dbt/seeds/social_spaces.csv` (Personen, Kurse). "
+        "Zahlungen kommen dafür nicht in Quarantäne: sie zählen unter „unbekannt“, und jede "
+        "solche Zeile wird als Warnung der Ladung mit Zeile und Schlüssel protokolliert.",
+    ),
     (
         "unknown_accommodation",
         "Unterkunft_ID gefüllt, aber nicht in `dbt/seeds/accommodation.csv`.",
     ),
+    (
+        "unknown_product / unknown_account",
+        "Finanzbuchhaltung oder Haushaltsplan: Produkt nicht in `dbt/seeds/products.csv` bzw. "
+        "Sachkonto nicht in `dbt/seeds/accounts.csv`, mit einem Betrag ≠ 0 (die Meldung nennt "
+        "die Beträge). **Blockiert den Monat** (Gate `no_unknown_reference_with_money`).",
+    ),
+    (
+        "unknown_reference_zero_amount",
+        "Wie oben, aber alle Beträge der Zeile sind 0: nur eine Warnung.",
+    ),
     ("<Regeln der Spaltenbeziehungen>", "siehe Tabelle „Regeln zwischen Spalten“ oben."),
     (
         "duplicate_key",
-        "Schlüssel kommt in der Datei mehrfach vor (die erste gültige Zeile wird "
-        "geladen, spätere kommen in Quarantäne); bei Buchungs_ID auch, wenn sie schon in einem "
+        "Schlüssel kommt in der Datei mehrfach vor: **alle** Zeilen dieses Schlüssels kommen in "
+        "Quarantäne (welche richtig ist, ist nicht entscheidbar). Buchungs_ID: die erste Zeile "
+        "wird geladen, spätere kommen in Quarantäne, ebenso eine Buchungs_ID, die schon in einem "
         "anderen Monat geladen ist.",
     ),
     (
@@ -102,6 +122,15 @@ ROW_RULES = (
         "Storno_von nennt keine Buchung dieser Datei oder früherer Ladungen.",
     ),
     ("reversal_amount_mismatch", "Storno-Betrag ist nicht das exakte Negativ der Originalbuchung."),
+    (
+        "reversal_duplicate",
+        "Die Originalbuchung wurde schon storniert (von einer früheren Zeile derselben Datei "
+        "oder in einem anderen Monat).",
+    ),
+    (
+        "reversal_before_original",
+        "Das Buchungsdatum der Originalbuchung liegt nach dem des Stornos.",
+    ),
 )
 FILE_RULES = (
     ("invalid_encoding", "Zeichenkodierung weder UTF-8 noch Windows-1252."),
@@ -130,8 +159,14 @@ def _description(column: c.Column, missing: set[str]) -> str:
         parts.append("Codes: " + ", ".join(f"`{code}`" for code in column.codes))
     if column.pseudonymise:
         parts.append("**pseudonymisiert** (HMAC-SHA-256)")
+    if column.digits:
+        parts.append(
+            f"mindestens {column.digits} Ziffern mit führenden Nullen; als Zahl gespeicherte "
+            "Excel-Zellen werden ergänzt"
+        )
     if column.kind == "key" and column.name == "Sozialraum":
-        parts.append("muss in `social_spaces.csv` stehen")
+        if column.description != c.UNKNOWN_SPACE_IS_UNBEKANNT:
+            parts.append("muss in `social_spaces.csv` stehen")
     if column.kind == "key" and column.name == "Unterkunft_ID":
         parts.append("muss in `accommodation.csv` stehen")
     return "; ".join(parts)
@@ -192,7 +227,8 @@ def source_section(source: c.Source, number: int, missing: set[str]) -> list[str
         out += [
             "",
             "Stornos: `Storno_von` muss eine Buchung dieser Datei oder eines früher "
-            "geladenen Monats nennen, ihr Betrag muss das exakte Negativ des Originals sein.",
+            "geladenen Monats nennen, ihr Betrag muss das exakte Negativ des Originals sein, "
+            "das Original darf nicht später gebucht sein und nur einmal storniert werden.",
         ]
     return out + [""]
 
@@ -319,7 +355,9 @@ def render() -> tuple[str, set[str]]:
         "",
         f"Personenschlüssel werden vor dem Speichern pseudonymisiert (Schlüssel mit mindestens "
         f"{MIN_KEY_BYTES} Bytes, siehe Betriebshandbuch); ohne Schlüssel werden nur die "
-        f"Beispieldaten (Markierungsdatei `{SAMPLE_MARKER}`) geladen.",
+        f"unveränderten Beispieldaten geladen (die Markierungsdatei `{SAMPLE_MARKER}` listet die "
+        "SHA-256 jeder erzeugten Datei; jede weitere oder veränderte Datei im Ordner verhindert "
+        "den Lauf).",
         "",
         *FORMAT_RULES,
         "## Quellen",

@@ -14,10 +14,9 @@ import pytest
 import xlsxwriter
 
 from ingest import load as load_module
-from ingest.errors import FileRejected, PseudonymKeyMissing
+from ingest.errors import FileRejected
 from ingest.inbox import months_in_inbox, scan
 from ingest.load import load_file
-from ingest.pseudonymise import DEMO_KEY, resolve_key
 from ingest.warehouse import ensure_schema
 
 KEY = b"test-key-for-ingest-tests-0123456789"  # 36 bytes, only for tests
