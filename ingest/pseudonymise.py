@@ -45,16 +45,16 @@ def resolve_key(inbox: Path | None) -> bytes:
     Raises PseudonymKeyMissing (one German paragraph saying how to make and set a key) when no
     key is configured and the inbox is not provably the generated sample, and for weak keys.
     """
-    sample = inbox is not None and is_generated_sample(inbox)
     key = _configured_key()
     if key is not None:
-        if key == DEMO_KEY and not sample:
+        # Hashing the inbox is needed only when the demo key is in question.
+        if key == DEMO_KEY and not _is_sample(inbox):
             raise PseudonymKeyMissing(
                 "Der konfigurierte Schlüssel ist der öffentliche Demo-Schlüssel; er ist nur für "
                 f"die unveränderten Beispieldaten zulässig. {HOW_TO_SET_KEY}"
             )
         return key
-    if sample:
+    if _is_sample(inbox):
         log.warning(
             "WARNUNG: kein Pseudonymisierungsschlüssel konfiguriert; der öffentliche "
             "DEMO-Schlüssel wird verwendet, weil %s nur die unveränderten Beispieldaten enthält. "
@@ -78,6 +78,10 @@ HOW_TO_SET_KEY = (
     "denselben Schlüssel: ein neuer Schlüssel ergibt neue Pseudonyme, und frühere Monate lassen "
     "sich nicht mehr mit späteren verknüpfen."
 )
+
+
+def _is_sample(inbox: Path | None) -> bool:
+    return inbox is not None and is_generated_sample(inbox)
 
 
 def _configured_key() -> bytes | None:
