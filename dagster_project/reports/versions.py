@@ -13,6 +13,7 @@ disclosure audit) can skip that folder.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -49,43 +50,63 @@ def _text(value: object) -> str:
 
 
 def annex_changes(old: Path, new: Path) -> list[tuple[str, str, str, str, str, str]]:
-    """(sheet, cell, row label, column label, old, new) for every cell whose value differs."""
+    """(sheet, cell, row label, column label, old, new) for every cell whose value differs,
+    the values shown as the annex shows them (number format, German decimal comma)."""
     before, after = load_workbook(old, read_only=True), load_workbook(new, read_only=True)
     changes = []
     try:
         for sheet in sorted(set(before.sheetnames) | set(after.sheetnames)):
-            a = _cells(before, sheet)
-            b = _cells(after, sheet)
+            a, b = _cells(before, sheet), _cells(after, sheet)
             for row, col in sorted(a.keys() | b.keys()):
-                if a.get((row, col)) != b.get((row, col)):
-                    label = _text(b.get((row, 1), a.get((row, 1))))
-                    header = _text(b.get((HEADER_ROW, col), a.get((HEADER_ROW, col))))
-                    coordinate = f"{_column_letter(col)}{row}"
-                    changes.append(
-                        (
-                            sheet,
-                            coordinate,
-                            label,
-                            header,
-                            _text(a.get((row, col))),
-                            _text(b.get((row, col))),
-                        )
-                    )
+                if _value(a, row, col) == _value(b, row, col):
+                    continue
+                label = _text(_value(b, row, 1) or _value(a, row, 1))
+                header = _text(_value(b, HEADER_ROW, col) or _value(a, HEADER_ROW, col))
+                shown = _shown_pair(a.get((row, col)), b.get((row, col)))
+                changes.append((sheet, f"{_column_letter(col)}{row}", label, header, *shown))
     finally:
         before.close()
         after.close()
     return changes
 
 
-def _cells(book, sheet: str) -> dict[tuple[int, int], object]:
+Cell = tuple[object, str]  # value, number format
+
+
+def _cells(book, sheet: str) -> dict[tuple[int, int], Cell]:
     if sheet not in book.sheetnames:
         return {}
     return {
-        (r, c): value
-        for r, row in enumerate(book[sheet].iter_rows(values_only=True), start=1)
-        for c, value in enumerate(row, start=1)
-        if value is not None
+        (cell.row, cell.column): (cell.value, cell.number_format or "")
+        for row in book[sheet].iter_rows()
+        for cell in row
+        if getattr(cell, "value", None) is not None
     }
+
+
+def _value(cells: dict[tuple[int, int], Cell], row: int, col: int) -> object:
+    return cells.get((row, col), (None, ""))[0]
+
+
+def _shown(cell: Cell | None, decimals: int | None = None) -> str:
+    """A number as its format shows it (`0.0 %` -> '42,5 %'); text as it is."""
+    if cell is None:
+        return ""
+    value, number_format = cell
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return _text(value)
+    places = re.search(r"0\.(0+)", number_format)
+    digits = decimals if decimals is not None else len(places.group(1)) if places else 0
+    percent = "%" in number_format
+    number = f"{value * 100 if percent else value:,.{digits}f}"
+    number = number.replace(",", "_").replace(".", ",").replace("_", ".")
+    return number + (" %" if percent else " €" if "€" in number_format else "")
+
+
+def _shown_pair(old: Cell | None, new: Cell | None) -> tuple[str, str]:
+    """Both values as shown; with six decimals when the shown values would be equal."""
+    shown = _shown(old), _shown(new)
+    return shown if shown[0] != shown[1] else (_shown(old, 6), _shown(new, 6))
 
 
 def _column_letter(col: int) -> str:
