@@ -29,7 +29,7 @@ from dagster_project.resources import KimPaths
 from dagster_project.settings import SEEDS_DIR, internal_dir
 from ingest.contracts import FILE_KINDS, SOURCES
 from ingest.inbox import InboxFile, scan
-from ingest.staleness import Staleness, read_staleness
+from ingest.staleness import Staleness, fingerprint_seeds, read_staleness, seeds_id
 
 SCHEDULE_DAY = int(os.environ.get("KIM_SCHEDULE_DAY", "8"))
 TIMEZONE = "Europe/Berlin"
@@ -194,13 +194,26 @@ def inbox_sensor(context: SensorEvaluationContext, kim_paths: KimPaths):
     context.update_cursor(
         json.dumps({**seen, **{f.path.name: f.sha256 for f in ready}}, sort_keys=True)
     )
-    digest = hashlib.sha256(
-        "|".join([*sorted(f.sha256 for f in changed), staleness.summary()]).encode()
-    ).hexdigest()[:16]
     return [
-        run_request(block, f"inbox:{block[0]}..{block[-1]}:{digest}", correction_tags(staleness))
+        run_request(block, run_key(block, changed, staleness, ready), correction_tags(staleness))
         for block in consecutive_blocks(sorted(months))
     ]
+
+
+def run_key(
+    block: list[str], changed: list[InboxFile], staleness: Staleness, ready: list[InboxFile]
+) -> str:
+    """Dagster starts a run key once. A stale range keeps its key until the run clears it (the
+    sensor sees the same staleness while the run waits in the queue): the key names the range's
+    first month, the reasons, the current seeds and the files named in the reasons. Otherwise
+    the key names the changed files."""
+    if block[0] in staleness.reasons:
+        summary = staleness.summary()
+        named = sorted(f.sha256 for f in ready if f.path.name in summary)
+        parts = [summary, seeds_id(fingerprint_seeds(SEEDS_DIR)), *named]
+        return f"inbox:{block[0]}:{hashlib.sha256('|'.join(parts).encode()).hexdigest()[:16]}"
+    digest = hashlib.sha256("|".join(sorted(f.sha256 for f in changed)).encode()).hexdigest()
+    return f"inbox:{block[0]}..{block[-1]}:{digest[:16]}"
 
 
 def failure_notice(run_id: str, job: str, partition: str, message: str) -> str:

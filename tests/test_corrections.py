@@ -236,9 +236,14 @@ def test_sensor_requests_one_run_over_the_stale_range_for_a_replaced_file(tmp_pa
     }
     with build_sensor_context(resources=resources) as context:
         (request,) = inbox_sensor(context)
+        cursor = context.cursor
     # the corrected January and the reported months after it, in one run
     assert request.partition_key_range == PartitionKeyRange("2026-01", "2026-03")
     assert request.tags["kim/korrektur"] == "personen_2026-01.csv ersetzt"
+    # next tick, the run still queued: the same request under the same key (Dagster starts it once)
+    with build_sensor_context(cursor=cursor, resources=resources) as context:
+        (again,) = inbox_sensor(context)
+    assert again.run_key == request.run_key
 
 
 # --- end to end: one correction through the whole pipeline -----------------------------------
