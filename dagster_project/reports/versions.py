@@ -156,7 +156,10 @@ def publish_versioned(
     """Render with `render(scratch_out_dir) -> files in <scratch>/.../<period>/` and publish the
     files into `folder` as the module docstring says. Returns (current files, note or None)."""
     folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=folder.parent, prefix=f".render-{period}-") as scratch:
+    # scratch beside `public/`, not in it: an interrupted render leaves nothing in public/
+    with tempfile.TemporaryDirectory(
+        dir=folder.parent.parent, prefix=f".render-{period}-"
+    ) as scratch:
         new = render(Path(scratch))
         published = [folder / p.name for p in new]
         old = [p for p in published if p.exists()]
