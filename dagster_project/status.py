@@ -97,7 +97,7 @@ def summary_text(con: duckdb.DuckDBPyConnection, output: Path, staleness: Stalen
         loaded.setdefault(period, set()).add(source)
     gates = _gate_states(con)
     months = sorted({p for p in loaded if len(p) == 7} | set(staleness.reasons))
-    lines = [f"{'Monat':<8} {'Geladen':<9} {'Prüfungen':<16} {'Berichte':<40} Veraltet"]
+    lines = [f"{'Monat':<8} {'Geladen':<9} {'Prüfungen':<16} {'Berichte':<44} Veraltet"]
     for month in months:
         have = loaded.get(month, set())
         missing = [t for t in monthly if t not in have]
@@ -114,7 +114,7 @@ def summary_text(con: duckdb.DuckDBPyConnection, output: Path, staleness: Stalen
         reasons = staleness.reasons.get(month)
         lines.append(
             f"{month:<8} {sources:<9} {GATE_LABELS.get(gates.get(month), 'nicht gelaufen'):<16} "
-            f"{', '.join(reports) or 'keine':<40} "
+            f"{', '.join(reports) or 'keine':<44} "
             f"{'ja: ' + '; '.join(reasons) if reasons else 'nein'}"
             + (f" (fehlt: {', '.join(missing)})" if missing and have else "")
         )
