@@ -47,9 +47,15 @@ def previous_month(tick: datetime) -> str:
     default_status=DefaultScheduleStatus.RUNNING,
     description=f"On the {SCHEDULE_DAY}th of each month, 06:00 {TIMEZONE}: the previous month.",
 )
-def monthly_schedule(context: ScheduleEvaluationContext):
+def monthly_schedule(context: ScheduleEvaluationContext, kim_paths: KimPaths):
     month = previous_month(context.scheduled_execution_time)
-    return RunRequest(run_key=f"schedule:{month}", partition_key=month)
+    inbox = kim_paths.inbox_dir
+    try:
+        staleness = staleness_at(kim_paths.warehouse_file, scan(inbox) if inbox.is_dir() else [])
+    except WarehouseBusy:  # a run holds the warehouse: the inbox sensor widens a later run
+        staleness = Staleness({})
+    months = extend_window([month], staleness)
+    return run_request(months, f"schedule:{month}", correction_tags(staleness))
 
 
 def months_affected(kind: str, period: str, inbox_months: list[str]) -> list[str]:

@@ -34,9 +34,12 @@ def test_definitions_load_with_every_group():
     assert defs.resolve_job_def("monthly_pipeline") is not None
 
 
-def test_schedule_tick_reports_the_previous_month():
+def test_schedule_tick_reports_the_previous_month(tmp_path):
     tick = datetime(2026, 11, 8, 6, 0, tzinfo=ZoneInfo("Europe/Berlin"))
-    request = monthly_schedule(build_schedule_context(scheduled_execution_time=tick))
+    resources = _resources(tmp_path, tmp_path / "inbox")  # no warehouse yet: nothing stale
+    request = monthly_schedule(
+        build_schedule_context(scheduled_execution_time=tick, resources=resources)
+    )
     assert isinstance(request, RunRequest)
     assert request.partition_key == "2026-10"
     assert previous_month(datetime(2027, 1, 8, 6, 0)) == "2026-12"

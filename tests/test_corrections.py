@@ -201,10 +201,10 @@ def test_published_report_is_kept_as_a_version_when_it_changes(tmp_path):
     assert not list(tmp_path.glob("**/.render*"))  # the scratch folder is gone
 
 
-def test_sensor_requests_one_run_over_the_stale_range_for_a_replaced_file(tmp_path):
-    from dagster import PartitionKeyRange, build_sensor_context
+def test_sensor_and_schedule_request_one_run_over_the_stale_range(tmp_path):
+    from dagster import PartitionKeyRange, build_schedule_context, build_sensor_context
 
-    from dagster_project.automation import inbox_sensor
+    from dagster_project.automation import inbox_sensor, monthly_schedule
     from dagster_project.resources import KimPaths
     from dagster_project.settings import SEEDS_DIR
     from ingest.inbox import scan
@@ -244,6 +244,11 @@ def test_sensor_requests_one_run_over_the_stale_range_for_a_replaced_file(tmp_pa
     with build_sensor_context(cursor=cursor, resources=resources) as context:
         (again,) = inbox_sensor(context)
     assert again.run_key == request.run_key
+    # the monthly schedule (8 April: March) widens its month the same way
+    tick = dt.datetime(2026, 4, 8, 6, 0)
+    with build_schedule_context(scheduled_execution_time=tick, resources=resources) as context:
+        scheduled = monthly_schedule(context)
+    assert scheduled.partition_key_range == PartitionKeyRange("2026-01", "2026-03")
 
 
 # --- end to end: one correction through the whole pipeline -----------------------------------
