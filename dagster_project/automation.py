@@ -1,5 +1,6 @@
 """Schedule and sensors: the monthly run, the inbox watcher and the failure notice."""
 
+import hashlib
 import json
 import os
 import smtplib
@@ -21,12 +22,14 @@ from dagster import (
     sensor,
 )
 
+from dagster_project.assets.reports import CORRECTION_TAG
 from dagster_project.jobs import monthly_pipeline
-from dagster_project.partitions import FIRST_MONTH, add_months, month_key
+from dagster_project.partitions import FIRST_MONTH, add_months, month_key, month_range
 from dagster_project.resources import KimPaths
-from dagster_project.settings import internal_dir
+from dagster_project.settings import SEEDS_DIR, internal_dir
 from ingest.contracts import FILE_KINDS, SOURCES
-from ingest.inbox import scan
+from ingest.inbox import InboxFile, scan
+from ingest.staleness import Staleness, fingerprint_seeds, read_staleness, seeds_id
 
 SCHEDULE_DAY = int(os.environ.get("KIM_SCHEDULE_DAY", "8"))
 TIMEZONE = "Europe/Berlin"
@@ -44,9 +47,15 @@ def previous_month(tick: datetime) -> str:
     default_status=DefaultScheduleStatus.RUNNING,
     description=f"On the {SCHEDULE_DAY}th of each month, 06:00 {TIMEZONE}: the previous month.",
 )
-def monthly_schedule(context: ScheduleEvaluationContext):
+def monthly_schedule(context: ScheduleEvaluationContext, kim_paths: KimPaths):
     month = previous_month(context.scheduled_execution_time)
-    return RunRequest(run_key=f"schedule:{month}", partition_key=month)
+    inbox = kim_paths.inbox_dir
+    try:
+        staleness = staleness_at(kim_paths.warehouse_file, scan(inbox) if inbox.is_dir() else [])
+    except WarehouseBusy:  # a run holds the warehouse: the inbox sensor widens a later run
+        staleness = Staleness({})
+    months = extend_window([month], staleness)
+    return run_request(months, f"schedule:{month}", correction_tags(staleness))
 
 
 def months_affected(kind: str, period: str, inbox_months: list[str]) -> list[str]:
@@ -92,11 +101,80 @@ def loaded_files(warehouse: Path) -> dict[str, str]:
         con.close()
 
 
+class WarehouseBusy(Exception):
+    """The warehouse is locked by a running run: staleness cannot be read now."""
+
+
+def staleness_at(warehouse: Path, inbox_files: list[InboxFile]) -> Staleness:
+    """The stale months of the warehouse file (none without a warehouse)."""
+    if not warehouse.exists():
+        return read_staleness(None, inbox_files, SEEDS_DIR)
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error as exc:
+        raise WarehouseBusy(str(exc)) from exc
+    try:
+        return read_staleness(con, inbox_files, SEEDS_DIR)
+    finally:
+        con.close()
+
+
+def extend_window(months: list[str], staleness: Staleness) -> list[str]:
+    """`months` (consecutive) widened to every stale month: one window for one run."""
+    if not staleness.reasons:
+        return months
+    first = min([*months[:1], staleness.start])
+    return month_range(first, max([*months[-1:], staleness.end]))
+
+
+def correction_line(staleness: Staleness, window: list[str]) -> str:
+    """The one line `kim run` prints (and the sensor logs) when it widens its window."""
+    return (
+        f"Korrektur erkannt ({staleness.summary()}): {staleness.start} bis {window[-1]} "
+        "werden neu berechnet."
+    )
+
+
+def correction_tags(staleness: Staleness) -> dict[str, str]:
+    """The run tag the council report reads as the reason of a new version (tags are short)."""
+    return {CORRECTION_TAG: staleness.summary()[:2000]} if staleness.reasons else {}
+
+
+def consecutive_blocks(months: list[str]) -> list[list[str]]:
+    """Sorted distinct months split where a month is missing (each block is one run)."""
+    blocks: list[list[str]] = []
+    for month in sorted(set(months)):
+        if blocks and add_months(blocks[-1][-1], 1) == month:
+            blocks[-1].append(month)
+        else:
+            blocks.append([month])
+    return blocks
+
+
+def partition_tags(months: list[str]) -> dict[str, str]:
+    """Dagster's run tags for consecutive months: one partition, or a partition range that the
+    single-run backfill policy executes as one run (one dbt invocation)."""
+    if len(months) == 1:
+        return {"dagster/partition": months[0]}
+    return {
+        "dagster/asset_partition_range_start": months[0],
+        "dagster/asset_partition_range_end": months[-1],
+    }
+
+
+def run_request(months: list[str], run_key: str, tags: dict[str, str]) -> RunRequest:
+    """One run over consecutive months."""
+    if len(months) == 1:
+        return RunRequest(run_key=run_key, partition_key=months[0], tags=tags)
+    return RunRequest(run_key=run_key, tags={**tags, **partition_tags(months)})
+
+
 @sensor(
     job=monthly_pipeline,
     minimum_interval_seconds=60,
     default_status=DefaultSensorStatus.RUNNING,
-    description="Starts a run for the month of every new or changed file in the inbox.",
+    description="Starts a run for the month of every new or changed file in the inbox, widened "
+    "to every already reported month that a correction makes stale (like `kim run`).",
 )
 def inbox_sensor(context: SensorEvaluationContext, kim_paths: KimPaths):
     # Without a cursor (first start), files already loaded into the warehouse are not new.
@@ -109,14 +187,39 @@ def inbox_sensor(context: SensorEvaluationContext, kim_paths: KimPaths):
     # month with a missing source would only fail.
     ready = [f for f in files if len(f.period) != 7 or f.period in complete]
     changed = [f for f in ready if seen.get(f.path.name) != f.sha256]
-    if not changed:
+    try:
+        staleness = staleness_at(kim_paths.warehouse_file, ready)
+    except WarehouseBusy:
+        return SkipReason("Warehouse is locked by a running run; trying again at the next tick.")
+    if not changed and not staleness.reasons:
         return SkipReason("No new or changed file for a complete month in the inbox.")
-    months = sorted({m for f in changed for m in months_affected(f.kind, f.period, complete)})
+    months = {m for f in changed for m in months_affected(f.kind, f.period, complete)}
+    if staleness.reasons:
+        months |= set(extend_window(sorted(months), staleness))
+        context.log.info(correction_line(staleness, sorted(months)))
     context.update_cursor(
         json.dumps({**seen, **{f.path.name: f.sha256 for f in ready}}, sort_keys=True)
     )
-    digest = "-".join(sorted(f.sha256[:8] for f in changed))
-    return [RunRequest(run_key=f"inbox:{m}:{digest}", partition_key=m) for m in months]
+    return [
+        run_request(block, run_key(block, changed, staleness, ready), correction_tags(staleness))
+        for block in consecutive_blocks(sorted(months))
+    ]
+
+
+def run_key(
+    block: list[str], changed: list[InboxFile], staleness: Staleness, ready: list[InboxFile]
+) -> str:
+    """Dagster starts a run key once. A stale range keeps its key until the run clears it (the
+    sensor sees the same staleness while the run waits in the queue): the key names the range's
+    first month, the reasons, the current seeds and the files named in the reasons. Otherwise
+    the key names the changed files."""
+    if block[0] in staleness.reasons:
+        summary = staleness.summary()
+        named = sorted(f.sha256 for f in ready if f.path.name in summary)
+        parts = [summary, seeds_id(fingerprint_seeds(SEEDS_DIR)), *named]
+        return f"inbox:{block[0]}:{hashlib.sha256('|'.join(parts).encode()).hexdigest()[:16]}"
+    digest = hashlib.sha256("|".join(sorted(f.sha256 for f in changed)).encode()).hexdigest()
+    return f"inbox:{block[0]}..{block[-1]}:{digest[:16]}"
 
 
 def failure_notice(run_id: str, job: str, partition: str, message: str) -> str:

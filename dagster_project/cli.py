@@ -87,26 +87,22 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_months(paths: Paths, months: list[str], *, instance=None, selection=None):
+def run_months(paths: Paths, months: list[str], *, instance=None, selection=None, tags=None):
     """Materialise the pipeline for consecutive `months` in ONE Dagster run (single-run
     backfill: one dbt invocation for the whole window)."""
     from dagster import DagsterInstance
 
+    from dagster_project.automation import partition_tags
     from dagster_project.definitions import build_definitions
 
     defs = build_definitions(paths)
     job = defs.resolve_job_def("monthly_pipeline")
     if selection is not None:
         job = job.get_subset(asset_selection=selection)
-    if len(months) == 1:
-        tags = {"dagster/partition": months[0]}
-    else:
-        tags = {
-            "dagster/asset_partition_range_start": months[0],
-            "dagster/asset_partition_range_end": months[-1],
-        }
     instance = instance or DagsterInstance.get()
-    return job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+    return job.execute_in_process(
+        instance=instance, tags={**(tags or {}), **partition_tags(months)}, raise_on_error=False
+    )
 
 
 def explain_failure(result) -> str:
@@ -149,25 +145,48 @@ def _inbox_months(paths: Paths) -> list[str]:
     return months_in_inbox(paths.inbox)
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def _staleness(paths: Paths):
+    """What the warehouse reported that the inbox or the seeds have changed since."""
+    from dagster_project.automation import WarehouseBusy, staleness_at
+    from ingest.inbox import scan
+
+    try:
+        return staleness_at(paths.warehouse, scan(paths.inbox) if paths.inbox.is_dir() else [])
+    except WarehouseBusy as exc:
+        raise CliError(
+            f"Das Warehouse {paths.warehouse} ist gerade von einem anderen Lauf gesperrt; "
+            f"später erneut versuchen. ({exc})"
+        ) from exc
+
+
+def requested_months(args: argparse.Namespace, paths: Paths) -> list[str]:
     from dagster_project.partitions import month_range
+
+    if args.month:
+        return [args.month]
+    available = _inbox_months(paths)
+    if not available:
+        raise CliError(
+            f"Der Eingangsordner {paths.inbox} enthält keine Monatsdateien; nichts zu tun."
+        )
+    months = month_range(args.start or available[0], args.end or available[-1])
+    if not months:
+        raise CliError(f"Der Zeitraum {args.start} bis {args.end} enthält keinen Monat.")
+    return months
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from dagster_project.automation import correction_line, correction_tags, extend_window
 
     paths = _apply_path_args(args)
     _dagster_home()
-    if args.month:
-        months = [args.month]
-    else:
-        available = _inbox_months(paths)
-        if not available:
-            raise CliError(
-                f"Der Eingangsordner {paths.inbox} enthält keine Monatsdateien; nichts zu tun."
-            )
-        months = month_range(args.start or available[0], args.end or available[-1])
-        if not months:
-            raise CliError(f"Der Zeitraum {args.start} bis {args.end} enthält keinen Monat.")
+    staleness = _staleness(paths)
+    months = extend_window(requested_months(args, paths), staleness)
+    if staleness.reasons:
+        print(correction_line(staleness, months))
     label = months[0] if len(months) == 1 else f"{months[0]} bis {months[-1]}"
     print(f"Verarbeite {label} ({len(months)} Monat(e)) in {paths.warehouse} ...")
-    result = run_months(paths, months)
+    result = run_months(paths, months, tags=correction_tags(staleness))
     if not result.success:
         explanation = explain_failure(result)
         notice = write_failure_notice(paths.output, result.run_id, label, explanation)
@@ -196,7 +215,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from dagster_project.status import status_text
+    from dagster_project.settings import SEEDS_DIR
+    from dagster_project.status import status_text, summary_text
+    from ingest.inbox import scan
+    from ingest.staleness import read_staleness
     from ingest.warehouse import connect
 
     paths = _apply_path_args(args)
@@ -204,8 +226,12 @@ def cmd_status(args: argparse.Namespace) -> int:
         raise CliError(
             f"Unter {paths.warehouse} gibt es noch kein Warehouse: zuerst `kim run` ausführen."
         )
+    inbox = scan(paths.inbox) if paths.inbox.is_dir() else []
     with connect(paths.warehouse, read_only=True) as con:
-        print(status_text(con, paths.output))
+        if args.files:
+            print(status_text(con, paths.output))
+        else:
+            print(summary_text(con, paths.output, read_staleness(con, inbox, SEEDS_DIR)))
     return 0
 
 
@@ -288,7 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_paths(p)
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("status", help="what is loaded, checked and reported per month")
+    p = sub.add_parser("status", help="what is loaded, checked, reported and stale per month")
+    p.add_argument("--files", action="store_true", help="one line per loaded file instead")
     _add_paths(p)
     p.set_defaults(func=cmd_status)
 

@@ -1,4 +1,6 @@
-"""`kim status`: per month, what is loaded, which gates passed, which reports exist."""
+"""`kim status`: per month, what is loaded, which gates passed, which reports exist, and which
+months are stale (ingest/staleness.py). `summary_text` is the default one line per month;
+`status_text` the file-level table (`kim status --files`)."""
 
 from __future__ import annotations
 
@@ -6,21 +8,18 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.partitions import is_quarter_end, quarter_label
+from dagster_project.reports.versions import next_version
 from dagster_project.settings import internal_dir, public_dir
 from ingest.contracts import SOURCES
+from ingest.staleness import Staleness
+
+GATE_LABELS = {"passed": "bestanden", "FAILED": "NICHT bestanden"}
 
 
-def status_text(con: duckdb.DuckDBPyConnection, output: Path) -> str:
-    loads = con.sql(
-        """
-        select b.period, b.source, b.file_name, left(b.sha256, 12) as sha, b.rows_loaded,
-               b.rows_quarantined
-        from meta.load_batches b
-        qualify row_number() over (partition by b.source, b.period order by b.loaded_at desc) = 1
-        order by b.period, b.source
-        """
-    ).fetchall()
-    gates = dict(
+def _gate_states(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Month -> 'passed' or 'FAILED' from the latest gate run of the month."""
+    return dict(
         con.sql(
             """
             select partition,
@@ -34,6 +33,19 @@ def status_text(con: duckdb.DuckDBPyConnection, output: Path) -> str:
             """
         ).fetchall()
     )
+
+
+def status_text(con: duckdb.DuckDBPyConnection, output: Path) -> str:
+    loads = con.sql(
+        """
+        select b.period, b.source, b.file_name, left(b.sha256, 12) as sha, b.rows_loaded,
+               b.rows_quarantined
+        from meta.load_batches b
+        qualify row_number() over (partition by b.source, b.period order by b.loaded_at desc) = 1
+        order by b.period, b.source
+        """
+    ).fetchall()
+    gates = _gate_states(con)
     months = sorted({p for p, *_ in loads if len(p) == 7})
     # A yearly file (the budget plan) is listed under the first month of its year.
     first_of_year = {m[:4]: m for m in reversed(months)}
@@ -49,17 +61,61 @@ def status_text(con: duckdb.DuckDBPyConnection, output: Path) -> str:
             for t, s in SOURCES.items()
             if s.period == "month" and not any(p == month and src == t for p, src, *_ in loads)
         )
-        reports = (
-            sorted(
-                p.name
-                for folder in (internal_dir(output, month), public_dir(output, month))
-                for p in folder.glob("*")
-                if p.is_file()
-            )
+        reports = sorted(
+            p.name
+            for folder in (internal_dir(output, month), public_dir(output, month))
+            for p in folder.glob("*")
+            if p.is_file()
         )
         lines.append(
             f"{'':<8} gates: {gates.get(month, 'not run')}; "
             f"missing sources: {', '.join(missing) or 'none'}; "
             f"reports: {', '.join(reports) or 'none'}"
+        )
+    return "\n".join(lines)
+
+
+def _council_label(output: Path, month: str) -> str | None:
+    """The council reports published for periods ending with `month`, with their version."""
+    labels = []
+    periods = [quarter_label(month)] if is_quarter_end(month) else []
+    for period in periods + ([month[:4]] if month.endswith("-12") else []):
+        folder = public_dir(output, period)
+        if (folder / f"Integrationsbericht_{period}.html").exists():
+            version = next_version(folder)
+            labels.append(period if version == 1 else f"{period} (Fassung {version})")
+    return ", ".join(labels) or None
+
+
+def summary_text(con: duckdb.DuckDBPyConnection, output: Path, staleness: Staleness) -> str:
+    """One line per month: sources loaded, gates, reports written, and whether it is stale."""
+    monthly = sorted(t for t, s in SOURCES.items() if s.period == "month")
+    loaded: dict[str, set[str]] = {}
+    for period, source in con.sql(
+        "select distinct period, source from meta.load_batches"
+    ).fetchall():
+        loaded.setdefault(period, set()).add(source)
+    gates = _gate_states(con)
+    months = sorted({p for p in loaded if len(p) == 7} | set(staleness.reasons))
+    lines = [f"{'Monat':<8} {'Geladen':<9} {'Prüfungen':<16} {'Berichte':<44} Veraltet"]
+    for month in months:
+        have = loaded.get(month, set())
+        missing = [t for t in monthly if t not in have]
+        sources = f"{len(monthly) - len(missing)}/{len(monthly)}"
+        reports = [
+            name
+            for name, present in (
+                ("Workbook", (internal_dir(output, month) / f"Controlling_{month}.xlsx").exists()),
+                ("öffentlich", any(public_dir(output, month).glob("*"))),
+                (_council_label(output, month), True),
+            )
+            if name and present
+        ]
+        reasons = staleness.reasons.get(month)
+        lines.append(
+            f"{month:<8} {sources:<9} {GATE_LABELS.get(gates.get(month), 'nicht gelaufen'):<16} "
+            f"{', '.join(reports) or 'keine':<44} "
+            f"{'ja: ' + '; '.join(reasons) if reasons else 'nein'}"
+            + (f" (fehlt: {', '.join(missing)})" if missing and have else "")
         )
     return "\n".join(lines)

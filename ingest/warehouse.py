@@ -1,7 +1,8 @@
 """The DuckDB warehouse file: connection and the tables the Python side owns.
 
 Schemas: `raw` (one table per source, filled by ingest), `meta` (load audit, quarantine, gate
-results), and the dbt schemas `reference`, `staging`, `intermediate`, `marts`.
+results, what each month was reported with), and the dbt schemas `reference`, `staging`,
+`intermediate`, `marts`.
 Connections are opened inside asset bodies and closed right after: dbt runs as a subprocess and
 needs the write lock (see docs/architecture.md).
 """
@@ -61,6 +62,24 @@ META_DDL = (
       unexpected_count bigint,
       details varchar,
       checked_at timestamp not null
+    )
+    """,
+    # What each month was last reported with (ingest/staleness.py): one row per month per run
+    # that wrote its reports; the newest row of a month counts.
+    """
+    create table if not exists meta.month_builds (
+      month varchar not null,           -- 'YYYY-MM'
+      run_id varchar,
+      built_at timestamp not null,
+      seeds_id varchar not null         -- fingerprint of the seed files, meta.seed_fingerprints
+    )
+    """,
+    """
+    create table if not exists meta.seed_fingerprints (
+      seeds_id varchar not null,        -- SHA-256 over all rows of this fingerprint
+      seed varchar not null,            -- file name in dbt/seeds, e.g. 'targets.csv'
+      period varchar not null,          -- 'YYYY-MM' the rows take effect; '' = whole file/header
+      sha256 varchar not null           -- of that period's rows (sorted) or of the whole file
     )
     """,
 )

@@ -1,6 +1,7 @@
 """Report assets: the monthly controlling workbook, the council report at quarter and year end,
 and the open-data exports. They run only after the warehouse gates passed."""
 
+from datetime import datetime
 from pathlib import Path
 
 from dagster import (
@@ -16,9 +17,17 @@ from dagster_project.partitions import is_quarter_end, monthly_partitions, month
 from dagster_project.reports.council import write_council_report
 from dagster_project.reports.exports import write_exports
 from dagster_project.reports.preview import key_figures_markdown
+from dagster_project.reports.versions import publish_versioned
 from dagster_project.reports.workbook import write_controlling_workbook
 from dagster_project.resources import KimPaths
+from dagster_project.settings import SEEDS_DIR, public_dir
+from ingest.staleness import record_build
 from ingest.warehouse import connect
+
+# Run tag carrying why a run recomputes already reported months (set by `kim run` and the
+# inbox sensor); it becomes the reason in the change note of a re-published council report.
+CORRECTION_TAG = "kim/korrektur"
+UNSPECIFIED_REASON = "Neuberechnung ohne erkannte Korrektur (z. B. neuer Programmstand)"
 
 MARTS = [
     AssetKey([name])
@@ -41,15 +50,23 @@ COMMON = dict(
 )
 
 
-def council_periods(months: list[str]) -> list[str]:
+def council_periods(months: list[str], published: frozenset[str] = frozenset()) -> list[str]:
     """The council reports a run writes: the latest quarter and the latest year that end within
-    its months. A monthly run thus writes its quarter (and year) at their last month; a backfill
-    writes only the newest ones instead of re-rendering every report already published (rerun
-    an old quarter's last month to re-create that quarter's report)."""
+    its months, and every other quarter and year ending within them that was already published
+    (a run over a corrected window re-renders what the correction changed). A monthly run thus
+    writes its quarter (and year) at their last month; a backfill on a fresh warehouse writes
+    only the newest ones."""
     quarter_ends = [m for m in months if is_quarter_end(m)]
     year_ends = [m for m in months if m.endswith("-12")]
-    periods = [quarter_label(quarter_ends[-1])] if quarter_ends else []
-    return periods + [year_ends[-1][:4]] if year_ends else periods
+    newest = [quarter_label(quarter_ends[-1])] if quarter_ends else []
+    newest += [year_ends[-1][:4]] if year_ends else []
+    ending = [quarter_label(m) for m in quarter_ends] + [m[:4] for m in year_ends]
+    return newest + sorted(p for p in ending if p in published and p not in newest)
+
+
+def published_periods(output: Path) -> frozenset[str]:
+    """Periods whose council report exists in the public folder."""
+    return frozenset(p.parent.name for p in public_dir(output).glob("*/Integrationsbericht_*.html"))
 
 
 def _files_metadata(paths: list[Path], output: Path) -> MetadataValue:
@@ -76,15 +93,25 @@ def controlling_workbook(context: AssetExecutionContext, kim_paths: KimPaths) ->
     **COMMON,
 )
 def council_report(context: AssetExecutionContext, kim_paths: KimPaths) -> MaterializeResult:
-    periods = council_periods(months_of(context))
+    output = kim_paths.output_dir
+    periods = council_periods(months_of(context), published_periods(output))
+    reason = context.run.tags.get(CORRECTION_TAG) or UNSPECIFIED_REASON
     paths: list[Path] = []
+    notes: list[Path] = []
     with connect(kim_paths.warehouse_file, read_only=True) as con:
         for period in periods:
-            paths += write_council_report(con, period, kim_paths.output_dir)
+
+            def render(scratch: Path, period: str = period) -> list[Path]:
+                return write_council_report(con, period, scratch)
+
+            files, note = publish_versioned(public_dir(output, period), period, render, reason)
+            paths += files
+            notes += [note] if note else []
     return MaterializeResult(
         metadata={
             "periods": ", ".join(periods) or "none in this window",
-            "files": _files_metadata(paths, kim_paths.output_dir),
+            "files": _files_metadata(paths, output),
+            "new_versions": _files_metadata(notes, output),
         }
     )
 
@@ -98,4 +125,19 @@ def open_data_exports(context: AssetExecutionContext, kim_paths: KimPaths) -> Ma
     return MaterializeResult(metadata={"file_count": len(paths)})
 
 
-report_assets = [controlling_workbook, council_report, open_data_exports]
+REPORTS = [controlling_workbook, council_report, open_data_exports]
+
+
+@asset(
+    description="Vermerkt je Monat des Laufs, wann und mit welchen Referenzdaten (Seeds) er "
+    "berichtet wurde (meta.month_builds): Grundlage der Erkennung veralteter Monate.",
+    **{**COMMON, "deps": REPORTS},
+)
+def build_record(context: AssetExecutionContext, kim_paths: KimPaths) -> MaterializeResult:
+    months = months_of(context)
+    with connect(kim_paths.warehouse_file) as con:
+        record_build(con, months, context.run.run_id, SEEDS_DIR, datetime.now())
+    return MaterializeResult(metadata={"months": ", ".join(months)})
+
+
+report_assets = [*REPORTS, build_record]
