@@ -176,9 +176,12 @@ def requested_months(args: argparse.Namespace, paths: Paths) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from dagster_project.automation import correction_line, correction_tags, extend_window
+    from ingest.pseudonymise import resolve_key
 
     paths = _apply_path_args(args)
+    resolve_key(paths.inbox)  # refuse before anything starts: one paragraph, not a traceback
+    from dagster_project.automation import correction_line, correction_tags, extend_window
+
     _dagster_home()
     staleness = _staleness(paths)
     months = extend_window(requested_months(args, paths), staleness)
