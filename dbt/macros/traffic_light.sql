@@ -8,8 +8,11 @@
     ROUND_HALF_UP. Traffic lights and attainment are decided on this value, so a value printed
     as the target is green. -#}
 {% macro displayed(value, unit) -%}
-    cast(round(cast({{ value }} as decimal(38, 9)),
-        case {{ unit }} when 'Anzahl' then 0 when '€' then 2 else 1 end) as double)
+    case {{ unit }}
+        when 'Anzahl' then cast(round(cast({{ value }} as decimal(38, 9)), 0) as double)
+        when '€' then cast(round(cast({{ value }} as decimal(38, 9)), 2) as double)
+        else cast(round(cast({{ value }} as decimal(38, 9)), 1) as double)
+    end
 {%- endmacro %}
 
 {#- Traffic light of a value against a target (domain.md section 3): green = met; yellow = missed
