@@ -6,6 +6,7 @@ variables (the two thresholds) or a JSON file named by `KIM_GATE_CONFIG` (any fi
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 from collections.abc import Mapping
@@ -36,6 +37,22 @@ DEFAULT_UNIT_RANGES: dict[str, tuple[float | None, float | None]] = {
     "Tage": (0.0, None),
     "Fälle je VZÄ": (0.0, None),
 }
+
+# The settings seed of the dbt project: THE place for tolerances (dbt models read it as
+# reference.settings, the gates and report texts read the same rows).
+SETTINGS_SEED = Path(__file__).resolve().parent.parent / "dbt" / "seeds" / "settings.csv"
+
+
+def seed_setting(name: str, path: Path = SETTINGS_SEED) -> str:
+    """The value of setting `name` in the settings seed."""
+    with path.open(encoding="utf-8", newline="") as f:
+        for line, row in enumerate(csv.DictReader(f), start=2):
+            if row["setting"] == name:
+                if not row["value"]:
+                    raise ValueError(f"{path}, Zeile {line}: Einstellung {name!r} ohne Wert")
+                return row["value"]
+    raise ValueError(f"{path}: Einstellung {name!r} fehlt")
+
 
 # Severity per rule family. Families name what a rule protects, so one switch covers all tables.
 DEFAULT_SEVERITIES: dict[str, str] = {
@@ -73,14 +90,18 @@ class GateConfig:
     row_count_tolerance: float = 0.30  # allowed relative change of a table's rows month on month
     max_quarantine_share: float = 0.01  # quarantined ÷ (loaded + quarantined) per load
     min_participant_share: float = 0.95  # course participants found in the month's persons
-    yellow_tolerance: float = 0.10  # traffic light: yellow = target missed by at most 10 %
+    # Traffic light: yellow = target missed by at most this share; from the settings seed only.
+    yellow_tolerance: float = field(
+        default_factory=lambda: float(seed_setting("traffic_light_tolerance"))
+    )
     amount_bounds: dict[str, tuple[Decimal, Decimal]] = field(
         default_factory=lambda: dict(DEFAULT_AMOUNT_BOUNDS)
     )
     # Indicators whose valid range differs from their unit's. K02 (occupancy of collective
     # housing) is persons per place: above 100 % means overcrowding, a finding, not bad data.
+    # K14 (Deckungsgrad) above 100 % is valid: the Land pays in advance (Abschlagszahlungen).
     indicator_ranges: dict[str, tuple[float | None, float | None]] = field(
-        default_factory=lambda: {"K02": (0.0, None)}
+        default_factory=lambda: {"K02": (0.0, None), "K14": (0.0, None)}
     )
     unit_ranges: dict[str, tuple[float | None, float | None]] = field(
         default_factory=lambda: dict(DEFAULT_UNIT_RANGES)
@@ -114,13 +135,13 @@ class GateConfig:
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown gate config keys: {sorted(unknown)}")
+        if "yellow_tolerance" in data:
+            raise ValueError(
+                "yellow_tolerance is the setting traffic_light_tolerance of "
+                f"{SETTINGS_SEED}: change it there, so dbt, gates and reports agree"
+            )
         changes: dict[str, object] = {}
-        for key in (
-            "row_count_tolerance",
-            "max_quarantine_share",
-            "yellow_tolerance",
-            "min_participant_share",
-        ):
+        for key in ("row_count_tolerance", "max_quarantine_share", "min_participant_share"):
             if key in data:
                 changes[key] = float(data[key])  # type: ignore[arg-type]
         if "amount_bounds" in data:

@@ -694,22 +694,24 @@ def _traffic_light_check(gate: str, start: date, config: GateConfig) -> Check:
     # shortfall = how far the value misses the target in the bad direction (<= 0: target met);
     # margin = the yellow zone, a share of the target (or of the band edge that was missed).
     # The yellow/red edge gets a tiny tolerance (margin is a float product); "met" is exact.
+    # Lights are decided on the value as printed (display_value), like the mart's.
     sql = """
         with base as (
-          select v.indicator_id, v.social_space_id, i.direction, v.value, v.target_value,
+          select v.indicator_id, v.social_space_id, i.direction, v.display_value as value,
+            v.target_value,
             v.target_band_low, v.target_band_high, v.attainment_ratio, v.traffic_light,
             case
-              when v.value is null then null
-              when i.direction = 'higher' then v.target_value - v.value
-              when i.direction = 'lower' then v.value - v.target_value
+              when v.display_value is null then null
+              when i.direction = 'higher' then v.target_value - v.display_value
+              when i.direction = 'lower' then v.display_value - v.target_value
               when i.direction = 'band'
                 and (v.target_band_low is not null or v.target_band_high is not null)
-                then greatest(coalesce(v.target_band_low - v.value, 0),
-                              coalesce(v.value - v.target_band_high, 0))
+                then greatest(coalesce(v.target_band_low - v.display_value, 0),
+                              coalesce(v.display_value - v.target_band_high, 0))
             end as shortfall,
             $yellow * abs(case
               when i.direction in ('higher', 'lower') then v.target_value
-              when v.value < v.target_band_low then v.target_band_low
+              when v.display_value < v.target_band_low then v.target_band_low
               else v.target_band_high end) as margin
           from marts.fct_indicator_values v join marts.dim_indicator i using (indicator_id)
           where v.month = $month_start

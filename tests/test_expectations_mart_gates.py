@@ -24,8 +24,9 @@ MARTS_DDL = (
        counts_persons boolean, sort_order int)""",
     """create table marts.fct_indicator_values (month date, indicator_id varchar,
        social_space_id varchar, numerator decimal(18,2), denominator decimal(18,2),
-       value double, target_value double, target_band_low double, target_band_high double,
-       attainment_ratio double, traffic_light varchar, value_status varchar)""",
+       value double, display_value double, target_value double, target_band_low double,
+       target_band_high double, attainment_ratio double, traffic_light varchar,
+       value_status varchar)""",
     """create table marts.fct_reconciliation (month date, product_id varchar, account_id varchar,
        payments_amount decimal(18,2), ledger_amount decimal(18,2), difference decimal(18,2),
        is_reconciled boolean)""",
@@ -51,7 +52,8 @@ def _iv(ind, space, num, den, value, target=None, low=None, high=None, att=None,
     return dict(
         month=OCT, indicator_id=ind, social_space_id=space,
         numerator=None if num is None else Decimal(num),
-        denominator=None if den is None else Decimal(den), value=value, target_value=target,
+        denominator=None if den is None else Decimal(den), value=value, display_value=value,
+        target_value=target,
         target_band_low=low, target_band_high=high, attainment_ratio=att, traffic_light=light,
         value_status=status,
     )  # fmt: skip
@@ -231,8 +233,8 @@ def test_reconciliation_violation_blocks(con, mutate, expectation, offending):
 
 
 MART_VIOLATIONS = [
-    (_where("fct_indicator_values", {"indicator_id": "K09"}, value=120.0, traffic_light="green",
-            attainment_ratio=2.4),
+    (_where("fct_indicator_values", {"indicator_id": "K09"}, value=120.0, display_value=120.0,
+            traffic_light="green", attainment_ratio=2.4),
      "indicator_value_in_range_percent", "social_space_id=GESAMT, unit=%, value=120"),
     (_drop("fct_indicator_values", K02_S02), "indicator_row_present",
      "indicator_id=K02, social_space_id=S02"),
@@ -295,6 +297,7 @@ def test_occupancy_above_100_percent_is_a_finding_not_an_error(con):
         numerator=Decimal("108"),
         denominator=Decimal("90"),
         value=120.0,
+        display_value=120.0,
         attainment_ratio=80 / 120,
         traffic_light="red",
     )(marts)

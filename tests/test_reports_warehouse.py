@@ -11,6 +11,7 @@ Hand-checked figures (month 2025-12):
 
 from __future__ import annotations
 
+import csv
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -20,10 +21,13 @@ import polars as pl
 import pytest
 
 from dagster_project.reports import data
+from expectations.config import GateConfig
 from expectations.report import gate_rows, quarantine_rows
 from ingest.warehouse import connect
 
 MARTS_DDL = """
+create schema if not exists reference;
+create table reference.settings(setting varchar, value varchar, description varchar);
 create schema if not exists marts;
 create table marts.dim_month(month date, year int, quarter int, month_of_year int, label varchar);
 create table marts.dim_social_space(social_space_id varchar, name varchar, ags varchar,
@@ -269,10 +273,19 @@ def _budget_product_rows() -> list[tuple]:
     return rows
 
 
+SETTINGS_SEED = Path(__file__).resolve().parent.parent / "dbt" / "seeds" / "settings.csv"
+
+
 def build_warehouse(path: Path) -> Path:
-    """Create the marts and meta tables of the tiny warehouse at `path`."""
+    """Create the marts and meta tables of the tiny warehouse at `path`; reference.settings is
+    the seed, as `dbt seed` loads it."""
     with connect(path) as con:
         con.execute(MARTS_DDL)
+        with SETTINGS_SEED.open(encoding="utf-8", newline="") as f:
+            con.executemany(
+                "insert into reference.settings values (?, ?, ?)",
+                [[r["setting"], r["value"], r["description"]] for r in csv.DictReader(f)],
+            )
         for m in MONTHS:
             con.execute(
                 "insert into marts.dim_month values (?, 2025, ?, ?, ?)",
@@ -469,3 +482,17 @@ def test_queries_sorted_and_latest_gate(warehouse: Path) -> None:
         ("reconciliation", "difference_zero", False),
     ]
     assert [(q["rule"], q["rows"]) for q in quarantine] == [("R03", 2), ("R07", 1)]
+
+
+def test_one_traffic_light_tolerance_for_dbt_gates_and_reports(warehouse: Path) -> None:
+    # The seed says 0.10 (domain.md: yellow = missed by at most 10 % of the target). The report
+    # reads it from reference.settings, the gate from the seed file: the same row.
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert data.traffic_light_tolerance(con) == Decimal("0.10")
+        with pytest.raises(data.SettingError, match="nicht_da"):
+            data.setting(con, "nicht_da")
+    assert GateConfig().yellow_tolerance == 0.10
+    with pytest.raises(ValueError, match="traffic_light_tolerance"):
+        GateConfig.from_mapping({"yellow_tolerance": 0.2})
+    # K14 (Deckungsgrad) above 100 % is valid (advance payments of the Land): open upper bound.
+    assert GateConfig().indicator_ranges["K14"] == (0.0, None)

@@ -123,3 +123,31 @@ def test_rendering_twice_is_byte_identical(workbook_files: tuple[Path, Path]) ->
 def test_bad_month_is_refused(tmp_path: Path) -> None:
     with duckdb.connect() as con, pytest.raises(PeriodError):
         write_controlling_workbook(con, "2025-13", tmp_path)
+
+
+def test_indicator_note_states_the_seed_tolerance(workbook_files: tuple[Path, Path]) -> None:
+    note = openpyxl.load_workbook(workbook_files[0])["Kennzahlen"]["A3"].value
+    # reference.settings traffic_light_tolerance = 0.10 -> "10 %"
+    assert "gelb = um höchstens 10 % des Zielwerts verfehlt" in note
+
+
+def test_history_has_no_invented_zeros_before_the_data_start(tmp_path: Path) -> None:
+    # The caseload starts in March 2025; in March no person has status ERLAUBNIS.
+    warehouse = build_warehouse(tmp_path / "kim.duckdb")
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("delete from marts.fct_caseload_monthly where month < '2025-03-01'")
+        con.execute(
+            "delete from marts.fct_caseload_monthly"
+            " where month = '2025-03-01' and residence_status = 'ERLAUBNIS'"
+        )
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        path = write_controlling_workbook(con, "2025-12", tmp_path / "out")
+    sheet = openpyxl.load_workbook(path)["Verlauf"]
+    header = next(r for r in sheet.iter_rows(values_only=True) if r[4] == "Monat")
+    by_month = {r[4]: r[5:8] for r in sheet.iter_rows(values_only=True) if r[4]}
+    assert header[5:8] == ("Duldung", "Aufenthaltserlaubnis", "Gestattung")
+    assert by_month["Januar 2025"] == (None, None, None)
+    assert by_month["Februar 2025"] == (None, None, None)
+    # March (fixture month index 2, each count + 2): Duldung (10+2) + (2+2) + (0+2) = 18,
+    # Gestattung (30+2) + (14+2) = 48; Aufenthaltserlaubnis absent in a month with data -> 0.
+    assert by_month["März 2025"] == (18, 0, 48)

@@ -10,6 +10,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 import duckdb
 import polars as pl
@@ -114,6 +115,28 @@ SPACE_ORDER_SQL = f"""
 """
 
 
+class SettingError(LookupError):
+    """A setting missing from reference.settings (the seed dbt/seeds/settings.csv)."""
+
+
+def setting(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    """The value of one row of reference.settings (seed settings.csv), as text."""
+    rows = con.execute("select value from reference.settings where setting = ?", [name]).fetchall()
+    if len(rows) != 1 or rows[0][0] is None:
+        raise SettingError(
+            f"reference.settings (dbt/seeds/settings.csv): Einstellung {name!r} fehlt"
+        )
+    return rows[0][0]
+
+
+def traffic_light_tolerance(con: duckdb.DuckDBPyConnection) -> Decimal:
+    """Indicator traffic light: yellow = target missed by at most this share of the target.
+
+    The same seed row the dbt models and the mart gate decide the lights with; report texts
+    stating the rule take it from here."""
+    return Decimal(setting(con, "traffic_light_tolerance"))
+
+
 def indicators(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return query(con, "select * from marts.dim_indicator order by sort_order, indicator_id")
 
@@ -168,6 +191,23 @@ def budget_products(con: duckdb.DuckDBPyConnection, month: date) -> pl.DataFrame
         left join marts.dim_product as p using (product_id)
         where b.month = ?
         order by b.budget_unit, b.product_id
+        """,
+        [month],
+    )
+
+
+def budget_unit_totals(con: duckdb.DuckDBPyConnection, month: date) -> pl.DataFrame:
+    """Per Teilhaushalt of the month: the sums over its products (the product set of K13/K14)."""
+    return query(
+        con,
+        """
+        select budget_unit, net_appropriation, expense_appropriation, revenue_appropriation,
+               plan_to_date_net, net_burden_to_date, deviation_to_date, deviation_to_date_ratio,
+               forecast_net, expected_deviation, revenue_to_date, expense_to_date,
+               coverage_ratio, is_partial_year, is_ledger_complete, traffic_light
+        from marts.fct_budget_unit_monthly
+        where month = ?
+        order by budget_unit
         """,
         [month],
     )

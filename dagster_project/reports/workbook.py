@@ -340,6 +340,15 @@ def _target_text(row: dict) -> object:
     return None
 
 
+def traffic_light_rule(tolerance: Decimal) -> str:
+    """The rule in words, with the tolerance of reference.settings: 0.10 → '10 %'."""
+    percent = f"{(tolerance * 100).normalize():f}".replace(".", ",")
+    return (
+        f"Ampel: grün = Ziel erreicht, gelb = um höchstens {percent} % des Zielwerts verfehlt, "
+        "rot = deutlicher verfehlt (Wert wie angezeigt gerundet)."
+    )
+
+
 def _sheet_indicators(book: Workbook, fmts: _Formats, con, month: date, subtitle: str) -> None:
     ws = book.add_worksheet("Kennzahlen")
     _setup_sheet(
@@ -347,7 +356,8 @@ def _sheet_indicators(book: Workbook, fmts: _Formats, con, month: date, subtitle
         fmts,
         "Kennzahlen der Stadt",
         subtitle,
-        "Zielerreichung: Wert im Verhältnis zum Ziel; Trend: letzte 12 Monate.",
+        "Zielerreichung: Wert im Verhältnis zum Ziel; Trend: letzte 12 Monate. "
+        + traffic_light_rule(data.traffic_light_tolerance(con)),
     )
     first = data.add_months(month, -11)
     values = data.indicator_values(con, first, month, city_only=True)
@@ -594,10 +604,13 @@ def _sheet_trends(book: Workbook, fmts: _Formats, con, month: date, subtitle: st
     for j, status in enumerate(statuses):
         ws.write_string(HEADER_ROW, left + 1 + j, STATUS_LABELS.get(status, status), fmts.header)
         ws.set_column(left + 1 + j, left + 1 + j, 14)
+    months_with_data = {m for m, _ in counts}
     for i, m in enumerate(months):
         ws.write_string(HEADER_ROW + 1 + i, left, data.month_label(m))
+        if m not in months_with_data:
+            continue  # before the data start: empty cells, not invented zeros
         for j, status in enumerate(statuses):
-            value = counts.get((m, status), 0)
+            value = counts.get((m, status), 0)  # a month with data: a status absent is 0
             ws.write_number(HEADER_ROW + 1 + i, left + 1 + j, value, fmts.by_kind[COUNT])
     chart = book.add_chart({"type": "column", "subtype": "stacked"})
     for j in range(len(statuses)):

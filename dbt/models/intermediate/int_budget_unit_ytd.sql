@@ -1,11 +1,11 @@
--- Year-to-date expenses and revenues of the Teilhaushalt (all products of the products
--- reference) per ledger month; input of K13 and K14.
+-- Year-to-date expenses and revenues of the Teilhaushalt (the products of
+-- int_budget_unit_products) per ledger month; input of K13 and K14.
 with ledger as (
     select * from {{ ref('int_ledger_monthly') }}
 ),
 
 products as (
-    select product_id from {{ ref('products') }}
+    select product_id from {{ ref('int_budget_unit_products') }}
 ),
 
 ledger_months as (

@@ -5,7 +5,9 @@
 -- K10) needs; bounding it keeps a month's cost independent of the history (a participation ends
 -- in a month in which it is still listed, so its final state is within the look-back).
 -- Key of a participation: course, person, entry date. The person's social space is the one of the
--- latest persons snapshot <= M ('unbekannt' when the person never appeared in the stock).
+-- latest persons snapshot <= M ('unbekannt' when the person never appeared in the stock); the
+-- course's type and social space those of the latest course snapshot <= M. Only snapshots up to
+-- M are read, so a later snapshot (a course moving to another social space) never changes M.
 with snapshots as (
     select * from {{ ref('stg_raw__participations') }}
 ),
@@ -19,8 +21,9 @@ snapshot_months as (
     where {{ month_window('month') }}
 ),
 
-courses as (
-    select * from {{ ref('int_courses') }}
+course_snapshots as (
+    select course_id, snapshot_month, course_type, social_space_id
+    from {{ ref('stg_raw__courses') }}
 ),
 
 person_months as (
@@ -64,10 +67,12 @@ with_person as (
 final as (
     select
         with_person.*,
-        courses.course_type,
-        courses.social_space_id as course_social_space_id
+        course_snapshots.course_type,
+        course_snapshots.social_space_id as course_social_space_id
     from with_person
-    left join courses on with_person.course_id = courses.course_id
+    asof left join course_snapshots
+        on with_person.course_id = course_snapshots.course_id
+        and with_person.month >= course_snapshots.snapshot_month
 )
 
 select * from final

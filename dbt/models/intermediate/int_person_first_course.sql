@@ -1,52 +1,50 @@
--- Per person: the first course participation over the whole history (earliest Eintritt of any
--- snapshot), with the person's Zuzugsdatum and social space from the persons snapshot of the
--- entry month (else the latest earlier one, else the earliest later one).
+-- Per month M of the participation snapshots: the persons whose first course participation as
+-- known at M (earliest Eintritt in the snapshots up to M) starts in M, with the Zuzugsdatum and
+-- social space of the latest persons snapshot up to M. Only data up to M are read, so a later
+-- snapshot (e.g. a participation reported late with an earlier Eintritt) never changes M.
+-- Persons never in the stock up to M have no Zuzugsdatum (waiting_days NULL).
 with participations as (
-    select * from {{ ref('stg_raw__participations') }}
+    select person_id, snapshot_month, entry_date from {{ ref('stg_raw__participations') }}
 ),
 
 person_months as (
-    select * from {{ ref('int_person_months') }}
+    select person_id, month, arrival_date, social_space_id from {{ ref('int_person_months') }}
 ),
 
-first_entries as (
+per_snapshot as (
+    select person_id, snapshot_month, min(entry_date) as first_entry_in_snapshot
+    from participations
+    group by person_id, snapshot_month
+),
+
+as_of_month as (
     select
         person_id,
-        min(entry_date) as first_entry_date,
-        arg_min(course_id, entry_date) as first_course_id
-    from participations
-    group by person_id
+        snapshot_month as month,
+        min(first_entry_in_snapshot) over (
+            partition by person_id order by snapshot_month
+            rows between unbounded preceding and current row
+        ) as first_entry_date
+    from per_snapshot
 ),
 
-matched as (
-    select
-        first_entries.person_id,
-        first_entries.first_entry_date,
-        first_entries.first_course_id,
-        cast(date_trunc('month', first_entries.first_entry_date) as date) as entry_month,
-        person_months.arrival_date,
-        person_months.social_space_id
-    from first_entries
-    left join person_months on first_entries.person_id = person_months.person_id
-    qualify row_number() over (
-        partition by first_entries.person_id
-        order by
-            person_months.month > date_trunc('month', first_entries.first_entry_date),
-            abs(datediff('month', date_trunc('month', first_entries.first_entry_date),
-                person_months.month))
-    ) = 1
+starting as (
+    select * from as_of_month
+    where date_trunc('month', first_entry_date) = month
 ),
 
 final as (
     select
-        person_id,
-        first_entry_date,
-        first_course_id,
-        entry_month,
-        arrival_date,
-        coalesce(social_space_id, 'unbekannt') as social_space_id,
-        datediff('day', arrival_date, first_entry_date) as waiting_days
-    from matched
+        starting.month,
+        starting.person_id,
+        starting.first_entry_date,
+        person_months.arrival_date,
+        coalesce(person_months.social_space_id, 'unbekannt') as social_space_id,
+        datediff('day', person_months.arrival_date, starting.first_entry_date) as waiting_days
+    from starting
+    asof left join person_months
+        on starting.person_id = person_months.person_id
+        and starting.month >= person_months.month
 )
 
 select * from final

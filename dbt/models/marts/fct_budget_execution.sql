@@ -2,13 +2,21 @@
 -- Budget execution per month x product x account that has a plan line in the year or a posting
 -- in the year up to the month. Money in integer cents internally, exact.
 --
+-- Months with data: the ledger starts with its first month (data_start). In the year of the
+-- data start the months before it have no actuals, so plan_to_date (and the plan share of the
+-- run rate) counts only the months from the data start (is_partial_year): Nov-Dec 2023 actuals
+-- are compared with the Nov-Dec plan, not with 11/12 of the year's appropriation.
+-- is_ledger_complete: every month from the year's first month with data up to the month has a
+-- ledger delivery; a gap makes actual_to_date (and every forecast from it) incomplete.
+--
 -- Forecast of the year-end actual (Hochrechnung):
---   run_rate  = actual_to_date ÷ cumulative plan share to date (profile of the plan line);
---               linear share month/12 when the line has no plan or its share to date is 0.
+--   run_rate  = actual_to_date ÷ plan share of the months with data (profile of the plan line);
+--               linear share (months with data)/12 when the line has no plan or that share is 0.
 --   caseload  = only for the product of indicator K05 (catalogue): actual_to_date
 --               + remaining months × (actuals of the last 3 months ÷ caseload person-months of
 --               those months) × caseload of the month; caseload = persons with Rechtskreis ASYLBLG
---               (K01). NULL unless all 3 months have a persons stock with a caseload > 0.
+--               (K01). NULL unless all 3 months have a persons stock with a caseload > 0 and a
+--               ledger delivery (a missing ledger month would read as zero cost).
 --   forecast  = caseload where present, else run_rate; forecast_method names which.
 with months as (
     select month from {{ ref('int_months') }}
@@ -29,6 +37,39 @@ accounts as (
 
 products as (
     select product_id, budget_unit from {{ ref('products') }}
+),
+
+ledger_months as (
+    select distinct month from ledger
+),
+
+data_start as (
+    select min(month) as month from ledger_months
+),
+
+coverage as (
+    select
+        months.month,
+        greatest(make_date(year(months.month), 1, 1),
+            coalesce(data_start.month, make_date(year(months.month), 1, 1))) as covered_from
+    from months
+    cross join data_start
+),
+
+completeness as (
+    select
+        month,
+        cast(covered_from as date) as covered_from,
+        covered_from > make_date(year(month), 1, 1) as is_partial_year,
+        datediff('month', covered_from, month) + 1 as months_with_data,
+        (select count(*) from ledger_months
+            where ledger_months.month >= coverage.covered_from
+              and ledger_months.month <= coverage.month)
+            = datediff('month', covered_from, month) + 1 as is_ledger_complete,
+        (select count(*) from ledger_months
+            where ledger_months.month > coverage.month - interval 3 month
+              and ledger_months.month <= coverage.month) as ledger_last_3_months
+    from coverage
 ),
 
 caseload_product as (
@@ -99,25 +140,36 @@ joined as (
         coalesce(plan.carried_over, 0) as carried_over,
         coalesce(plan.current_appropriation, 0) as current_appropriation,
         coalesce(plan.plan_month, 0) as plan_month,
-        coalesce(plan.plan_to_date, 0) as plan_to_date,
+        coalesce(plan.plan_to_date, 0) - coalesce(plan_before.plan_to_date, 0) as plan_to_date,
+        completeness.is_partial_year,
+        completeness.is_ledger_complete,
         actuals.actual_month,
         actuals.actual_to_date,
         {{ to_cents('actuals.actual_to_date') }} as actual_to_date_cents,
         {{ to_cents('actuals.actual_last_3_months') }} as actual_last_3_months_cents,
-        case when coalesce(plan.share_numerator, 0) > 0 then plan.share_numerator
-             else month(actuals.month) end as share_numerator,
-        case when coalesce(plan.share_numerator, 0) > 0 then plan.share_denominator
+        case when coalesce(plan.share_numerator - coalesce(plan_before.share_numerator, 0), 0) > 0
+             then plan.share_numerator - coalesce(plan_before.share_numerator, 0)
+             else completeness.months_with_data end as share_numerator,
+        case when coalesce(plan.share_numerator - coalesce(plan_before.share_numerator, 0), 0) > 0
+             then plan.share_denominator
              else 12 end as share_denominator,
         caseload_product.product_id is not null
             and caseload_windows.months_with_caseload = 3
+            and completeness.ledger_last_3_months = 3
             and caseload_windows.latest_caseload is not null as has_caseload_forecast,
         caseload_windows.latest_caseload,
         caseload_windows.caseload_last_3_months
     from actuals
+    inner join completeness on completeness.month = actuals.month
     left join plan
         on plan.month = actuals.month
         and plan.product_id = actuals.product_id
         and plan.account_id = actuals.account_id
+    left join plan as plan_before
+        on plan_before.month = completeness.covered_from - interval 1 month
+        and plan_before.year = year(actuals.month)
+        and plan_before.product_id = actuals.product_id
+        and plan_before.account_id = actuals.account_id
     left join accounts on accounts.account_id = actuals.account_id
     left join products on products.product_id = actuals.product_id
     left join caseload_product on caseload_product.product_id = actuals.product_id
@@ -152,6 +204,8 @@ final as (
         cast(plan_to_date as decimal(18, 2)) as plan_to_date,
         cast(actual_month as decimal(18, 2)) as actual_month,
         cast(actual_to_date as decimal(18, 2)) as actual_to_date,
+        is_partial_year,
+        is_ledger_complete,
         cast(actual_to_date - plan_to_date as decimal(18, 2)) as deviation_to_date,
         {{ safe_ratio('actual_to_date - plan_to_date', 'plan_to_date') }}
             as deviation_to_date_ratio,

@@ -2,7 +2,9 @@
 -- Per month x product: net = expenses − revenues (Zuschussbedarf); coverage_ratio = revenues ÷
 -- expenses (Deckungsgrad), year to date. Accounts of kind 'other' are left out of all sums.
 -- Traffic light on the expected year-end net burden: over = forecast_net − net_appropriation;
--- green when over <= 0; yellow when over <= 5 % of |net_appropriation|; red otherwise.
+-- green when over <= 0; yellow when over <= budget_traffic_light_tolerance (seed settings) of
+-- |net_appropriation|; red otherwise. No light when the forecast is not comparable with the
+-- year's appropriation: a partial first year (data start after January) or a ledger gap.
 with execution as (
     select * from {{ ref('fct_budget_execution') }}
     where {{ month_window() }}
@@ -22,7 +24,9 @@ summed as (
         sum(expense_to_date) as expense_to_date,
         sum(revenue_to_date) as revenue_to_date,
         sum(forecast) filter (where account_kind = 'expense') as expense_forecast,
-        sum(forecast) filter (where account_kind = 'revenue') as revenue_forecast
+        sum(forecast) filter (where account_kind = 'revenue') as revenue_forecast,
+        bool_or(is_partial_year) as is_partial_year,
+        bool_and(is_ledger_complete) as is_ledger_complete
     from execution
     group by month, year, product_id
 ),
@@ -40,7 +44,9 @@ nets as (
         expense_to_date,
         revenue_to_date,
         expense_to_date - revenue_to_date as net_burden_to_date,
-        coalesce(expense_forecast, 0) - coalesce(revenue_forecast, 0) as forecast_net
+        coalesce(expense_forecast, 0) - coalesce(revenue_forecast, 0) as forecast_net,
+        is_partial_year,
+        is_ledger_complete
     from summed
 ),
 
@@ -63,10 +69,11 @@ final as (
         cast(forecast_net as decimal(18, 2)) as forecast_net,
         cast(forecast_net - net_appropriation as decimal(18, 2)) as expected_deviation,
         {{ safe_ratio('revenue_to_date', 'expense_to_date') }} as coverage_ratio,
-        case
-            when forecast_net - net_appropriation <= 0 then 'green'
-            when forecast_net - net_appropriation <= 0.05 * abs(net_appropriation) then 'yellow'
-            else 'red'
+        is_partial_year,
+        is_ledger_complete,
+        case when is_ledger_complete and not is_partial_year then
+            {{ budget_traffic_light('forecast_net - net_appropriation', 'net_appropriation',
+                setting('budget_traffic_light_tolerance')) }}
         end as traffic_light
     from nets
 )

@@ -5,6 +5,11 @@
 -- denominator 0). value_status: no_data (no source data for the month), no_denominator (0/NULL),
 -- below_min_denominator (0 < denominator < catalogue minimum; value still shown internally), ok.
 -- Targets: the social space's own target, else (for rates, not counts) the city-wide one.
+-- A yearly target of a year-to-date sum (catalogue target_pro_rata, K13) is compared pro rata:
+-- target × months with data of the indicator in the year up to the month ÷ 12.
+-- display_value: the value as the reports print it (macro `displayed`); the traffic light and
+-- attainment_ratio are decided on it and on the target as printed, so a value shown as the
+-- target is green. Tolerance: traffic_light_tolerance of the seed settings.
 -- attainment_ratio = value ÷ target (higher) or target ÷ value (lower); NULL for band/none.
 with months as (
     select month from {{ ref('int_months') }}
@@ -53,6 +58,22 @@ available as (
     where social_space_id = 'GESAMT'
 ),
 
+-- All months of the indicator so far, not only the window: the count must not depend on it.
+data_months as (
+    select month, indicator_id
+    from {{ ref('int_indicator_values_unioned') }}
+    where social_space_id = 'GESAMT'
+),
+
+months_to_date as (
+    select months.month, data_months.indicator_id, count(*) as months_with_data
+    from months
+    inner join data_months
+        on year(data_months.month) = year(months.month)
+        and data_months.month <= months.month
+    group by months.month, data_months.indicator_id
+),
+
 filled as (
     select
         spine.month,
@@ -61,6 +82,7 @@ filled as (
         indicators.unit,
         indicators.direction,
         indicators.min_denominator,
+        coalesce(indicators.target_pro_rata, false) as target_pro_rata,
         available.month is not null as has_data,
         case
             when indicator_values.month is not null then indicator_values.numerator
@@ -89,7 +111,11 @@ filled as (
 with_targets as (
     select
         filled.*,
-        coalesce(own_target.target_value, city_target.target_value) as target_value,
+        {{ displayed('value', 'filled.unit') }} as display_value,
+        {{ displayed(
+            'coalesce(own_target.target_value, city_target.target_value)'
+            ~ ' * case when filled.target_pro_rata then months_to_date.months_with_data / 12'
+            ~ ' else 1 end', 'filled.unit') }} as target_value,
         coalesce(own_target.band_low, city_target.band_low) as target_band_low,
         coalesce(own_target.band_high, city_target.band_high) as target_band_high
     from filled
@@ -102,6 +128,9 @@ with_targets as (
         and year(filled.month) = city_target.year
         and city_target.social_space_id = 'GESAMT'
         and filled.unit <> 'Anzahl'
+    left join months_to_date
+        on filled.month = months_to_date.month
+        and filled.indicator_id = months_to_date.indicator_id
 ),
 
 final as (
@@ -113,17 +142,20 @@ final as (
         cast(denominator as decimal(18, 2)) as denominator,
         cast(case when denominator is null or denominator = 0 then null else value end as double)
             as value,
+        cast(case when denominator is null or denominator = 0 then null else display_value end
+            as double) as display_value,
         cast(target_value as double) as target_value,
         cast(target_band_low as double) as target_band_low,
         cast(target_band_high as double) as target_band_high,
         cast(case
             when denominator is null or denominator = 0 or value is null then null
-            when direction = 'higher' then {{ safe_ratio('value', 'target_value') }}
-            when direction = 'lower' then {{ safe_ratio('target_value', 'value') }}
+            when direction = 'higher' then {{ safe_ratio('display_value', 'target_value') }}
+            when direction = 'lower' then {{ safe_ratio('target_value', 'display_value') }}
         end as double) as attainment_ratio,
         case when denominator is null or denominator = 0 then null
-            else {{ indicator_traffic_light('direction', 'value', 'target_value',
-                'target_band_low', 'target_band_high') }} end as traffic_light,
+            else {{ indicator_traffic_light('direction', 'display_value', 'target_value',
+                'target_band_low', 'target_band_high', setting('traffic_light_tolerance')) }}
+            end as traffic_light,
         case
             when not has_data then 'no_data'
             when denominator is null or denominator = 0 then 'no_denominator'

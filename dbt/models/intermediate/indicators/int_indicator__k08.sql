@@ -1,6 +1,6 @@
--- K08 Wartezeit bis Kursbeginn (Median): persons whose first course participation (whole
--- history) starts in the month: median of days from Zuzugsdatum to Eintritt, by the person's
--- social space. numerator = the median, denominator = number of persons with a waiting time
+-- K08 Wartezeit bis Kursbeginn (Median): persons whose first course participation (as known
+-- from the snapshots up to the month) starts in the month: median of days from Zuzugsdatum to
+-- Eintritt, by the person's social space. numerator = the median, denominator = number of persons with a waiting time
 -- (persons never in the stock have no Zuzugsdatum and are left out). Months with course data count.
 with first_courses as (
     select * from {{ ref('int_person_first_course') }}
@@ -17,7 +17,7 @@ base as (
         first_courses.social_space_id,
         first_courses.waiting_days
     from course_months
-    left join first_courses on course_months.month = first_courses.entry_month
+    left join first_courses on course_months.month = first_courses.month
 ),
 
 grouped as (

@@ -1,25 +1,36 @@
--- K11 Rechtskreiswechsel binnen 3 Monaten: persons whose status became ERLAUBNIS (Status_seit)
--- in the month three months earlier and who are in this month's stock: share with Rechtskreis
--- SGB2 or KEINER at this month end, in %, by the social space at this month end.
+-- K11 Rechtskreiswechsel binnen 3 Monaten (domain.md section 3): the cohort of month M are the
+-- persons of the persons file of M−3 whose status there is ERLAUBNIS with Status_seit in M−3
+-- (persons who move in after their recognition are not in it); value = share of the cohort
+-- still in the stock at the end of M with Rechtskreis SGB2 or KEINER, in %, by the social space
+-- at the end of M. Only the files of M−3 and M are read, so later files never change a month.
+-- Months without a persons file three months earlier have no value.
 with persons as (
     select * from {{ ref('int_person_months') }}
 ),
 
-transitions as (
-    select * from {{ ref('int_person_status_transitions') }}
+stock_months as (
+    select distinct month from persons
+),
+
+cohort as (
+    select person_id, cast(month + interval 3 month as date) as month
+    from persons
+    where residence_status = 'ERLAUBNIS'
+      and date_trunc('month', status_since) = month
 ),
 
 base as (
     select
         persons.month,
         persons.social_space_id,
-        case when transitions.recognition_month = persons.month - interval 3 month
-            then 1 else 0 end as is_cohort,
-        case when transitions.recognition_month = persons.month - interval 3 month
-                and persons.benefit_law in ('SGB2', 'KEINER')
+        case when cohort.person_id is not null then 1 else 0 end as is_cohort,
+        case when cohort.person_id is not null and persons.benefit_law in ('SGB2', 'KEINER')
             then 1 else 0 end as has_switched
     from persons
-    left join transitions on persons.person_id = transitions.person_id
+    inner join stock_months as earlier on earlier.month = persons.month - interval 3 month
+    left join cohort
+        on cohort.person_id = persons.person_id
+        and cohort.month = persons.month
 ),
 
 grouped as (
