@@ -62,6 +62,14 @@ create table marts.fct_budget_product_monthly(month date, year int, product_id v
     deviation_to_date decimal(18,2), deviation_to_date_ratio double,
     forecast_net decimal(18,2), expected_deviation decimal(18,2), coverage_ratio double,
     traffic_light varchar);
+create table marts.fct_budget_unit_monthly(month date, year int, budget_unit varchar,
+    expense_appropriation decimal(18,2), revenue_appropriation decimal(18,2),
+    net_appropriation decimal(18,2), plan_to_date_net decimal(18,2),
+    expense_to_date decimal(18,2), revenue_to_date decimal(18,2),
+    net_burden_to_date decimal(18,2), deviation_to_date decimal(18,2),
+    deviation_to_date_ratio double, forecast_net decimal(18,2),
+    expected_deviation decimal(18,2), coverage_ratio double, is_partial_year boolean,
+    is_ledger_complete boolean, traffic_light varchar);
 create table marts.fct_reconciliation(month date, product_id varchar, account_id varchar,
     payments_amount decimal(18,2), ledger_amount decimal(18,2), difference decimal(18,2),
     is_reconciled boolean);
@@ -332,6 +340,17 @@ def build_warehouse(path: Path) -> Path:
             "insert into marts.fct_budget_product_monthly values (" + ", ".join("?" * 17) + ")",
             [list(r) for r in _budget_product_rows()],
         )
+        # The Teilhaushalt in 2025-12, by hand from the two products (docstring): appropriations
+        # 1,700,000 − 900,000 = 800,000; expenses 1,150,000.55 + 512,345.67 = 1,662,346.22;
+        # net 792,345.97; deviation 792,345.97 − 800,000 = −7,654.03.
+        con.execute(
+            "insert into marts.fct_budget_unit_monthly values (" + ", ".join("?" * 18) + ")",
+            [MONTH, 2025, "50", Decimal("1700000.00"), Decimal("900000.00"),
+             Decimal("800000.00"), Decimal("800000.00"), Decimal("1662346.22"),
+             Decimal("870000.25"), Decimal("792345.97"), Decimal("-7654.03"),
+             -7654.03 / 800000, Decimal("792345.97"), Decimal("-7654.03"),
+             870000.25 / 1662346.22, False, True, "green"],
+        )  # fmt: skip
         caseload = []
         for i, m in enumerate(MONTHS):
             for space, status, persons in (

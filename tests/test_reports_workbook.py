@@ -73,6 +73,7 @@ def test_overview_figures_computed_by_hand(workbook_files: tuple[Path, Path]) ->
     # (−19,999.70 + 12,345.67) ÷ (300,000 + 500,000)
     assert total[col["Abweichung %"]].value == pytest.approx(-7654.03 / 800000)
     assert total[col["Deckungsgrad"]].value == pytest.approx(870000.25 / 1662346.22)
+    assert total[col["Ampel"]].value == "grün"  # the Teilhaushalt's light comes from its mart
     assert hilfen[col["Ist bis Monat"]].number_format == MONEY
     assert hilfen[col["Abweichung %"]].number_format == "0.0 %"
     assert ws.auto_filter.ref == "A4:N7"  # header, two products, Teilhaushalt

@@ -34,6 +34,7 @@ MARTS = [
     for name in (
         "fct_budget_execution",
         "fct_budget_product_monthly",
+        "fct_budget_unit_monthly",
         "fct_caseload_monthly",
         "fct_reconciliation",
         "fct_indicator_values",

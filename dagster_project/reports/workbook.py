@@ -161,14 +161,6 @@ def _write_table(
     return last
 
 
-def _money(value: object) -> Decimal:
-    return Decimal(0) if value is None else Decimal(str(value))
-
-
-def _ratio(numerator: Decimal, denominator: Decimal) -> float | None:
-    return None if denominator == 0 else float(numerator / denominator)
-
-
 OVERVIEW_COLUMNS = [
     (Column("Produkt"), 11),
     (Column("Bezeichnung"), 36),
@@ -185,65 +177,41 @@ OVERVIEW_COLUMNS = [
     (Column("Deckungsgrad", RATIO), 11),
     (Column("Ampel"), 8),
 ]
-_OVERVIEW_SUMS = (
-    "net_appropriation",
-    "plan_to_date_net",
-    "net_burden_to_date",
-    "deviation_to_date",
-    "forecast_net",
-    "expected_deviation",
-    "revenue_to_date",
-    "expense_to_date",
-)
 
 
-def _overview_rows(products: pl.DataFrame) -> tuple[list[list[object]], set[int]]:
-    """Product rows, and after each budget unit a Teilhaushalt row summing its products."""
+def _overview_row(label: str, title: str, r: dict) -> list[object]:
+    return [
+        label,
+        title,
+        r["net_appropriation"],
+        r["plan_to_date_net"],
+        r["net_burden_to_date"],
+        r["deviation_to_date"],
+        r["deviation_to_date_ratio"],
+        r["forecast_net"],
+        r["expected_deviation"],
+        r["revenue_to_date"],
+        r["expense_to_date"],
+        r["net_burden_to_date"],
+        r["coverage_ratio"],
+        r["traffic_light"],
+    ]
+
+
+def _overview_rows(
+    products: pl.DataFrame, units: pl.DataFrame
+) -> tuple[list[list[object]], set[int]]:
+    """Product rows, and after each budget unit its Teilhaushalt row (from the mart)."""
     rows: list[list[object]] = []
     totals: set[int] = set()
+    unit_rows = {r["budget_unit"]: r for r in units.iter_rows(named=True)}
     for (unit,), group in products.group_by("budget_unit", maintain_order=True):
-        for p in group.iter_rows(named=True):
+        rows += [_overview_row(p["product_id"], p["title"], p) for p in group.iter_rows(named=True)]
+        if unit in unit_rows:
+            totals.add(len(rows))
             rows.append(
-                [
-                    p["product_id"],
-                    p["title"],
-                    p["net_appropriation"],
-                    p["plan_to_date_net"],
-                    p["net_burden_to_date"],
-                    p["deviation_to_date"],
-                    p["deviation_to_date_ratio"],
-                    p["forecast_net"],
-                    p["expected_deviation"],
-                    p["revenue_to_date"],
-                    p["expense_to_date"],
-                    p["net_burden_to_date"],
-                    p["coverage_ratio"],
-                    p["traffic_light"],
-                ]
+                _overview_row(f"Teilhaushalt {unit}", "Summe der Produkte", unit_rows[unit])
             )
-        s = {
-            name: sum((_money(v) for v in group[name].to_list()), Decimal(0))
-            for name in _OVERVIEW_SUMS
-        }
-        totals.add(len(rows))
-        rows.append(
-            [
-                f"Teilhaushalt {unit}",
-                "Summe der Produkte",
-                s["net_appropriation"],
-                s["plan_to_date_net"],
-                s["net_burden_to_date"],
-                s["deviation_to_date"],
-                _ratio(s["deviation_to_date"], s["plan_to_date_net"]),
-                s["forecast_net"],
-                s["expected_deviation"],
-                s["revenue_to_date"],
-                s["expense_to_date"],
-                s["net_burden_to_date"],
-                _ratio(s["revenue_to_date"], s["expense_to_date"]),
-                None,
-            ]
-        )
     return rows, totals
 
 
@@ -256,7 +224,9 @@ def _sheet_overview(book: Workbook, fmts: _Formats, con, month: date, subtitle: 
         subtitle,
         "Beträge netto: Aufwendungen − Erträge (Zuschussbedarf). Abweichung = Ist − Plan.",
     )
-    rows, totals = _overview_rows(data.budget_products(con, month))
+    rows, totals = _overview_rows(
+        data.budget_products(con, month), data.budget_unit_totals(con, month)
+    )
     last = _write_table(
         ws, fmts, OVERVIEW_COLUMNS, rows, total_rows=totals, light_col=13, freeze_cols=2
     )
