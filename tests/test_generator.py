@@ -398,6 +398,15 @@ def test_land_pays_a_yearly_share_in_june(half_year: Path) -> None:
     december = sum(money(r["Betrag"]) for r in records(half_year / "asylblg_zahlungen_2023-12.csv"))
     expected = (december * 12 * Decimal("0.25")).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
     assert _ledger_amount(half_year, "2024-06", ("31.30.01", "3481")) == expected
+    # The 2024 plan expects it in June, once: Ansatz = the June amount ± 5 %, in whole hundreds
+    # (annualising January-June would give 12/7 of it).
+    (plan,) = [
+        r
+        for r in records(half_year / "haushaltsplan_2024.csv")
+        if (r["Produkt"], r["Sachkonto"]) == ("31.30.01", "3481")
+    ]
+    assert plan["Profil"] == "0|0|0|0|0|0,999999999|0|0|0|0|0|0"
+    assert abs(money(plan["Ansatz"]) - expected) <= expected * Decimal("0.05") + 50
 
 
 def test_allocation_keeps_flats_within_their_places() -> None:
