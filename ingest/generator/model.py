@@ -79,7 +79,8 @@ def read_accommodation(seeds_dir: Path) -> Accommodation:
 
 
 def read_case_management_fte(seeds_dir: Path, window: Window) -> Decimal:
-    """Mean case-management FTE over the window's months (staff seed; its last month after it)."""
+    """Mean case-management FTE over the window's months (staff seed; a month it lacks counts
+    with its latest month)."""
     with (seeds_dir / "staff_fte.csv").open(encoding="utf-8", newline="") as f:
         fte = {
             row["month"][:7]: Decimal(row["fte"])
