@@ -70,8 +70,10 @@ class GateConfig:
     )
     # Indicators whose valid range differs from their unit's. K02 (occupancy of collective
     # housing) is persons per place: above 100 % means overcrowding, a finding, not bad data.
+    # K14 (coverage by revenues, year to date): the Land pays lumps per person admitted, so in
+    # a month with many admissions revenues can exceed expenses, a finding too.
     indicator_ranges: dict[str, tuple[float | None, float | None]] = field(
-        default_factory=lambda: {"K02": (0.0, None)}
+        default_factory=lambda: {"K02": (0.0, None), "K14": (0.0, None)}
     )
     unit_ranges: dict[str, tuple[float | None, float | None]] = field(
         default_factory=lambda: dict(DEFAULT_UNIT_RANGES)
