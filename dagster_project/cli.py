@@ -17,6 +17,7 @@ from dagster_project.settings import (
     PROJECT_ROOT,
     SAMPLE_MONTHS,
     SAMPLE_START,
+    SEEDS_DIR,
     Paths,
 )
 
@@ -279,6 +280,25 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stammdaten(args: argparse.Namespace) -> int:
+    """Reference data as one workbook: seeds -> Stammdaten.xlsx, and validated back."""
+    from ingest.reference_workbook import WorkbookError, export_workbook, import_workbook
+
+    project_file = DBT_PROJECT_DIR / "dbt_project.yml"
+    if args.action == "export":
+        out = Path(args.out).resolve()
+        sheets = export_workbook(SEEDS_DIR, project_file, out)
+        print(f"Stammdaten geschrieben: {out} ({len(sheets)} Blätter: {', '.join(sheets)}).")
+        return 0
+    try:
+        counts = import_workbook(Path(args.file), SEEDS_DIR, project_file)
+    except WorkbookError as exc:
+        raise CliError(f"{args.file} nicht übernommen, keine Seed-Datei geändert:\n{exc}") from None
+    rows = ", ".join(f"{seed} {n}" for seed, n in counts.items())
+    print(f"Seeds aus {args.file} geschrieben ({rows} Zeilen); wirksam ab `kim run --all`.")
+    return 0
+
+
 def _add_paths(p: argparse.ArgumentParser) -> None:
     p.add_argument("--inbox", help="inbox folder (default $KIM_INBOX or data/inbox)")
     p.add_argument(
@@ -335,6 +355,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("docs", help="generate the data dictionary from the dbt project")
     _add_paths(p)
     p.set_defaults(func=cmd_docs)
+
+    p = sub.add_parser("stammdaten", help="reference data (dbt seeds) as one Excel workbook")
+    actions = p.add_subparsers(dest="action", required=True)
+    q = actions.add_parser("export", help="write the seeds in force as a workbook")
+    q.add_argument("--out", default="Stammdaten.xlsx", help="workbook (default Stammdaten.xlsx)")
+    q.set_defaults(func=cmd_stammdaten)
+    q = actions.add_parser("import", help="validate a workbook and rewrite the seeds from it")
+    q.add_argument("file")
+    q.set_defaults(func=cmd_stammdaten)
     return parser
 
 

@@ -99,7 +99,8 @@ class GateConfig:
     )
     # Indicators whose valid range differs from their unit's. K02 (occupancy of collective
     # housing) is persons per place: above 100 % means overcrowding, a finding, not bad data.
-    # K14 (Deckungsgrad) above 100 % is valid: the Land pays in advance (Abschlagszahlungen).
+    # K14 (Deckungsgrad) above 100 % is valid: the Land pays in advance and in lumps per person
+    # admitted, so in a month with many admissions revenues can exceed expenses.
     indicator_ranges: dict[str, tuple[float | None, float | None]] = field(
         default_factory=lambda: {"K02": (0.0, None), "K14": (0.0, None)}
     )

@@ -6,9 +6,11 @@ import csv
 import hashlib
 import json
 from collections import Counter, defaultdict
-from decimal import Decimal
+from datetime import date
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pytest
 
@@ -17,6 +19,9 @@ from ingest.contracts import ASYLBLG_ZAHLUNGEN, FIBU_IST, HAUSHALTSPLAN, KURSE, 
 from ingest.errors import PseudonymKeyMissing
 from ingest.generator import MARKER_FILE, generate
 from ingest.pseudonymise import DEMO_KEY, resolve_key
+from ingest.generator.calendar import day_number, to_date
+from ingest.generator.model import NO_EVENT, Accommodation, allocate_flats, analog_from
+from ingest.generator.params import load_params
 
 SMALL = {"months": 4, "persons": 300, "seed": 7}
 MONTHS = ["2023-11", "2023-12", "2024-01", "2024-02"]
@@ -312,3 +317,161 @@ def test_generated_inbox_counts_as_the_sample(clean: Path, broken, monkeypatch) 
             resolve_key(defects_dir)
     finally:
         extra.unlink()
+
+
+# --- Realistic sample (issue 17): verified rates, waiting time, Land lumps, capacity, case load ---
+
+# AsylbLG §3a basic benefits, € per month, Bedarfsstufe 1..6, typed from the verified table
+# (domain notes 6.1; 2025 lowered, 2026 per BGBl. 2025 I Nr. 251). Independent of the CSV.
+VERIFIED_GL3 = {
+    2023: (410, 369, 328, 364, 304, 278),
+    2024: (460, 413, 368, 408, 341, 312),
+    2025: (441, 397, 353, 391, 327, 299),
+    2026: (455, 409, 365, 405, 337, 309),
+}
+# §2 analogous benefits (= SGB XII Regelbedarfsstufen); 2024-2026 unchanged.
+VERIFIED_AL2 = {
+    2023: (502, 451, 402, 420, 348, 318),
+    2024: (563, 506, 451, 471, 390, 357),
+    2025: (563, 506, 451, 471, 390, 357),
+    2026: (563, 506, 451, 471, 390, 357),
+}
+HALF_YEAR = {"start": "2023-12", "months": 7, "persons": 300, "seed": 7}
+HALF_YEAR_MONTHS = ["2023-12", "2024-01", "2024-02", "2024-03", "2024-04", "2024-05", "2024-06"]
+
+
+@pytest.fixture(scope="module")
+def half_year(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """December 2023 to June 2024: one June share whose previous year has one month."""
+    out = tmp_path_factory.mktemp("half_year")
+    generate(out, **HALF_YEAR)
+    return out
+
+
+@pytest.fixture(scope="module")
+def full_town(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample's size (2,500 persons), two months: flats are under pressure here."""
+    out = tmp_path_factory.mktemp("full_town")
+    generate(out, months=2, persons=2500, seed=5)
+    return out
+
+
+def test_rate_table_is_the_verified_table() -> None:
+    params = load_params()
+    for table, kind in ((VERIFIED_GL3, "GL3"), (VERIFIED_AL2, "AL2")):
+        for year, amounts in table.items():
+            for level, euros in enumerate(amounts, start=1):
+                assert params.get(f"{kind}_BS{level}", year) == Decimal(euros), (kind, year, level)
+
+
+def test_generated_subsistence_uses_the_verified_amounts(clean: Path) -> None:
+    tables = {"GL3": VERIFIED_GL3, "AL2": VERIFIED_AL2}
+    seen = Counter()
+    for month in MONTHS:
+        for r in records(clean / f"asylblg_zahlungen_{month}.csv"):
+            if r["Leistungsart"] in tables and not r["Storno_von"]:
+                year = day(r["Leistung_von"])[0]
+                assert money(r["Betrag"]) in set(map(Decimal, tables[r["Leistungsart"]][year])), r
+                seen[r["Leistungsart"]] += 1
+    assert seen["GL3"] > 0 and seen["AL2"] > 0
+
+
+@pytest.mark.parametrize(
+    ("stay_start", "first_analog_day"),
+    [
+        # 18 months end 2023-12-15, before 26.02.2024: ANALOG from 2023-12 (Stichtag 2023-12-31).
+        ("2022-06-15", "2023-12-15"),
+        # 18 months would end 2024-04-01, after 26.02.2024: 36 months, ANALOG from 2025-10.
+        ("2022-10-01", "2025-10-01"),
+        # 18 months end on 26.02.2024 itself: receiving §2 that day, so kept.
+        ("2022-08-26", "2024-02-26"),
+        # One day later: the 36 months apply.
+        ("2022-08-27", "2025-08-27"),
+        # 31 August + 18 months = 28 February 2023 (the shorter month's last day).
+        ("2021-08-31", "2023-02-28"),
+        # 31 August 2022 + 18 months = 29 February 2024 > 26.02.: 36 months, 31 August 2025.
+        ("2022-08-31", "2025-08-31"),
+    ],
+)
+def test_analogous_benefits_after_the_waiting_time(stay_start: str, first_analog_day: str) -> None:
+    start = np.array([day_number(date.fromisoformat(stay_start))])
+    assert to_date(analog_from(start)[0]) == date.fromisoformat(first_analog_day)
+
+
+def _ledger_amount(folder: Path, month: str, key: tuple[str, str]) -> Decimal | None:
+    return ledger_by_key(folder, month).get(key)
+
+
+def test_land_pays_a_lump_per_admission(half_year: Path) -> None:
+    for month in HALF_YEAR_MONTHS:
+        people = records(half_year / f"personen_{month}.csv")
+        # Every arrival stays at least 31 days, so it is in its arrival month's Stichtag file.
+        admitted = sum(day(p["Zuzugsdatum"])[:2] == day(f"{month}-01")[:2] for p in people)
+        # 15,506.00 € per person admitted (parameter of 2023, in force in 2024).
+        assert _ledger_amount(half_year, month, ("31.40.06", "3481")) == admitted * Decimal(
+            "15506.00"
+        ), month
+    assert admitted > 0
+
+
+def test_land_pays_a_yearly_share_in_june(half_year: Path) -> None:
+    for month in HALF_YEAR_MONTHS[:-1]:
+        assert ("31.30.01", "3481") not in ledger_by_key(half_year, month), month
+    # Previous year 2023 is generated only for December: 12 × December's AsylbLG payments,
+    # 25 % of it, cut to the cent.
+    december = sum(money(r["Betrag"]) for r in records(half_year / "asylblg_zahlungen_2023-12.csv"))
+    expected = (december * 12 * Decimal("0.25")).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    assert _ledger_amount(half_year, "2024-06", ("31.30.01", "3481")) == expected
+    # The 2024 plan expects it in June, once: Ansatz = the June amount ± 5 %, in whole hundreds
+    # (annualising January-June would give 12/7 of it).
+    (plan,) = [
+        r
+        for r in records(half_year / "haushaltsplan_2024.csv")
+        if (r["Produkt"], r["Sachkonto"]) == ("31.30.01", "3481")
+    ]
+    assert plan["Profil"] == "0|0|0|0|0|0,999999999|0|0|0|0|0|0"
+    assert abs(money(plan["Ansatz"]) - expected) <= expected * Decimal("0.05") + 50
+
+
+def test_allocation_keeps_flats_within_their_places() -> None:
+    # Two flats: A with 4 places, B with 3. Households (size, moved in, moved out):
+    # h0 4 persons 100-200 -> only A fits; h1 3 persons 110-300 -> only B has room;
+    # h2 2 persons at 150 -> both full -> none; h3 4 persons at 200 -> h0 left A at 200 -> A;
+    # h4 1 person at 300 -> h1 left B, A full -> B.
+    acc = Accommodation(
+        ids=np.array(["A", "B"]),
+        kind=np.array(["DEZENTRAL", "DEZENTRAL"]),
+        social_space=np.array(["SR01", "SR01"]),
+        capacity=np.array([4, 3]),
+        valid_from=np.array([0, 0]),
+        valid_to=np.array([NO_EVENT, NO_EVENT]),
+    )
+    chosen = allocate_flats(
+        np.random.default_rng(0),
+        acc,
+        moved_in=np.array([100, 110, 150, 200, 300]),
+        moved_out=np.array([200, 300, 250, 400, 500]),
+        size=np.array([4, 3, 2, 4, 1]),
+    )
+    assert chosen.tolist() == [0, 1, -1, 0, 1]
+
+
+def test_no_flat_over_its_places_and_case_load_per_fte(full_town: Path) -> None:
+    with (SEEDS_DIR / "accommodation.csv").open(encoding="utf-8") as f:
+        places = {r["accommodation_id"]: int(r["capacity"]) for r in csv.DictReader(f)}
+    with (SEEDS_DIR / "staff_fte.csv").open(encoding="utf-8") as f:
+        fte = {
+            r["month"][:7]: Decimal(r["fte"])
+            for r in csv.DictReader(f)
+            if r["unit"] == "FALLMANAGEMENT"
+        }
+    full = 0
+    for month in ("2023-11", "2023-12"):
+        people = records(full_town / f"personen_{month}.csv")
+        in_flat = Counter(p["Unterkunft_ID"] for p in people if p["Unterbringung"] == "DEZENTRAL")
+        assert all(n <= places[flat] for flat, n in in_flat.items()), month
+        full += sum(n == places[flat] for flat, n in in_flat.items())
+        # Case load: persons in case management per FTE within the observed 120-200.
+        in_case_management = sum(p["Fallmanagement"] == "J" for p in people)
+        assert 120 <= in_case_management / fte[month] <= 200, month
+    assert full > 0  # some flats are full, so the bound is really tested

@@ -2,7 +2,11 @@
 
 The ledger repeats every AsylbLG product × account of the payments to the cent (split over cost
 centres where the finance system books by team) and adds what only the ledger knows: personnel,
-rents, security and operation, course contracts, and the Land's grants and reimbursements.
+rents, security and operation, course contracts, and the Land's revenues.
+
+The Land pays as Baden-Württemberg's FlüAG does, in lumps rather than a monthly share: a one-time
+flat amount per person admitted, booked in the month of admission, and once a year in June a
+share of the previous year's AsylbLG costs.
 """
 
 from __future__ import annotations
@@ -30,6 +34,13 @@ PERSONNEL = {  # product -> cost centre; FTE per 1,000 persons from the paramete
 }
 ANNUAL_BONUS_MONTH = 11  # Jahressonderzahlung paid with November's salaries
 ANNUAL_BONUS_FACTOR = 1.5
+LAND_SHARE_MONTH = 6  # the Land's yearly share of last year's AsylbLG costs arrives in June
+LAND_SHARE_KEY = ("31.30.01", "3481")
+LAND_LUMP_KEY = ("31.40.06", "3481")
+# The June share's plan profile puts the year in June. Not "1": the warehouse scales each share
+# by 1e9 in DECIMAL(18, 9), which overflows at 1 (int_plan_monthly). 0.999999999 is within the
+# contract's tolerance and gives the same cents for appropriations below 5 million €.
+JUNE_ONLY_SHARE = "0,999999999"
 LEDGER_SCHEMA = {
     "product": pl.String,
     "account": pl.String,
@@ -48,10 +59,9 @@ def _split(total: int, parts: int) -> list[int]:
 
 @dataclass
 class LedgerState:
-    """What the next month's ledger needs from this one (reimbursements follow a month later)."""
+    """What later months need: AsylbLG payments per year and month, totals for the plan."""
 
-    previous_benefits: int | None = None
-    previous_gu_cost: int | None = None
+    asylblg_months: dict[int, list[int]] = field(default_factory=dict)  # year -> cents per month
     year_totals: dict[tuple[int, str, str], int] = field(default_factory=dict)
 
 
@@ -64,9 +74,13 @@ def month_ledger(
     params: Params,
     persons_scale: float,
     course_cost: int,
+    admitted: int,
     memory: LedgerState,
 ) -> pl.DataFrame:
-    """Ledger rows (product, account, cost centre, cents) of month k; `payments` = clean lines."""
+    """Ledger rows (product, account, cost centre, cents) of month k; `payments` = clean lines.
+
+    `admitted` is the number of persons who arrived in month k (the Land's lump per person).
+    """
     year, month_of_year = window.year(k), window.month_of_year(k)
     day = window.last_day(k)
     rows: list[tuple[str, str, str, int]] = []
@@ -96,7 +110,6 @@ def month_ledger(
             "GU_OPERATION_PER_PLACE", year
         )
         rows.append(("31.40.06", "4291", f"5314{g + 1:02d}", amount))
-    places = sum(round(int(acc.capacity[g]) * persons_scale / 2.5) for g in gu)
     in_flats = int((state.housing == 1).sum())
     rows.append(
         ("31.40.07", "4231", "531500", in_flats * params.cents("FLAT_RENT_PER_PERSON", year))
@@ -112,25 +125,14 @@ def month_ledger(
         )
     )
 
+    memory.asylblg_months.setdefault(year, []).append(sum(paid.values()))
+    lump = params.cents("LAND_LUMP_PER_ADMISSION", year)
+    rows.append((*LAND_LUMP_KEY, "531400", admitted * lump))
+    if month_of_year == LAND_SHARE_MONTH:
+        share = params.get("LAND_YEARLY_SHARE", year)
+        rows.append((*LAND_SHARE_KEY, "531001", int(_previous_year_cost(memory, year) * share)))
     benefits = sum(c for (p, _), c in paid.items() if p == "31.30.01")
-    # The Land reimburses accommodation benefits; operation is covered by its flat-rate grant.
-    gu_total = paid.get(("31.40.06", "4332"), 0)
-    share = params.get("LAND_REIMBURSEMENT_SHARE", year)
-    prev_b = benefits if memory.previous_benefits is None else memory.previous_benefits
-    prev_g = gu_total if memory.previous_gu_cost is None else memory.previous_gu_cost
-    rows.append(("31.30.01", "3481", "531001", int(prev_b * share)))
-    rows.append(("31.40.06", "3481", "531400", int(prev_g * share)))
-    if month_of_year in (1, 4, 7, 10):  # the Land's grant is paid quarterly in advance
-        rows.append(
-            (
-                "31.40.06",
-                "3141",
-                "531400",
-                3 * places * params.cents("LAND_GRANT_PER_GU_PLACE", year),
-            )
-        )
     rows.append(("31.30.01", "3211", "531001", int(benefits * params.get("RECOVERY_SHARE", year))))
-    memory.previous_benefits, memory.previous_gu_cost = benefits, gu_total
 
     ledger = pl.DataFrame(rows, schema=LEDGER_SCHEMA, orient="row").sort(
         "product", "account", "cost_centre"
@@ -143,6 +145,14 @@ def month_ledger(
     return ledger
 
 
+def _previous_year_cost(memory: LedgerState, year: int) -> int:
+    """Last year's AsylbLG payments in cents; months before the generated window are unknown,
+    so a partly covered year counts as 12 × its covered months' mean (and with no month of last
+    year generated, this year's months so far stand in)."""
+    months = memory.asylblg_months.get(year - 1) or memory.asylblg_months[year]
+    return sum(months) * 12 // len(months)
+
+
 def plan_frame(
     year: int, window: Window, memory: LedgerState, rng: np.random.Generator
 ) -> pl.DataFrame:
@@ -151,7 +161,9 @@ def plan_frame(
     keys = sorted((p, a) for (y, p, a) in memory.year_totals if y == year)
     rows = []
     for product, account in keys:
-        annual = memory.year_totals[(year, product, account)] * 12 // covered
+        total = memory.year_totals[(year, product, account)]
+        # The June share comes once a year: the covered year's amount is the whole year's.
+        annual = total if (product, account) == LAND_SHARE_KEY else total * 12 // covered
         ansatz = int(round(annual * (1 + rng.uniform(-0.05, 0.05)), -4))  # whole hundreds of €
         nachtrag = (
             int(round(ansatz * rng.uniform(-0.04, 0.06), -2)) if rng.random() < 0.15 else None
@@ -185,8 +197,10 @@ def _profile(product: str, account: str, rng: np.random.Generator) -> str | None
         shares = ["0,08"] * 12
         shares[ANNUAL_BONUS_MONTH - 1] = "0,12"
         return "|".join(shares)
-    if account == "3141":
-        return "Q"
+    if (product, account) == LAND_SHARE_KEY:
+        shares = ["0"] * 12
+        shares[LAND_SHARE_MONTH - 1] = JUNE_ONLY_SHARE
+        return "|".join(shares)
     if (product, account) == ("27.10.01", "4291"):
         return "JAN"
     return "LINEAR" if rng.random() < 0.3 else None

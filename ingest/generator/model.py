@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import heapq
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +32,13 @@ CASE_MANAGERS = np.array(
     [f"FM-{team}-{i:02d}" for team in ("Nord", "Süd", "Mitte", "Rheinauen") for i in (1, 2, 3)]
 )
 EARLIEST_ARRIVAL = dt.date(2015, 10, 1)
-ANALOG_AFTER_DAYS = 1096  # 36 months of stay
+# Waiting time before analogous benefits (§2 AsylbLG): 18 months of stay until 26.02.2024,
+# 36 months from 27.02.2024 (Rückführungsverbesserungsgesetz); who receives them on 26.02.2024
+# keeps them (§20 AsylbLG).
+WAITING_MONTHS_OLD = 18
+WAITING_MONTHS_NEW = 36
+LAST_DAY_OF_OLD_RULE = dt.date(2024, 2, 26)
+CASE_MANAGEMENT_UNIT = "FALLMANAGEMENT"  # staff_fte.csv unit whose FTE carry the case load
 NO_EVENT = np.iinfo(np.int64).max // 4  # "never" as a day number
 
 RESIDENCE = np.array(["ASYLSUCHEND", "GESTATTUNG", "DULDUNG", "ERLAUBNIS"])
@@ -68,6 +76,20 @@ def read_accommodation(seeds_dir: Path) -> Accommodation:
         valid_from=np.array([day(r["valid_from"]) for r in rows], dtype=np.int64),
         valid_to=np.array([day(r["valid_to"]) for r in rows], dtype=np.int64),
     )
+
+
+def read_case_management_fte(seeds_dir: Path, window: Window) -> Decimal:
+    """Mean case-management FTE over the window's months (staff seed; a month it lacks counts
+    with its latest month)."""
+    with (seeds_dir / "staff_fte.csv").open(encoding="utf-8", newline="") as f:
+        fte = {
+            row["month"][:7]: Decimal(row["fte"])
+            for row in csv.DictReader(f)
+            if row["unit"] == CASE_MANAGEMENT_UNIT
+        }
+    last = max(fte)
+    values = [fte.get(window.label(k), fte[last]) for k in range(window.months)]
+    return sum(values) / len(values)
 
 
 @dataclass
@@ -159,15 +181,66 @@ def _choose_gu(
     return np.where(pick >= 0, gu[np.maximum(pick, 0)], fallback)
 
 
-def _choose_flat(rng: np.random.Generator, acc: Accommodation, moved_in: np.ndarray) -> np.ndarray:
-    """A municipal flat already available at the move-in day, weighted by capacity."""
+def allocate_flats(
+    rng: np.random.Generator,
+    acc: Accommodation,
+    moved_in: np.ndarray,
+    moved_out: np.ndarray,
+    size: np.ndarray,
+) -> np.ndarray:
+    """A municipal flat per household for its stay [moved_in, moved_out), never over capacity.
+
+    Households are placed in order of moving in; a flat qualifies if it is valid for the whole
+    stay and has enough free places on the move-in day. Occupants placed earlier all moved in
+    before, so the flat can only empty afterwards: free places on the move-in day suffice for
+    the whole stay. Among qualifying flats one is drawn ∝ free places; -1 when none has room.
+    """
     flats = np.flatnonzero(acc.kind == "DEZENTRAL")
-    order = flats[np.argsort(acc.valid_from[flats], kind="stable")]
-    cum = np.cumsum(acc.capacity[order])
-    available = np.searchsorted(acc.valid_from[order], moved_in, side="right")
-    available = np.maximum(available, 1)  # flats open before any arrival exist; be safe anyway
-    target = rng.random(len(moved_in)) * cum[available - 1]
-    return order[np.searchsorted(cum, target, side="right")]
+    occupied = np.zeros(len(flats), dtype=np.int64)
+    leaving: list[tuple[int, int, int]] = []  # (moved_out, flat position, persons), a heap
+    chosen = np.full(len(moved_in), -1, dtype=np.int64)
+    for h in np.argsort(moved_in, kind="stable"):
+        while leaving and leaving[0][0] <= moved_in[h]:
+            _, position, persons = heapq.heappop(leaving)
+            occupied[position] -= persons
+        free = acc.capacity[flats] - occupied
+        fits = (
+            (acc.valid_from[flats] <= moved_in[h])
+            & (acc.valid_to[flats] >= moved_out[h] - 1)
+            & (free >= size[h])
+        )
+        if not fits.any():
+            continue
+        cum = np.cumsum(np.where(fits, free, 0))
+        position = int(np.searchsorted(cum, rng.random() * cum[-1], side="right"))
+        chosen[h] = flats[position]
+        occupied[position] += size[h]
+        heapq.heappush(leaving, (int(moved_out[h]), position, int(size[h])))
+    return chosen
+
+
+def add_months(days: np.ndarray, months: int) -> np.ndarray:
+    """The same day of the month `months` later, or that month's last day if it is shorter."""
+    month = month_of_days(days) + months
+    first = first_day_of_month(month)
+    length = first_day_of_month(month + 1) - first
+    return first + np.minimum(days - first_day_of_month(month_of_days(days)), length - 1)
+
+
+def analog_from(stay_start: np.ndarray) -> np.ndarray:
+    """First day with analogous benefits (§2 AsylbLG) for stays that began on `stay_start`.
+
+    The waiting time ends on the same day of the month 18 (or 36) months later, clamped to the
+    month's end: 2022-06-15 + 18 months = 2023-12-15. If the 18 months end by 26.02.2024 the
+    person receives §2 benefits from then on and keeps them; otherwise the 36 months apply
+    (2022-10-01: 18 months would end 2024-04-01, so 36 months, 2025-10-01). The month
+    convention follows: the persons file is a month-end Stichtag and subsistence is paid for the
+    month from that month-end state, so a person is ANALOG (and paid AL2) from the month in
+    which the waiting time ends, e.g. from 2023-12 resp. 2025-10 in the two examples.
+    """
+    old_rule = add_months(stay_start, WAITING_MONTHS_OLD)
+    kept = old_rule <= day_number(LAST_DAY_OF_OLD_RULE)
+    return np.where(kept, old_rule, add_months(stay_start, WAITING_MONTHS_NEW))
 
 
 def simulate(
@@ -177,7 +250,9 @@ def simulate(
     params: Params,
     acc: Accommodation,
     social_spaces: list[str],
+    case_fte: Decimal,
 ) -> Population:
+    """Draw the population; `case_fte` (mean case-management FTE) sizes the case load."""
     year = window.year(0)
     exit_rate = params.rate("MONTHLY_EXIT_RATE", year)
     mean_size = float((HOUSEHOLD_SIZES * HOUSEHOLD_SIZE_P).sum())
@@ -224,11 +299,26 @@ def simulate(
         (second == 1) & (rng.random(h) < 0.5), move1 + _uniform_int(rng, 120, 720, h), NO_EVENT
     )
     gu_index = _choose_gu(rng, acc, arrival, np.minimum(move1, departure) - 1)
-    flat_index = np.where(second == 1, _choose_flat(rng, acc, move1), -1)
+    # Households who never live in the flat (they leave first) need none.
+    wants_flat = np.flatnonzero((second == 1) & (move1 < departure))
+    flat_index = np.full(h, -1, dtype=np.int64)
+    flat_index[wants_flat] = allocate_flats(
+        rng,
+        acc,
+        move1[wants_flat],
+        np.minimum(move2, departure)[wants_flat],
+        size[wants_flat],
+    )
+    # No municipal flat free: the household finds private housing instead.
+    no_room = (second == 1) & (move1 < departure) & (flat_index < 0)
+    second = np.where(no_room, 2, second)
+    move2 = np.where(no_room, NO_EVENT, move2)
     spaces = np.array(social_spaces)
     private_space = np.where(rng.random(h) < 0.015, "", spaces[rng.integers(0, len(spaces), h)])
+    # Case management takes as many persons as its staff carries at the planned case load.
+    case_share = min(1.0, params.rate("CASE_LOAD_PER_FTE", year) * float(case_fte) / persons)
     case_manager = np.where(
-        rng.random(h) < 0.15, CASE_MANAGERS[rng.integers(0, len(CASE_MANAGERS), h)], ""
+        rng.random(h) < case_share, CASE_MANAGERS[rng.integers(0, len(CASE_MANAGERS), h)], ""
     )
 
     # Persons: expand households, then draw who is who.
@@ -296,7 +386,8 @@ def state_at(pop: Population, acc: Accommodation, day: int) -> State:
     residence = np.select([day < app, day < dec, pop.recognised[i]], [0, 1, 3], default=2)
     status_since = np.select([residence == 0, residence == 1], [pop.arrival[i], app], default=dec)
     law = np.select([day >= pop.employed[i], day >= pop.switch[i]], [2, 1], default=0)
-    analog = day >= np.minimum(pop.arrival[i], app) + ANALOG_AFTER_DAYS
+    # The stay in Germany begins with arrival or the earlier asylum application in the Land.
+    analog = day >= analog_from(np.minimum(pop.arrival[i], app))
     housing = np.select(
         [day < pop.move1[i], day < pop.move2[i]], [0, pop.second_housing[i]], default=2
     )
@@ -307,6 +398,11 @@ def state_at(pop: Population, acc: Accommodation, day: int) -> State:
         accommodation >= 0, acc.social_space[np.maximum(accommodation, 0)], pop.private_space[i]
     )
     return State(i, residence, status_since, law, analog, housing, accommodation, social_space)
+
+
+def admitted_in(pop: Population, first: int, last: int) -> int:
+    """Persons who arrived between the days `first` and `last` (inclusive)."""
+    return int(((pop.arrival >= first) & (pop.arrival <= last)).sum())
 
 
 def age_at(birth: np.ndarray, day: int | np.ndarray) -> np.ndarray:

@@ -31,7 +31,9 @@ from ingest.generator.model import (
     Accommodation,
     Population,
     State,
+    admitted_in,
     read_accommodation,
+    read_case_management_fte,
     read_social_spaces,
     simulate,
     state_at,
@@ -91,7 +93,8 @@ def generate(
     spaces = read_social_spaces(SEEDS_DIR)
 
     report("simulate", 0, 1)
-    pop = simulate(window, persons, rng, params, acc, spaces)
+    case_fte = read_case_management_fte(SEEDS_DIR, window)
+    pop = simulate(window, persons, rng, params, acc, spaces, case_fte)
     courses = course_model.simulate_courses(window, pop, rng, params, spaces)
     widths = IdWidths(
         person=max(PERSON_ID_DIGITS, len(str(len(pop)))),
@@ -151,6 +154,7 @@ def generate(
             params,
             persons / 1000,
             course_model.municipal_cost(courses, window, k),
+            admitted_in(pop, window.first_day(k), window.last_day(k)),
             ledger_memory,
         )
         name = f"fibu_ist_{label}.csv"
