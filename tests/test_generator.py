@@ -18,10 +18,10 @@ from dagster_project.settings import SEEDS_DIR
 from ingest.contracts import ASYLBLG_ZAHLUNGEN, FIBU_IST, HAUSHALTSPLAN, KURSE, PERSONEN, TEILNAHMEN
 from ingest.errors import PseudonymKeyMissing
 from ingest.generator import MARKER_FILE, generate
-from ingest.pseudonymise import DEMO_KEY, resolve_key
 from ingest.generator.calendar import day_number, to_date
 from ingest.generator.model import NO_EVENT, Accommodation, allocate_flats, analog_from
 from ingest.generator.params import load_params
+from ingest.pseudonymise import DEMO_KEY, resolve_key
 
 SMALL = {"months": 4, "persons": 300, "seed": 7}
 MONTHS = ["2023-11", "2023-12", "2024-01", "2024-02"]
@@ -429,7 +429,7 @@ def test_land_pays_a_yearly_share_in_june(half_year: Path) -> None:
         for r in records(half_year / "haushaltsplan_2024.csv")
         if (r["Produkt"], r["Sachkonto"]) == ("31.30.01", "3481")
     ]
-    assert plan["Profil"] == "0|0|0|0|0|0,999999999|0|0|0|0|0|0"
+    assert plan["Profil"] == "0|0|0|0|0|1|0|0|0|0|0|0"
     assert abs(money(plan["Ansatz"]) - expected) <= expected * Decimal("0.05") + 50
 
 

@@ -37,10 +37,8 @@ ANNUAL_BONUS_FACTOR = 1.5
 LAND_SHARE_MONTH = 6  # the Land's yearly share of last year's AsylbLG costs arrives in June
 LAND_SHARE_KEY = ("31.30.01", "3481")
 LAND_LUMP_KEY = ("31.40.06", "3481")
-# The June share's plan profile puts the year in June. Not "1": the warehouse scales each share
-# by 1e9 in DECIMAL(18, 9), which overflows at 1 (int_plan_monthly). 0.999999999 is within the
-# contract's tolerance and gives the same cents for appropriations below 5 million €.
-JUNE_ONLY_SHARE = "0,999999999"
+# The June share's plan profile puts the whole year in June.
+JUNE_ONLY_SHARE = "1"
 LEDGER_SCHEMA = {
     "product": pl.String,
     "account": pl.String,
