@@ -40,8 +40,10 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
+import polars as pl
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix
 
@@ -302,12 +304,15 @@ def candidates(model: Model, hidden: set[Key], start: Key) -> list[Key]:
 
 def protect(
     model: Model, primary: Iterable[Key], rule: AuditRule | None = None, tries: int = 12
-) -> set[Key]:
-    """Primary plus the secondary suppressions that make every hidden cell pass the audit.
+) -> tuple[set[Key], AuditResult]:
+    """Primary plus the secondary suppressions that make every hidden cell pass the audit;
+    returns the hidden cells and the audit of the final pattern.
 
     Cells are checked in model order; a failing cell gets the cheapest candidate whose hiding
     makes it pass (or, when no single one does, the cheapest candidate, and it is re-checked).
-    Finally, secondary cells the system pins to one value are shown again. Deterministic. Raises `DisclosureError` when no candidate is left.
+    Finally, secondary cells the system pins to one value are shown again (a cell hidden early
+    as a stepping stone can end up recomputable; showing it changes no interval).
+    Deterministic. Raises `DisclosureError` when no candidate is left.
     """
     rule = rule or AuditRule()
     primary = set(primary)
@@ -325,19 +330,17 @@ def protect(
                 failing = check
                 break
         if failing is None:
-            return hidden - _pinned(system, hidden - set(primary))
+            break
         options = candidates(model, hidden, failing.key)
         if not options:
             raise DisclosureError(
                 f"{failing.message()}; keine weitere Zelle kann zum Schutz unterdrückt werden"
             )
         hidden.add(_first_sufficient(model, hidden, failing.key, options[:tries], rule))
-
-
-def _pinned(system: System, secondary: set[Key]) -> set[Key]:
-    """Secondary cells the system fixes to one value: showing them changes nothing, so they are
-    shown (a cell hidden early as a stepping stone can end up recomputable)."""
-    return {key for key in secondary if len(set(system.interval(key))) == 1}
+    final = audit(model, hidden, rule)
+    pinned = {c.key for c in final.checks if c.low == c.high and c.key not in primary}
+    checks = tuple(c for c in final.checks if c.key not in pinned)
+    return hidden - pinned, AuditResult(final.cells, checks)
 
 
 def _first_sufficient(
@@ -347,3 +350,242 @@ def _first_sufficient(
         if check_cell(System(model, hidden | {option}), model, key, rule).reason is None:
             return option
     return options[0]
+
+
+# ---------------------------------------------------------------- published files (the CLI)
+#
+# `kim audit-disclosure PATH` rebuilds the model of every publication under PATH from what it
+# prints, as an attacker would: each `public/<YYYY-MM>/` folder (persons by social space and
+# status, indicator values per social space) and each council report's XLSX annex (its caseload
+# table and its indicator tables per social space; HTML and PDF show the same figures, key
+# figures and trends repeat the city rows). True values are unknown there, so only the
+# attacker-view rule applies.
+
+CITY = "GESAMT"
+CITY_LABELS = frozenset({"GESAMT", "Gesamt", "Stadt gesamt"})
+TOTAL_COLUMN = "Gesamt"
+HIDDEN_SYMBOLS = frozenset({"*", "/"})
+
+
+@dataclass(frozen=True)
+class PublishedIndicator:
+    """One printed indicator cell: `kind` is 'count', 'rate' (percent) or another unit."""
+
+    indicator_id: str
+    kind: str
+    space: str
+    printed: Decimal | str | None  # number as printed, a symbol, or None (no value)
+
+
+def _space(label: str) -> str:
+    return CITY if label in CITY_LABELS else label
+
+
+def _half_width(value: Decimal) -> Decimal:
+    """Half a unit of the last printed decimal: 71.9 → 0.05."""
+    return Decimal(5).scaleb(min(int(value.as_tuple().exponent), 0) - 1)
+
+
+def published_model(
+    caseload: dict[str, dict[str, Decimal | str | None]],
+    indicators: Sequence[PublishedIndicator],
+) -> tuple[Model, set[Key]]:
+    """The model and hidden cells of one publication as printed (rows and columns by label;
+    the caseload's total row and the indicators' city row are both `CITY`)."""
+    model, hidden = Model(), set()
+    rows = {_space(row): cells for row, cells in caseload.items()}
+    columns = list(next(iter(rows.values()), {}))
+    for row, cells in rows.items():
+        for column, printed in cells.items():
+            key = ("persons", row, column)
+            model.labels[key] = f"Personen [{row}, {column}]"
+            _set_count(model, hidden, key, printed)
+    inner_rows = [r for r in rows if r != CITY]
+    inner_columns = [c for c in columns if c != TOTAL_COLUMN]
+    for row in rows:
+        if TOTAL_COLUMN in columns:
+            model.relations.append(
+                Relation(
+                    ("persons", row, TOTAL_COLUMN),
+                    tuple(("persons", row, c) for c in inner_columns),
+                )
+            )
+    if CITY in rows:
+        for column in columns:
+            model.relations.append(
+                Relation(
+                    ("persons", CITY, column), tuple(("persons", r, column) for r in inner_rows)
+                )
+            )
+    by_indicator: dict[str, list[PublishedIndicator]] = {}
+    for cell in indicators:
+        by_indicator.setdefault(cell.indicator_id, []).append(cell)
+    for indicator_id, cells in by_indicator.items():
+        if cells[0].kind == "count":
+            _published_counts(model, hidden, indicator_id, cells, rows)
+        elif cells[0].kind == "rate":
+            _published_rates(model, hidden, indicator_id, cells, rows)
+    return model, hidden
+
+
+def _set_count(model: Model, hidden: set, key: Key, printed: Decimal | str | None) -> None:
+    if printed in HIDDEN_SYMBOLS:
+        model.counts[key] = None
+        hidden.add(key)
+    else:
+        model.counts[key] = None if printed is None else int(printed)
+
+
+def _city_relation(model: Model, keys: list[Key], city: Key) -> None:
+    members = tuple(k for k in keys if k != city)
+    if city in keys and members:
+        model.relations.append(Relation(city, members))
+
+
+def _published_counts(model, hidden, indicator_id, cells, rows) -> None:
+    keys = []
+    for cell in cells:
+        key = ("indicator", indicator_id, _space(cell.space))
+        model.labels[key] = f"{indicator_id} [{cell.space}]"
+        _set_count(model, hidden, key, cell.printed)
+        keys.append(key)
+        if indicator_id in SUBSET_OF_PERSONS and _space(cell.space) in rows:
+            model.at_most.append((key, ("persons", _space(cell.space), TOTAL_COLUMN)))
+    _city_relation(model, keys, ("indicator", indicator_id, CITY))
+
+
+def _published_rates(model, hidden, indicator_id, cells, rows) -> None:
+    keys, denominators = [], []
+    for cell in cells:
+        space = _space(cell.space)
+        key = ("rate", indicator_id, space)
+        denominator: Key = ("persons", space, TOTAL_COLUMN)
+        if indicator_id not in PERSONS_DENOMINATOR or space not in rows:
+            denominator = ("denominator", indicator_id, space)
+            model.unpublished.add(denominator)
+            denominators.append(denominator)
+        printed = cell.printed if isinstance(cell.printed, Decimal) else None
+        width = _half_width(printed) if printed is not None else Decimal("0.05")
+        model.rates[key] = Rate(denominator, printed, width)
+        model.labels[key] = f"{indicator_id} [{cell.space}]"
+        if cell.printed in HIDDEN_SYMBOLS:
+            hidden.add(key)
+        if indicator_id in NUMERATOR_WITHIN_DENOMINATOR:
+            model.at_most.append((key, denominator))
+        keys.append(key)
+    _city_relation(model, keys, ("rate", indicator_id, CITY))
+    _city_relation(model, denominators, ("denominator", indicator_id, CITY))
+
+
+def _decimal(text: str | None) -> Decimal | str | None:
+    """A printed cell: symbol, number (German '71,9' or plain '0.719'), or None."""
+    if text is None or text.strip() in ("", "–"):
+        return None
+    text = text.strip()
+    return text if text in HIDDEN_SYMBOLS else Decimal(text.replace(",", "."))
+
+
+def _kind(unit: str | None) -> str:
+    return {"Anzahl": "count", "%": "rate"}.get(unit or "", "other")
+
+
+def _read_public_folder(folder: Path) -> tuple[dict, list[PublishedIndicator]]:
+    """The persons and indicator tables of one `public/<YYYY-MM>/` folder (the CSV files)."""
+    (persons_csv,) = sorted(folder.glob("personen_sozialraum_status_*.csv"))
+    persons = pl.read_csv(persons_csv, separator=";", infer_schema=False)
+    columns = [c for c in persons.columns if c not in ("monat", "sozialraum")]
+    caseload = {
+        r["sozialraum"]: {c: _decimal(r[c]) for c in columns} for r in persons.iter_rows(named=True)
+    }
+    indicators: list[PublishedIndicator] = []
+    for path in sorted(folder.glob("kennzahlen_sozialraum_*.csv")):
+        frame = pl.read_csv(path, separator=";", infer_schema=False)
+        indicators += [
+            PublishedIndicator(
+                r["kennzahl"], _kind(r["einheit"]), r["sozialraum"], _decimal(r["wert"])
+            )
+            for r in frame.iter_rows(named=True)
+        ]
+    return caseload, indicators
+
+
+def _annex_sheets(path: Path) -> list[tuple[str, pl.DataFrame]]:
+    """(title, table as text) of every table sheet of a council report's XLSX annex."""
+    import fastexcel  # only the CLI reads workbooks
+
+    reader = fastexcel.read_excel(str(path))
+    sheets = []
+    for name in reader.sheet_names:
+        if not name.startswith("Tabelle"):
+            continue
+        title = reader.load_sheet(name, header_row=None, n_rows=1, dtypes="string")
+        title = title.to_polars().item(0, 0)
+        table = reader.load_sheet(name, header_row=2, dtypes="string").to_polars()
+        sheets.append((str(title), table))
+    return sheets
+
+
+def _annex_percent(text: str | None) -> Decimal | str | None:
+    """A percent cell of the annex (a fraction, shown with one decimal of percent)."""
+    value = _decimal(text)
+    if isinstance(value, Decimal):
+        return (value * 100).quantize(Decimal("0.1"))
+    return value
+
+
+def _read_annex(path: Path) -> tuple[dict, list[PublishedIndicator]]:
+    sheets = _annex_sheets(path)
+    units: dict[str, str] = {}
+    for title, table in sheets:
+        if "Kennzahlenkatalog" in title:
+            units = {r["Kennzahl"].split()[0]: r["Einheit"] for r in table.iter_rows(named=True)}
+    caseload: dict = {}
+    indicators: list[PublishedIndicator] = []
+    for title, table in sheets:
+        first = table.columns[0]
+        if "Personen nach Sozialraum und Aufenthaltsstatus" in title:
+            caseload = {
+                r[first]: {c: _decimal(r[c]) for c in table.columns[1:]}
+                for r in table.iter_rows(named=True)
+            }
+        elif " nach Sozialraum, " in title:
+            indicator_id = title.split(": ", 1)[1].split()[0]
+            kind = _kind(units.get(indicator_id))
+            parse = _annex_percent if kind == "rate" else _decimal
+            indicators += [
+                PublishedIndicator(indicator_id, kind, r[first], parse(r["Wert"]))
+                for r in table.iter_rows(named=True)
+            ]
+    return caseload, indicators
+
+
+def publications(root: Path) -> list[tuple[str, Model, set[Key]]]:
+    """Every publication under `root`: public month folders and council report annexes."""
+    found = []
+    for persons in sorted(root.rglob("personen_sozialraum_status_*.csv")):
+        found.append(
+            (
+                str(persons.parent.relative_to(root)),
+                *published_model(*_read_public_folder(persons.parent)),
+            )
+        )
+    for annex in sorted(root.rglob("Integrationsbericht_*.xlsx")):
+        found.append((str(annex.relative_to(root)), *published_model(*_read_annex(annex))))
+    return found
+
+
+def audit_report(root: Path, rule: AuditRule | None = None) -> tuple[str, bool]:
+    """The CLI's table: one line per publication, then every failing cell; and whether all
+    passed."""
+    lines = [f"{'Veröffentlichung':<44} {'Zellen':>7} {'verdeckt':>9} {'engstes Intervall':>22}"]
+    failures = []
+    for name, model, hidden in publications(root):
+        result = audit(model, hidden, rule)
+        tight = result.tightest()
+        shown = "–" if tight is None else f"[{tight.low}, {_fmt(tight.high)}] {tight.label}"
+        lines.append(f"{name:<44} {result.cells:>7} {result.hidden:>9} {shown:>22}")
+        failures += [f"{name}: {c.message()}" for c in result.failures]
+    if len(lines) == 1:
+        lines.append(f"keine veröffentlichten Tabellen unter {root}")
+    lines += failures or ["Alle verdeckten Zellen bestehen die Prüfung."]
+    return "\n".join(lines), not failures

@@ -127,6 +127,10 @@ class SuppressionRegistry:
     model: Model = field(default_factory=Model)
     forced: set[CellKey] = field(default_factory=set)
     _hidden: set[CellKey] | None = field(default=None, init=False, repr=False)
+    _audit: AuditResult | None = field(default=None, init=False, repr=False)
+
+    def _changed(self) -> None:
+        self._hidden = self._audit = None
 
     @property
     def values(self) -> dict[CellKey, int | None]:
@@ -138,7 +142,7 @@ class SuppressionRegistry:
         self.model.counts[key] = value
         if label:
             self.model.labels[key] = label
-        self._hidden = None
+        self._changed()
 
     def add_rate(
         self, key: CellKey, rate: Rate, *, forced: bool = False, label: str | None = None
@@ -149,7 +153,7 @@ class SuppressionRegistry:
             self.forced.add(key)
         if label:
             self.model.labels[key] = label
-        self._hidden = None
+        self._changed()
 
     def add_relation(self, total: CellKey, members: Iterable[CellKey]) -> None:
         members = tuple(members)
@@ -158,7 +162,7 @@ class SuppressionRegistry:
             if key not in known:
                 raise KeyError(f"relation refers to unregistered cell {key!r}")
         self.model.relations.append(Relation(total, members))
-        self._hidden = None
+        self._changed()
 
     def add_unpublished(self, key: CellKey) -> None:
         """A variable the attacker cannot read (e.g. a rate's denominator), but that is tied
@@ -167,7 +171,7 @@ class SuppressionRegistry:
 
     def add_at_most(self, small: CellKey, big: CellKey) -> None:
         self.model.at_most.append((small, big))
-        self._hidden = None
+        self._changed()
 
     def add_table(
         self,
@@ -210,14 +214,18 @@ class SuppressionRegistry:
 
     def hidden(self) -> frozenset[CellKey]:
         if self._hidden is None:
-            self._hidden = protect(self.model, self.primary(), self.config.rule())
+            self._hidden, self._audit = protect(self.model, self.primary(), self.config.rule())
         return frozenset(self._hidden)
 
     def is_suppressed(self, key: CellKey) -> bool:
         return key in self.hidden()
 
     def audit(self) -> AuditResult:
-        return audit(self.model, self.hidden(), self.config.rule())
+        """The audit of the final pattern (every hidden cell's interval)."""
+        self.hidden()
+        if self._audit is None:  # a pattern set from outside (tests of the gate)
+            self._audit = audit(self.model, self._hidden, self.config.rule())
+        return self._audit
 
     def assert_safe(self, publication: str) -> AuditResult:
         """The gate: raise `DisclosureError` naming the first failing cell."""
