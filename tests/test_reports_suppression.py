@@ -7,7 +7,7 @@ from collections.abc import Hashable, Mapping, Sequence
 import numpy as np
 import pytest
 
-from dagster_project.reports.disclosure_audit import BIG, audit
+from dagster_project.reports.disclosure_audit import BIG
 from dagster_project.reports.suppression import (
     Relation,
     SuppressionConfig,
