@@ -20,7 +20,10 @@ For a hidden cell, `interval` solves two MILPs with HiGHS (min and max of its va
 
 **Protection rule for a primary cell** (true value v between `min_count` and `max_count`,
 default 1–2): the feasible interval must reach down to at most `min_count` and up to at least
-v + `protection` (default 3). The product knows the true values and applies it to every primary
+v + `protection` (default 3). One exception, as no suppression can meet it: where the pattern
+of hidden cells and printed zeros alone forces a larger minimum (a total whose members are two
+hidden cells and zeros is ≥ 2 whatever the numbers), the interval must reach down to that
+minimum (`pattern_floor`). The product knows the true values and applies it to every primary
 cell before anything is written.
 
 **Attacker-view rule for every hidden cell** (what `kim audit-disclosure` can check on published
@@ -45,7 +48,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import coo_matrix
+from scipy.sparse import coo_matrix, diags
+from scipy.sparse.csgraph import connected_components
 
 Key = Hashable
 BIG = 10**7  # no count of persons comes near; keeps every MILP bounded
@@ -120,11 +124,13 @@ class AuditRule:
     def primary(self, value: int | None) -> bool:
         return value is not None and self.min_count <= value <= self.max_count
 
-    def failure(self, value: int | None, low: int, high: int) -> str | None:
-        """Why the interval [low, high] of a hidden cell is too narrow, or None."""
+    def failure(self, value: int | None, low: int, high: int, floor: int = 0) -> str | None:
+        """Why the interval [low, high] of a hidden cell is too narrow, or None. `floor` is the
+        minimum the pattern of hidden cells and printed zeros forces on its own (see
+        `pattern_floor`)."""
         if self.primary(value):
-            if low > self.min_count:
-                return f"untere Grenze {low} > {self.min_count}"
+            if low > max(self.min_count, floor):
+                return f"untere Grenze {low} > {max(self.min_count, floor)}"
             if high < value + self.protection:
                 return f"obere Grenze {high} < {value + self.protection}"
         if low <= self.max_count:
@@ -178,25 +184,21 @@ def _fmt(value: int) -> str:
     return "∞" if value >= BIG else str(value)
 
 
-class System:
-    """The MILP of a model under one hidden set; `interval(key)` solves it for one cell."""
+class Compiled:
+    """The constraint matrix of a model, built once; `System` sets bounds and active rows for a
+    hidden set (a hidden rate's two rows are inactive)."""
 
-    def __init__(self, model: Model, hidden: Iterable[Key]) -> None:
-        hidden = set(hidden)
+    def __init__(self, model: Model) -> None:
+        self.model = model
         self.index: dict[Key, int] = {}
         rows: list[tuple[dict[int, float], float, float]] = []
-        lower: dict[Key, float] = {}
-        upper: dict[Key, float] = {}
+        self.rate_rows: dict[Key, list[int]] = {}
 
         def var(key: Key) -> int:
             return self.index.setdefault(key, len(self.index))
 
-        for key, value in model.counts.items():
+        for key in model.counts:
             var(key)
-            if key in hidden:
-                lower[key] = 1
-            elif value is not None:
-                lower[key] = upper[key] = value
         for relation in model.relations:
             coefficients: dict[int, float] = {var(relation.total): -1.0}
             for member in relation.members:
@@ -206,46 +208,99 @@ class System:
             rows.append(({var(small): 1.0, var(big): -1.0}, -np.inf, 0.0))
         for key, rate in model.rates.items():
             n, d = var(key), var(rate.denominator)
-            if key in hidden or rate.printed is None:
+            if rate.printed is None:
                 continue
-            low, high = (
-                float(rate.printed - rate.half_width),
-                float(rate.printed + rate.half_width),
-            )
-            rows.append(({n: float(rate.scale), d: -max(low, 0.0)}, 0.0, np.inf))
+            low = float(max(rate.printed - rate.half_width, Decimal(0)))
+            high = float(rate.printed + rate.half_width)
+            self.rate_rows[key] = [len(rows), len(rows) + 1]
+            rows.append(({n: float(rate.scale), d: -low}, 0.0, np.inf))
             rows.append(({n: float(rate.scale), d: -high}, -np.inf, 1e-9))
-            if rate.min_denominator:
-                current = lower.get(rate.denominator, 0)
-                lower[rate.denominator] = max(current, rate.min_denominator)
+        data, row_ids, col_ids = [], [], []
+        for r, (coefficients, _, _) in enumerate(rows):
+            for c, v in coefficients.items():
+                row_ids.append(r)
+                col_ids.append(c)
+                data.append(v)
+        shape = (len(rows), len(self.index))
+        self.matrix = coo_matrix((data, (row_ids, col_ids)), shape=shape).tocsr()
+        self.row_lb = np.array([r[1] for r in rows], dtype=float)
+        self.row_ub = np.array([r[2] for r in rows], dtype=float)
+        self.counts = np.array([self.index[k] for k in model.counts], dtype=int)
+        self.count_values = np.array(
+            [np.nan if v is None else v for v in model.counts.values()], dtype=float
+        )
+
+
+class System:
+    """The MILP of a model under one hidden set; `interval(key)` solves it for one cell."""
+
+    def __init__(self, compiled: Compiled, hidden: Iterable[Key]) -> None:
+        self.hidden = hidden = set(hidden)
+        self.index = compiled.index
         size = len(self.index)
         self.lb = np.zeros(size)
         self.ub = np.full(size, float(BIG))
-        for key, value in lower.items():
-            self.lb[self.index[key]] = value
-        for key, value in upper.items():
-            self.ub[self.index[key]] = value
-        self.constraints = []
-        if rows:
-            data, row_ids, col_ids = [], [], []
-            for r, (coefficients, _, _) in enumerate(rows):
-                for c, v in coefficients.items():
-                    row_ids.append(r)
-                    col_ids.append(c)
-                    data.append(v)
-            matrix = coo_matrix((data, (row_ids, col_ids)), shape=(len(rows), size)).tocsr()
-            self.constraints = [
-                LinearConstraint(matrix, [r[1] for r in rows], [r[2] for r in rows])
-            ]
+        hidden_counts = np.array([k in hidden for k in compiled.model.counts], dtype=bool)
+        known = ~hidden_counts & ~np.isnan(compiled.count_values)
+        self.lb[compiled.counts[known]] = compiled.count_values[known]
+        self.ub[compiled.counts[known]] = compiled.count_values[known]
+        self.lb[compiled.counts[hidden_counts]] = 1
+        active = np.ones(len(compiled.row_lb), dtype=bool)
+        for key, rows in compiled.rate_rows.items():
+            if key in hidden:
+                active[rows] = False
+                continue
+            rate = compiled.model.rates[key]
+            d = self.index[rate.denominator]
+            if rate.min_denominator and self.lb[d] < self.ub[d]:
+                self.lb[d] = max(self.lb[d], rate.min_denominator)
+        self.matrix = compiled.matrix[np.flatnonzero(active)]
+        self.row_lb = compiled.row_lb[active]
+        self.row_ub = compiled.row_ub[active]
+        self.component = self._components()
+        self._parts: dict[int, tuple] = {}
+
+    def _components(self) -> np.ndarray:
+        """Component of every variable: variables tied by a constraint through unfixed
+        variables. A fixed (visible) variable is a constant and ties nothing, so each cell's
+        MILP only holds its own component (far smaller and faster than the whole system)."""
+        free = (self.lb < self.ub).astype(float)
+        tie = self.matrix.copy()
+        tie.data = np.ones_like(tie.data)
+        tie = tie @ diags(free)  # constraint × free variable
+        size = len(self.index)
+        graph = (tie.T @ tie).tocsr()  # variables sharing a constraint
+        graph = graph + diags(np.ones(size))
+        return connected_components(graph, directed=False)[1]
+
+    def _part(self, root: int) -> tuple:
+        """The MILP of one component: its variables, bounds and constraints, with the fixed
+        variables' contribution moved to the constraint bounds."""
+        if root not in self._parts:
+            columns = np.flatnonzero((self.component == root) & (self.lb < self.ub))
+            rows = np.unique(self.matrix[:, columns].nonzero()[0])
+            sub = self.matrix[rows]
+            fixed = np.flatnonzero(self.lb == self.ub)
+            constant = sub[:, fixed] @ self.lb[fixed] if len(fixed) else np.zeros(len(rows))
+            constraints = []
+            if len(rows):
+                constraints = [
+                    LinearConstraint(
+                        sub[:, columns], self.row_lb[rows] - constant, self.row_ub[rows] - constant
+                    )
+                ]
+            bounds = Bounds(self.lb[columns], self.ub[columns])
+            self._parts[root] = ({int(c): i for i, c in enumerate(columns)}, bounds, constraints)
+        return self._parts[root]
 
     def _solve(self, key: Key, sign: float) -> int:
-        c = np.zeros(len(self.index))
-        c[self.index[key]] = sign
-        result = milp(
-            c,
-            integrality=np.ones(len(self.index)),
-            bounds=Bounds(self.lb, self.ub),
-            constraints=self.constraints,
-        )
+        i = self.index[key]
+        if self.lb[i] == self.ub[i]:
+            return int(self.lb[i])
+        position, bounds, constraints = self._part(int(self.component[i]))
+        c = np.zeros(len(position))
+        c[position[i]] = sign
+        result = milp(c, integrality=np.ones(len(position)), bounds=bounds, constraints=constraints)
         if result.status != 0:
             raise DisclosureError(
                 f"Prüfmodell unlösbar für {key!r}: {result.message} (Tabellen widersprüchlich)"
@@ -259,14 +314,33 @@ class System:
 def check_cell(system: System, model: Model, key: Key, rule: AuditRule) -> CellCheck:
     low, high = system.interval(key)
     value = model.true_value(key)
-    return CellCheck(key, model.label(key), value, low, high, rule.failure(value, low, high))
+    floor = 0
+    if rule.primary(value) and low > rule.min_count:
+        floor = pattern_floor(model, system.hidden, key)
+    return CellCheck(key, model.label(key), value, low, high, rule.failure(value, low, high, floor))
+
+
+def pattern_floor(model: Model, hidden: set[Key], key: Key) -> int:
+    """The least value of a hidden cell that the pattern alone reveals: printed zeros stay 0,
+    hidden counts ≥ 1, every printed non-zero number and every rate unknown. A total of two
+    hidden 1s (all other members 0) is ≥ 2 in every table with that pattern, whatever the
+    numbers; no choice of further hidden cells can lower it (zeros are never hidden), so the
+    protection rule asks for this floor instead of 1 there."""
+    blind = Model(
+        counts={k: (0 if v == 0 else None) for k, v in model.counts.items()},
+        relations=model.relations,
+        at_most=model.at_most,
+        unpublished=model.unpublished | set(model.rates),
+    )
+    system = System(Compiled(blind), hidden & set(model.counts))
+    return system._solve(key, 1.0) if key in system.index else 0
 
 
 def audit(model: Model, hidden: Iterable[Key], rule: AuditRule | None = None) -> AuditResult:
     """Check every hidden cell of the model (see the module docstring for the rules)."""
     rule = rule or AuditRule()
     hidden = set(hidden)
-    system = System(model, hidden)
+    system = System(Compiled(model), hidden)
     checks = [check_cell(system, model, key, rule) for key in model.cells() if key in hidden]
     return AuditResult(len(model.cells()), tuple(checks))
 
@@ -319,8 +393,9 @@ def protect(
     hidden = set(primary)
     passed: set[Key] = set()
     order = model.cells()
+    compiled = Compiled(model)
     while True:
-        system = System(model, hidden)
+        system = System(compiled, hidden)
         failing = None
         for key in (k for k in order if k in hidden and k not in passed):
             check = check_cell(system, model, key, rule)
@@ -336,7 +411,7 @@ def protect(
             raise DisclosureError(
                 f"{failing.message()}; keine weitere Zelle kann zum Schutz unterdrückt werden"
             )
-        hidden.add(_first_sufficient(model, hidden, failing.key, options[:tries], rule))
+        hidden.add(_first_sufficient(compiled, hidden, failing.key, options[:tries], rule))
     final = audit(model, hidden, rule)
     pinned = {c.key for c in final.checks if c.low == c.high and c.key not in primary}
     checks = tuple(c for c in final.checks if c.key not in pinned)
@@ -344,10 +419,14 @@ def protect(
 
 
 def _first_sufficient(
-    model: Model, hidden: set[Key], key: Key, options: list[Key], rule: AuditRule
+    compiled: Compiled, hidden: set[Key], key: Key, options: list[Key], rule: AuditRule
 ) -> Key:
+    value = compiled.model.true_value(key)
     for option in options:
-        if check_cell(System(model, hidden | {option}), model, key, rule).reason is None:
+        system = System(compiled, hidden | {option})
+        if rule.primary(value) and system._solve(key, -1.0) < value + rule.protection:
+            continue  # the usual failure, found with one MILP instead of two
+        if check_cell(system, compiled.model, key, rule).reason is None:
             return option
     return options[0]
 
