@@ -175,9 +175,11 @@ class AuditResult:
     def passed(self) -> bool:
         return not self.failures
 
-    def tightest(self) -> CellCheck | None:
-        """The hidden cell with the narrowest interval (ties: first)."""
-        return min(self.checks, key=lambda c: c.high - c.low, default=None)
+    def tightest(self, max_count: int = 2) -> CellCheck | None:
+        """The hidden cell with the narrowest interval among those that could hold a small
+        count (lower bound ≤ `max_count`); the others need no protection. Ties: first."""
+        could_be_small = [c for c in self.checks if c.low <= max_count]
+        return min(could_be_small, key=lambda c: c.high - c.low, default=None)
 
 
 def _fmt(value: int) -> str:
