@@ -155,12 +155,10 @@ class PublishedFigures:
             key=self.caseload_key,
             label=f"Personen nach Sozialraum und Aufenthaltsstatus {month:%Y-%m}",
         )
-        rows = values.filter(
-            (pl.col("month") == month)
-            & (
-                (pl.col("social_space_id") == data.CITY)
-                | ~pl.col("indicator_id").is_in(config.rolling_indicators)
-                | pl.lit(month.month == config.rolling_month)
+        month_rows = values.filter(pl.col("month") == month)
+        rows = month_rows.filter(
+            pl.Series(
+                [self.published(r) for r in month_rows.iter_rows(named=True)], dtype=pl.Boolean
             )
         )
         for (indicator_id,), group in rows.group_by(["indicator_id"], maintain_order=True):
