@@ -299,6 +299,18 @@ def cmd_stammdaten(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_disclosure(args: argparse.Namespace) -> int:
+    """Audit every publication under PATH as an attacker would; exit 1 when a cell fails."""
+    from dagster_project.reports.disclosure_audit import audit_report
+
+    root = Path(args.path)
+    if not root.is_dir():
+        raise CliError(f"{root}: kein Ordner")
+    text, passed = audit_report(root)
+    print(text)
+    return 0 if passed else 1
+
+
 def _add_paths(p: argparse.ArgumentParser) -> None:
     p.add_argument("--inbox", help="inbox folder (default $KIM_INBOX or data/inbox)")
     p.add_argument(
@@ -351,6 +363,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=3000)
     _add_paths(p)
     p.set_defaults(func=cmd_ui)
+
+    p = sub.add_parser(
+        "audit-disclosure", help="check published tables: can a suppressed figure be recomputed?"
+    )
+    p.add_argument("path", help="folder with published files (e.g. output)")
+    p.set_defaults(func=cmd_audit_disclosure)
 
     p = sub.add_parser("docs", help="generate the data dictionary from the dbt project")
     _add_paths(p)

@@ -162,14 +162,20 @@ def _indicator_rows() -> list[tuple]:
     for i, month in enumerate(MONTHS):
         last = month == MONTH
         for space in [s for s, _ in SPACES] + ["GESAMT"]:
-            k01 = K01[space] if last else 100 + i + (0 if space == "GESAMT" else -60)
+            # earlier months add up like the real marts: the city is the sum of the spaces
+            earlier = {"SR01": 40 + i, "SR02": 30, "SR03": 30, "unbekannt": 0, "GESAMT": 100 + i}
+            k01 = K01[space] if last else earlier[space]
             rows.append((month, "K01", space, k01, None, k01, None, None, None, None, None, "ok"))
-            k03 = K03[space] if last else 20 + i
+            k03 = K03[space] if last else {"SR01": 20 + i, "GESAMT": 20 + i}.get(space, 0)
             light = "green" if k03 >= 6 else "red"
             rows.append(
                 (month, "K03", space, k03, None, k03, 6.0, None, None, k03 / 6, light, "ok")
             )
-            num, den = K06[space] if last else (50 + i, 100)
+            num, den = (
+                K06[space]
+                if last
+                else {"SR01": (50 + i, 100), "GESAMT": (50 + i, 100)}.get(space, (0, 0))
+            )
             value = None if den == 0 else 100 * num / den
             status = "no_denominator" if den == 0 else "below_min_denominator" if den < 10 else "ok"
             rows.append(

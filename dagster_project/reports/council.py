@@ -26,6 +26,12 @@ import xlsxwriter
 
 from dagster_project.reports import data
 from dagster_project.reports.charts import trend_svg
+from dagster_project.reports.disclosure_audit import (
+    NUMERATOR_WITHIN_DENOMINATOR,
+    PERSONS_DENOMINATOR,
+    SUBSET_OF_PERSONS,
+    Rate,
+)
 from dagster_project.reports.formatting import (
     COUNT,
     MONEY,
@@ -38,7 +44,9 @@ from dagster_project.reports.formatting import (
     Typed,
     cell_value_kind,
     format_cell,
+    half_width,
     indicator_kind,
+    printed_value,
 )
 from dagster_project.reports.suppression import (
     SuppressionConfig,
@@ -101,69 +109,189 @@ class CouncilReport:
         return tables + [self.budget, self.catalogue]
 
 
+def _caseload_grid(caseload: pl.DataFrame, spaces: list[str], statuses: list[str]) -> dict:
+    """Persons per (space, status) with margins; a combination without rows has 0 persons."""
+    grid: dict[tuple[str, str], int] = {
+        (space, status): 0
+        for space in [*spaces, TOTAL_LABEL]
+        for status in [*statuses, TOTAL_LABEL]
+    }
+    for r in caseload.iter_rows(named=True):
+        space, status, persons = r["social_space_id"], r["residence_status"], r["persons"]
+        for key in ((space, status), (space, TOTAL_LABEL), (TOTAL_LABEL, status)):
+            grid[key] += persons
+        grid[(TOTAL_LABEL, TOTAL_LABEL)] += persons
+    return grid
+
+
+def is_model_rate(row: dict) -> bool:
+    """Rates of persons per social space: additive numerators and denominators (not medians)."""
+    return bool(row["per_social_space"]) and row["unit"] == "%"
+
+
 class PublishedFigures:
-    """The published value of every indicator cell and caseload cell of the report."""
+    """The published value of every indicator and caseload cell of one month.
+
+    One `SuppressionRegistry` holds every table any output publishes for the month (caseload
+    by space and status, indicator values per social space and city), so the council report
+    and the public exports of the month show one suppression pattern.
+    """
 
     def __init__(
         self, values: pl.DataFrame, caseload: pl.DataFrame, month: date, config: SuppressionConfig
     ) -> None:
         self.config = config
+        self.month = month
         self.registry = SuppressionRegistry(config)
-        counts = values.filter(pl.col("counts_persons"))
-        for (indicator_id, m), group in counts.group_by(
-            ["indicator_id", "month"], maintain_order=True
-        ):
-            keys = []
-            for r in group.iter_rows(named=True):
-                key = ("indicator", indicator_id, m, r["social_space_id"])
-                self.registry.add_cell(key, None if r["value"] is None else round(r["value"]))
-                keys.append(key)
-            city = ("indicator", indicator_id, m, data.CITY)
-            members = [k for k in keys if k != city]
-            if city in keys and members:  # the social spaces add up to the city
-                self.registry.add_relation(city, members)
         self.statuses = sorted(set(caseload["residence_status"].to_list()))
         self.spaces = list(dict.fromkeys(caseload["social_space_id"].to_list()))
-        # a combination without rows has no persons: 0, not "no value"
-        grid: dict[tuple[str, str], int] = {
-            (space, status): 0
-            for space in [*self.spaces, TOTAL_LABEL]
-            for status in [*self.statuses, TOTAL_LABEL]
-        }
-        for r in caseload.iter_rows(named=True):
-            space, status, persons = r["social_space_id"], r["residence_status"], r["persons"]
-            for key in (
-                (space, status),
-                (space, TOTAL_LABEL),
-                (TOTAL_LABEL, status),
-                (TOTAL_LABEL, TOTAL_LABEL),
-            ):
-                grid[key] += persons
         self.caseload_key = ("persons", month)
         self.registry.add_table(
-            grid,
+            _caseload_grid(caseload, self.spaces, self.statuses),
             self.spaces + [TOTAL_LABEL],
             self.statuses + [TOTAL_LABEL],
             total_row=TOTAL_LABEL,
             total_column=TOTAL_LABEL,
             key=self.caseload_key,
+            label=f"Personen nach Sozialraum und Aufenthaltsstatus {month:%Y-%m}",
+        )
+        month_rows = values.filter(pl.col("month") == month)
+        rows = month_rows.filter(
+            pl.Series(
+                [self.published(r) for r in month_rows.iter_rows(named=True)], dtype=pl.Boolean
+            )
+        )
+        for (indicator_id,), group in rows.group_by(["indicator_id"], maintain_order=True):
+            first = group.row(0, named=True)
+            if first["counts_persons"]:
+                self._register_counts(indicator_id, group)
+            elif is_model_rate(first):
+                self._register_rates(indicator_id, group)
+
+    def _space_row(self, space: str) -> str:
+        return TOTAL_LABEL if space == data.CITY else space
+
+    def _persons_key(self, space: str, holds) -> tuple | None:
+        """The caseload cell of a space's persons, for a definitional link the data satisfies
+        (`holds(persons)`); a link the data breaks would mislead the audit, so it is left out."""
+        key = (*self.caseload_key, self._space_row(space), TOTAL_LABEL)
+        persons = self.registry.values.get(key)
+        return key if persons is not None and holds(persons) else None
+
+    def _register_counts(self, indicator_id: str, group: pl.DataFrame) -> None:
+        keys = []
+        for r in group.iter_rows(named=True):
+            key = ("indicator", indicator_id, self.month, r["social_space_id"])
+            value = None if r["value"] is None else round(r["value"])
+            label = f"{indicator_id} {self.month:%Y-%m} [{r['social_space_id']}]"
+            self.registry.add_cell(key, value, label)
+            keys.append(key)
+            whole = self._persons_key(r["social_space_id"], lambda p, v=value: (v or 0) <= p)
+            if indicator_id in SUBSET_OF_PERSONS and whole is not None:
+                self.registry.add_at_most(key, whole)
+        self._add_city_relation(indicator_id, keys, "indicator")
+
+    def _add_city_relation(self, indicator_id: str, keys: list, kind: str) -> None:
+        city = (kind, indicator_id, self.month, data.CITY)
+        members = [k for k in keys if k != city]
+        if city in keys and members:  # the social spaces add up to the city
+            self.registry.add_relation(city, members)
+
+    def _register_rates(self, indicator_id: str, group: pl.DataFrame) -> None:
+        keys, denominators = [], []
+        for r in group.iter_rows(named=True):
+            space = r["social_space_id"]
+            key = ("rate", indicator_id, self.month, space)
+            denominator = None
+            if indicator_id in PERSONS_DENOMINATOR:
+                denominator = self._persons_key(space, lambda p, d=r["denominator"]: d == p)
+            if denominator is None:
+                denominator = ("denominator", indicator_id, self.month, space)
+                self.registry.add_unpublished(denominator)
+                denominators.append(denominator)
+            numerator = None if r["numerator"] is None else int(r["numerator"])
+            printed = None if r["value"] is None else printed_value(r["value"], PERCENT)
+            rate = Rate(
+                denominator,
+                printed,
+                half_width(PERCENT),
+                100,
+                self._min_denominator(r),
+                numerator,
+            )
+            self.registry.add_rate(
+                key,
+                rate,
+                forced=self._too_few(r),
+                label=f"{indicator_id} {self.month:%Y-%m} [{space}]",
+            )
+            if indicator_id in NUMERATOR_WITHIN_DENOMINATOR:
+                self.registry.add_at_most(key, denominator)
+            keys.append(key)
+        self._add_city_relation(indicator_id, keys, "rate")
+        city = ("denominator", indicator_id, self.month, data.CITY)
+        if city in denominators and len(denominators) > 1:
+            self.registry.add_relation(city, [d for d in denominators if d != city])
+
+    def _min_denominator(self, row: dict) -> int:
+        limit = row["min_denominator"]
+        return self.config.min_denominator if limit is None else int(limit)
+
+    def _too_few(self, row: dict) -> bool:
+        return row["value"] is not None and (
+            row["value_status"] == "below_min_denominator"
+            or is_rate_suppressed(row["denominator"], row["min_denominator"], self.config)
+        )
+
+    def published(self, row: dict) -> bool:
+        """Whether a row is published at all (rolling windows per space only in December)."""
+        return row["social_space_id"] == data.CITY or self.config.per_space_published(
+            row["indicator_id"], row["month"].month
         )
 
     def value(self, row: dict) -> object:
-        """Published value of an indicator row: number, '*', '/' or None."""
+        """Published value of an indicator row of this month: number, '*', '/' or None."""
         if row["counts_persons"]:
             return self.registry.show(
                 ("indicator", row["indicator_id"], row["month"], row["social_space_id"])
             )
-        if row["value"] is not None and (
-            row["value_status"] == "below_min_denominator"
-            or is_rate_suppressed(row["denominator"], row["min_denominator"], self.config)
-        ):
-            return self.config.rate_symbol
-        return row["value"]
+        key = ("rate", row["indicator_id"], row["month"], row["social_space_id"])
+        if key in self.registry.model.rates:
+            hidden = row["value"] is not None and self.registry.is_suppressed(key)
+            return self.config.rate_symbol if hidden else row["value"]
+        return self.config.rate_symbol if self._too_few(row) else row["value"]
 
     def caseload(self, space: str, status: str) -> object:
         return self.registry.show((*self.caseload_key, space, status))
+
+    def assert_safe(self, publication: str):
+        """The disclosure gate of everything published for this month."""
+        return self.registry.assert_safe(publication)
+
+
+class ReportFigures:
+    """Published figures of every month a report shows (trends reach back 12 months); each
+    month has the one pattern its public exports have too."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        values: pl.DataFrame,
+        months: list[date],
+        config: SuppressionConfig,
+    ) -> None:
+        self.months = {
+            m: PublishedFigures(values, data.caseload_by_space_status(con, m), m, config)
+            for m in months
+        }
+        self.last = self.months[months[-1]]
+
+    def value(self, row: dict) -> object:
+        return self.months[row["month"]].value(row)
+
+    def assert_safe(self, publication: str) -> None:
+        for figures in self.months.values():
+            figures.assert_safe(f"{publication}, {data.month_label(figures.month)}")
 
 
 def _target(row: dict) -> object:
@@ -184,7 +312,7 @@ def _assessment(row: dict, published: object) -> list[object]:
     return [_target(row), row["attainment_ratio"], row["traffic_light"]]
 
 
-def _key_figures(city: pl.DataFrame, pub: PublishedFigures, month: date, number: int) -> Table:
+def _key_figures(city: pl.DataFrame, pub: ReportFigures, month: date, number: int) -> Table:
     table = Table(
         f"Tabelle {number}: Kennzahlen der Stadt, {data.month_label(month)}",
         [
@@ -230,7 +358,7 @@ def _caseload_table(
 
 
 def _indicator_section(
-    indicator: dict, values: pl.DataFrame, pub: PublishedFigures, months: list[date], numbers: list
+    indicator: dict, values: pl.DataFrame, pub: ReportFigures, months: list[date], numbers: list
 ) -> IndicatorSection:
     """Summary, trend table, chart and social-space table of one indicator."""
     last = months[-1]
@@ -276,7 +404,7 @@ def _indicator_section(
     )
 
     spaces = None
-    if indicator["per_social_space"]:
+    if _has_spaces_table(indicator, last, pub.last.config):
         spaces = Table(
             f"Tabelle {numbers.pop(0)}: {label} nach Sozialraum, {data.month_label(last)}",
             [
@@ -288,6 +416,8 @@ def _indicator_section(
             ],
         )
         for r in rows.filter(pl.col("month") == last).iter_rows(named=True):
+            if not pub.last.published(r):
+                continue
             if r["social_space_id"] == data.CITY:
                 spaces.total_rows.add(len(spaces.rows))
             shown = pub.value(r)
@@ -300,6 +430,12 @@ def _indicator_section(
         trend,
         chart,
         spaces,
+    )
+
+
+def _has_spaces_table(indicator: dict, last: date, config: SuppressionConfig) -> bool:
+    return bool(indicator["per_social_space"]) and config.per_space_published(
+        indicator["indicator_id"], last.month
     )
 
 
@@ -404,8 +540,8 @@ def build_council_report(
     last = p.last_month
     months = [data.add_months(last, i - 11) for i in range(12)]
     values = data.indicator_values(con, months[0], last, city_only=False)
-    caseload = data.caseload_by_space_status(con, last)
-    pub = PublishedFigures(values, caseload, last, config)
+    pub = ReportFigures(con, values, months, config)
+    pub.assert_safe(f"Integrationsbericht {p.label}")
     names = dict(data.social_spaces(con).select("social_space_id", "name").iter_rows())
     names[data.UNKNOWN_SPACE] = "unbekannt"
     indicators = data.indicators(con)
@@ -414,12 +550,13 @@ def build_council_report(
     key_figures = _key_figures(
         values.filter(pl.col("social_space_id") == data.CITY), pub, last, next(counter)
     )
-    caseload_table = _caseload_table(pub, names, last, next(counter))
+    caseload_table = _caseload_table(pub.last, names, last, next(counter))
     chapters: list[tuple[str, list[IndicatorSection]]] = []
     for (field_name,), group in indicators.group_by("field_of_action", maintain_order=True):
         sections = []
         for ind in group.iter_rows(named=True):
-            numbers = [next(counter) for _ in range(3 if ind["per_social_space"] else 2)]
+            count = 3 if _has_spaces_table(ind, last, config) else 2
+            numbers = [next(counter) for _ in range(count)]
             sections.append(_indicator_section(ind, values, pub, months, numbers))
         chapters.append((field_name, sections))
     budget = _budget_table(data.budget_products(con, last), last, next(counter))
@@ -623,12 +760,11 @@ def _annex_cell(ws, row: int, col: int, cell: object, column: Column, formats, r
     if isinstance(value, str):
         text = format_cell(value, TEXT)
         ws.write_string(row, col, text, right if kind != TEXT else formats[TEXT])
-    elif kind == PERCENT:
-        ws.write_number(row, col, float(Decimal(str(value)) / 100), formats[kind])
     elif kind == TEXT:
         ws.write_string(row, col, str(value), formats[TEXT])
-    else:
-        ws.write_number(row, col, float(value), formats[kind])
+    else:  # the number as printed, never the unrounded double behind it
+        number = printed_value(value, kind)
+        ws.write_number(row, col, float(number / 100 if kind == PERCENT else number), formats[kind])
 
 
 def write_council_report(

@@ -2,7 +2,8 @@
 
 `out_dir/internal/<YYYY-MM>/export/`: every mart of the month (dimensions whole) as
 `<table>.csv` and `<table>.parquet`. `out_dir/public/<YYYY-MM>/`: person counts (social space ×
-residence status) and indicator values per social space, suppressed as in the council report.
+residence status) and indicator values per social space, suppressed with the same pattern as
+the council report of the month, written only after the disclosure audit of the month passed.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import polars as pl
 
 from dagster_project.reports import data
 from dagster_project.reports.council import STATUS_LABELS, TOTAL_LABEL, PublishedFigures
+from dagster_project.reports.formatting import indicator_kind, printed_value
 from dagster_project.reports.suppression import SuppressionConfig
 from dagster_project.settings import internal_dir, public_dir
 
@@ -58,14 +60,19 @@ def _write_both(frame: pl.DataFrame, folder: Path, name: str) -> list[Path]:
     return [csv_path, parquet_path]
 
 
-def _public_frames(
+def public_figures(
     con: duckdb.DuckDBPyConnection, month: data.date, config: SuppressionConfig
-) -> dict[str, pl.DataFrame]:
-    """The suppressed public tables; published cells are text ('*', '/', or the number)."""
+) -> tuple[pl.DataFrame, PublishedFigures]:
+    """The month's indicator values and its one suppression pattern (as in the council report)."""
     values = data.indicator_values(con, month, month, city_only=False)
     caseload = data.caseload_by_space_status(con, month)
-    pub = PublishedFigures(values, caseload, month, config)
+    return values, PublishedFigures(values, caseload, month, config)
 
+
+def _public_frames(
+    values: pl.DataFrame, pub: PublishedFigures, month: data.date
+) -> dict[str, pl.DataFrame]:
+    """The suppressed public tables; published cells are text ('*', '/', or the number)."""
     persons = [
         {
             "monat": month,
@@ -85,6 +92,7 @@ def _public_frames(
             "wert": _text(pub.value(r), r["unit"]),
         }
         for r in values.iter_rows(named=True)
+        if pub.published(r)
     ]
     return {
         f"personen_sozialraum_status_{month:%Y-%m}": pl.DataFrame(persons),
@@ -103,12 +111,11 @@ def _public_frames(
 
 
 def _text(value: object, unit: str = "Anzahl") -> str | None:
-    """A published cell as text with decimal comma (symbols pass through, None stays empty)."""
+    """A published cell as text with decimal comma, rounded to the printed precision of its
+    unit (symbols pass through, None stays empty)."""
     if value is None or isinstance(value, str):
         return value
-    if unit == "Anzahl":
-        return str(int(value))
-    return f"{round(float(value), 2)}".replace(".", ",")
+    return f"{printed_value(value, indicator_kind(unit)):f}".replace(".", ",")
 
 
 def write_exports(
@@ -130,6 +137,8 @@ def write_exports(
             con, f"select * from marts.{table} {where} order by all", [first] if has_month else []
         )
         paths += _write_both(frame, folder, table)
-    for name, frame in _public_frames(con, first, config or SuppressionConfig()).items():
+    values, pub = public_figures(con, first, config or SuppressionConfig())
+    pub.assert_safe(f"öffentliche Tabellen {month}")
+    for name, frame in _public_frames(values, pub, first).items():
         paths += _write_both(frame, public, name)
     return paths

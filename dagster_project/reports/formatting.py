@@ -63,10 +63,28 @@ def _group(digits: str) -> str:
     return sign + ".".join(groups)
 
 
+# Printed precision: decimals shown per kind (RATIO is shown in percent: 0.1 % = 3 decimals
+# of the fraction). Every format publishes values rounded to exactly this precision.
+DECIMALS = {COUNT: 0, MONEY: 2, PERCENT: 1, RATIO: 3, NUMBER: 1}
+
+
+def round_half_up(value: float | int | Decimal, decimals: int) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+def printed_value(value: float | int | Decimal, kind: str) -> Decimal:
+    """A number as published: rounded to the printed precision of its kind."""
+    return round_half_up(value, DECIMALS[kind])
+
+
+def half_width(kind: str) -> Decimal:
+    """Half the rounding step of a kind: the true value lies within ± this of the printed one."""
+    return Decimal(5).scaleb(-DECIMALS[kind] - 1)
+
+
 def german_number(value: float | int | Decimal, decimals: int) -> str:
     """1234.5 → '1.234,50' with `decimals` places, rounded half up (as in tables by hand)."""
-    quantum = Decimal(1).scaleb(-decimals)
-    rounded = Decimal(str(value)).quantize(quantum, rounding=ROUND_HALF_UP)
+    rounded = round_half_up(value, decimals)
     if rounded == 0:
         rounded = abs(rounded)  # no '-0,0'
     text = f"{rounded:f}"

@@ -4,24 +4,36 @@ One module for every published output (council report, public exports), so that 
 reaches all of them at once.
 
 - Primary suppression: a count of persons between `min_count` and `max_count` (default 1–2)
-  is shown as `*`. Zeros stay visible.
-- Rates whose denominator is below the indicator's minimum denominator are shown as `/`.
-- Secondary suppression: cells are tied together by additive relations (total = sum of
-  members: rows, columns, social spaces → city). As long as one relation holds exactly one
-  hidden cell, that cell can be recomputed from the others, so the smallest further non-zero
-  cell of the relation is hidden too; repeated until nothing changes.
-- A cell is identified by a key that is the same in every table of a report; a
-  `SuppressionRegistry` collects the cells and relations of all tables and solves them together,
-  so a figure is suppressed identically wherever it appears.
+  is shown as `*`. Zeros stay visible. A rate is shown as `/` when its denominator is below the
+  indicator's minimum or its numerator is such a small count of persons.
+- Secondary suppression is driven by the disclosure audit (`disclosure_audit`): every table of
+  a month forms one linear system (row, column and city totals, rates × denominators at the
+  printed precision, hidden cells ≥ 1, integers). While a hidden cell's feasible interval is
+  narrower than the protection interval, the cheapest further cell tied to it is hidden too.
+- A cell is identified by a key that is the same in every table and format of a month; a
+  `SuppressionRegistry` collects the cells, rates and relations of all of them and solves them
+  together, so a figure is suppressed identically wherever it appears.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-CellKey = Hashable
+from dagster_project.reports.disclosure_audit import (
+    AuditResult,
+    AuditRule,
+    DisclosureError,
+    Key,
+    Model,
+    Rate,
+    Relation,
+    audit,
+    protect,
+)
+
+CellKey = Key
 Number = int | float | Decimal
 
 
@@ -32,18 +44,32 @@ class SuppressionConfig:
     min_count: int = 1
     max_count: int = 2
     min_denominator: int = 10
+    protection: int = 3
     count_symbol: str = "*"
     rate_symbol: str = "/"
+    # Rates over a rolling 12-month window: per social space only for the window ending in
+    # `rolling_month` (the calendar year), so that no two published windows overlap.
+    rolling_indicators: tuple[str, ...] = ("K09", "K10")
+    rolling_month: int = 12
 
     def __post_init__(self) -> None:
         if not 0 < self.min_count <= self.max_count:
             raise ValueError("need 0 < min_count <= max_count")
         if self.min_denominator < 0:
             raise ValueError("min_denominator must not be negative")
+        if self.protection < 1:
+            raise ValueError("protection must be at least 1")
 
     def is_small(self, value: Number | None) -> bool:
         """True for a count of persons that must not be published."""
         return value is not None and self.min_count <= value <= self.max_count
+
+    def rule(self) -> AuditRule:
+        return AuditRule(self.min_count, self.max_count, self.protection)
+
+    def per_space_published(self, indicator_id: str, month_number: int) -> bool:
+        """Whether an indicator is published per social space in a month (rolling windows)."""
+        return indicator_id not in self.rolling_indicators or month_number == self.rolling_month
 
     def describe(self) -> str:
         """The rule in German, for the method chapter of published reports."""
@@ -52,83 +78,23 @@ class SuppressionConfig:
             if self.min_count == self.max_count
             else f"{self.min_count} bis {self.max_count}"
         )
+        rolling = ", ".join(self.rolling_indicators)
         return (
             f"Fallzahlen von {small} Personen werden durch „{self.count_symbol}“ ersetzt; "
-            "Nullen bleiben sichtbar. Ebenso wird jede weitere Zelle ersetzt, aus der ein "
-            "unterdrückter Wert über Zeilen-, Spalten- oder Gesamtsummen (Sozialräume → Stadt) "
-            "zurückgerechnet werden könnte (sekundäre Geheimhaltung); dabei wird jeweils die "
-            "kleinste weitere Zelle der betroffenen Summe unterdrückt. Eine Zelle wird in allen "
-            "Tabellen des Berichts gleich behandelt. Quoten, deren Nenner unter der Mindestgröße "
-            f"der Kennzahl liegt (Standard {self.min_denominator}), werden als "
-            f"„{self.rate_symbol}“ ausgewiesen."
+            "Nullen bleiben sichtbar. Quoten, deren Nenner unter der Mindestgröße der Kennzahl "
+            f"liegt (Standard {self.min_denominator}) oder deren Zähler {small} Personen sind, "
+            f"werden als „{self.rate_symbol}“ ausgewiesen. Weitere Zellen werden unterdrückt "
+            "(sekundäre Geheimhaltung), bis eine Prüfung durch lineare Optimierung über alle "
+            "Tabellen des Monats (Zeilen-, Spalten- und Stadtsummen, Quoten mal Nenner in der "
+            "gedruckten Genauigkeit, ganze Zahlen) zeigt, dass jeder unterdrückte Wert nur in "
+            f"einem Intervall von mindestens {self.protection} Personen über seinem Wert "
+            "eingegrenzt werden kann; dabei wird jeweils die kleinste geeignete Zelle gewählt. "
+            "Eine Zelle wird in allen Tabellen und Formaten eines Monats gleich behandelt. "
+            f"Kennzahlen über gleitende 12-Monats-Zeiträume ({rolling}) werden je Sozialraum "
+            "nur für das Kalenderjahr (Dezember) veröffentlicht, sonst nur für die Stadt, damit "
+            "sich veröffentlichte Zeiträume nicht überlappen. Alle Werte werden in der "
+            "gedruckten Genauigkeit veröffentlicht."
         )
-
-
-@dataclass(frozen=True)
-class Relation:
-    """An additive relation between cells: value(total) = sum(value(member))."""
-
-    total: CellKey
-    members: tuple[CellKey, ...]
-
-    def cells(self) -> tuple[CellKey, ...]:
-        return (*self.members, self.total)
-
-
-def primary_suppression(
-    values: Mapping[CellKey, Number | None], config: SuppressionConfig
-) -> set[CellKey]:
-    """Keys of the counts between the configured bounds (default 1–2)."""
-    return {key for key, value in values.items() if config.is_small(value)}
-
-
-def secondary_suppression(
-    values: Mapping[CellKey, Number | None],
-    relations: Sequence[Relation],
-    suppressed: Iterable[CellKey],
-) -> set[CellKey]:
-    """Close `suppressed` under the relations: no relation keeps exactly one hidden cell.
-
-    The further cell hidden in a relation is its smallest non-zero visible cell (members before
-    the total on ties, then the order of `values`), so the result is deterministic. Zeros and
-    missing values are never chosen: they reveal nothing. Returns the full suppressed set.
-    """
-    order = {key: index for index, key in enumerate(values)}
-    hidden = set(suppressed)
-    changed = True
-    while changed:
-        changed = False
-        for relation in relations:
-            cells = relation.cells()
-            if sum(1 for cell in cells if cell in hidden) != 1:
-                continue
-            candidates = [
-                cell for cell in cells if cell not in hidden and values.get(cell) not in (None, 0)
-            ]
-            if not candidates:
-                continue
-            pick = min(
-                candidates,
-                key=lambda cell: (
-                    values[cell],
-                    cell == relation.total,
-                    order.get(cell, len(order)),
-                ),
-            )
-            hidden.add(pick)
-            changed = True
-    return hidden
-
-
-def suppress(
-    values: Mapping[CellKey, Number | None],
-    relations: Sequence[Relation],
-    config: SuppressionConfig,
-    already_suppressed: Iterable[CellKey] = (),
-) -> set[CellKey]:
-    """Primary plus secondary suppression; `already_suppressed` come from other tables."""
-    start = primary_suppression(values, config) | set(already_suppressed)
-    return secondary_suppression(values, relations, start)
 
 
 def is_rate_suppressed(
@@ -150,41 +116,73 @@ def mask_count(
 
 @dataclass
 class SuppressionRegistry:
-    """All person-count cells of one report and their relations, solved together.
+    """All cells of one month's publications and their relations, solved together.
 
-    Register the cells and relations of every table first, then read `is_suppressed` while
-    rendering: a cell key appearing in several tables gets one decision. Registering the same
-    key with two different values is an error (it would not be the same figure).
+    Register the counts, rates and relations of every table first, then read `is_suppressed`
+    while rendering: a cell key appearing in several tables gets one decision. Registering the
+    same key with two different values is an error (it would not be the same figure).
     """
 
     config: SuppressionConfig = field(default_factory=SuppressionConfig)
-    values: dict[CellKey, Number | None] = field(default_factory=dict)
-    relations: list[Relation] = field(default_factory=list)
+    model: Model = field(default_factory=Model)
+    forced: set[CellKey] = field(default_factory=set)
     _hidden: set[CellKey] | None = field(default=None, init=False, repr=False)
+    _audit: AuditResult | None = field(default=None, init=False, repr=False)
 
-    def add_cell(self, key: CellKey, value: Number | None) -> None:
-        if key in self.values and self.values[key] != value:
-            raise ValueError(f"cell {key!r} registered as {self.values[key]} and {value}")
-        self.values[key] = value
-        self._hidden = None
+    def _changed(self) -> None:
+        self._hidden = self._audit = None
+
+    @property
+    def values(self) -> dict[CellKey, int | None]:
+        return self.model.counts
+
+    def add_cell(self, key: CellKey, value: int | None, label: str | None = None) -> None:
+        if key in self.model.counts and self.model.counts[key] != value:
+            raise ValueError(f"cell {key!r} registered as {self.model.counts[key]} and {value}")
+        self.model.counts[key] = value
+        if label:
+            self.model.labels[key] = label
+        self._changed()
+
+    def add_rate(
+        self, key: CellKey, rate: Rate, *, forced: bool = False, label: str | None = None
+    ) -> None:
+        """A published rate; `forced` hides it regardless of the audit (e.g. small denominator)."""
+        self.model.rates[key] = rate
+        if forced:
+            self.forced.add(key)
+        if label:
+            self.model.labels[key] = label
+        self._changed()
 
     def add_relation(self, total: CellKey, members: Iterable[CellKey]) -> None:
         members = tuple(members)
+        known = {*self.model.counts, *self.model.rates, *self.model.unpublished}
         for key in (total, *members):
-            if key not in self.values:
+            if key not in known:
                 raise KeyError(f"relation refers to unregistered cell {key!r}")
-        self.relations.append(Relation(total, members))
-        self._hidden = None
+        self.model.relations.append(Relation(total, members))
+        self._changed()
+
+    def add_unpublished(self, key: CellKey) -> None:
+        """A variable the attacker cannot read (e.g. a rate's denominator), but that is tied
+        to published cells by relations."""
+        self.model.unpublished.add(key)
+
+    def add_at_most(self, small: CellKey, big: CellKey) -> None:
+        self.model.at_most.append((small, big))
+        self._changed()
 
     def add_table(
         self,
-        grid: Mapping[tuple[CellKey, CellKey], Number | None],
+        grid: Mapping[tuple[CellKey, CellKey], int | None],
         rows: Sequence[CellKey],
         columns: Sequence[CellKey],
         *,
         total_row: CellKey | None = None,
         total_column: CellKey | None = None,
         key: tuple = (),
+        label: str = "",
     ) -> None:
         """Register a (row × column) table whose margins are `total_row` / `total_column`.
 
@@ -193,7 +191,8 @@ class SuppressionRegistry:
         """
         for row in rows:
             for column in columns:
-                self.add_cell((*key, row, column), grid.get((row, column)))
+                where = f"{label} [{row}, {column}]" if label else None
+                self.add_cell((*key, row, column), grid.get((row, column)), where)
         inner_rows = [row for row in rows if row != total_row]
         inner_columns = [column for column in columns if column != total_column]
         if total_column is not None:
@@ -207,14 +206,50 @@ class SuppressionRegistry:
                     (*key, total_row, column), [(*key, r, column) for r in inner_rows]
                 )
 
+    def primary(self) -> set[CellKey]:
+        """Small counts, small rate numerators and rates hidden for their denominator."""
+        small = {k for k, v in self.model.counts.items() if self.config.is_small(v)}
+        small |= {k for k, r in self.model.rates.items() if self.config.is_small(r.numerator)}
+        return small | self.forced
+
     def hidden(self) -> frozenset[CellKey]:
         if self._hidden is None:
-            self._hidden = suppress(self.values, self.relations, self.config)
+            self._hidden, self._audit = protect(self.model, self.primary(), self.config.rule())
         return frozenset(self._hidden)
 
     def is_suppressed(self, key: CellKey) -> bool:
         return key in self.hidden()
 
+    def audit(self) -> AuditResult:
+        """The audit of the final pattern (every hidden cell's interval)."""
+        self.hidden()
+        if self._audit is None:  # a pattern set from outside (tests of the gate)
+            self._audit = audit(self.model, self._hidden, self.config.rule())
+        return self._audit
+
+    def assert_safe(self, publication: str) -> AuditResult:
+        """The gate: raise `DisclosureError` naming the first failing cell."""
+        result = self.audit()
+        if not result.passed:
+            first = result.failures[0]
+            raise DisclosureError(
+                f"Geheimhaltungsprüfung für {publication} nicht bestanden: {first.message()}; "
+                f"erforderlich: untere Grenze ≤ {self.config.min_count}, obere Grenze ≥ Wert + "
+                f"{self.config.protection}. Die Veröffentlichung wurde nicht geschrieben."
+            )
+        return result
+
     def show(self, key: CellKey) -> Number | str | None:
-        """The published form of a registered cell."""
-        return mask_count(self.values[key], self.is_suppressed(key), self.config)
+        """The published form of a registered count."""
+        return mask_count(self.model.counts[key], self.is_suppressed(key), self.config)
+
+
+__all__ = [
+    "DisclosureError",
+    "Rate",
+    "Relation",
+    "SuppressionConfig",
+    "SuppressionRegistry",
+    "is_rate_suppressed",
+    "mask_count",
+]
