@@ -283,6 +283,8 @@ def test_corrected_ledger_of_january_moves_year_to_date_of_every_later_month(
     for name in ("KIM_INBOX", "KIM_WAREHOUSE", "KIM_OUTPUT"):
         monkeypatch.setenv(name, "")  # main() writes them; monkeypatch restores them after
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    # A corrected file makes the inbox no longer the untouched sample: a real key from the start.
+    monkeypatch.setenv("KIM_PSEUDONYM_KEY", "correction-test-key-0123456789abcdef")
     paths = ["--inbox", str(inbox), "--warehouse", str(warehouse), "--out", str(out)]
     assert main(["run", "--all", *paths]) == 0
     before = ytd(warehouse)

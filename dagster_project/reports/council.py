@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from html import escape
 from pathlib import Path
 
@@ -47,6 +46,7 @@ from dagster_project.reports.formatting import (
     half_width,
     indicator_kind,
     printed_value,
+    traffic_light_rule,
 )
 from dagster_project.reports.suppression import (
     SuppressionConfig,
@@ -439,7 +439,8 @@ def _has_spaces_table(indicator: dict, last: date, config: SuppressionConfig) ->
     )
 
 
-def _budget_table(products: pl.DataFrame, month: date, number: int) -> Table:
+def _budget_table(products: pl.DataFrame, units: pl.DataFrame, month: date, number: int) -> Table:
+    """Products, then each Teilhaushalt's row from its mart (the product set of K13/K14)."""
     table = Table(
         f"Tabelle {number}: Haushalt der Produkte bis {data.month_label(month)} "
         "(Zuschussbedarf = Aufwendungen − Erträge)",
@@ -454,45 +455,23 @@ def _budget_table(products: pl.DataFrame, month: date, number: int) -> Table:
             Column("Deckungsgrad", RATIO),
         ],
     )
-    sums = dict.fromkeys(
-        (
-            "net_appropriation",
-            "plan_to_date_net",
-            "net_burden_to_date",
-            "expense_to_date",
-            "revenue_to_date",
-        ),
-        Decimal(0),
-    )
-    for r in products.iter_rows(named=True):
-        table.rows.append(
-            [
-                r["product_id"],
-                r["title"],
-                r["net_appropriation"],
-                r["plan_to_date_net"],
-                r["net_burden_to_date"],
-                r["expense_to_date"],
-                r["revenue_to_date"],
-                r["coverage_ratio"],
-            ]
-        )
-        for name in sums:
-            sums[name] += Decimal(0) if r[name] is None else Decimal(str(r[name]))
-    table.total_rows.add(len(table.rows))
-    expense = sums["expense_to_date"]
-    table.rows.append(
-        [
-            "Teilhaushalt",
-            "Summe der Produkte",
-            sums["net_appropriation"],
-            sums["plan_to_date_net"],
-            sums["net_burden_to_date"],
-            expense,
-            sums["revenue_to_date"],
-            None if expense == 0 else float(sums["revenue_to_date"] / expense),
+
+    def row(label: str, title: str, r: dict) -> list[object]:
+        return [
+            label,
+            title,
+            r["net_appropriation"],
+            r["plan_to_date_net"],
+            r["net_burden_to_date"],
+            r["expense_to_date"],
+            r["revenue_to_date"],
+            r["coverage_ratio"],
         ]
-    )
+
+    table.rows += [row(r["product_id"], r["title"], r) for r in products.iter_rows(named=True)]
+    for r in units.iter_rows(named=True):
+        table.total_rows.add(len(table.rows))
+        table.rows.append(row("Teilhaushalt", "Summe der Produkte", r))
     return table
 
 
@@ -559,7 +538,9 @@ def build_council_report(
             numbers = [next(counter) for _ in range(count)]
             sections.append(_indicator_section(ind, values, pub, months, numbers))
         chapters.append((field_name, sections))
-    budget = _budget_table(data.budget_products(con, last), last, next(counter))
+    budget = _budget_table(
+        data.budget_products(con, last), data.budget_unit_totals(con, last), last, next(counter)
+    )
     catalogue = _catalogue_table(indicators, config, next(counter))
     notes = [
         f"Berichtszeitraum: {p.title}. Alle Werte beziehen sich auf den letzten Monat des "
@@ -568,9 +549,9 @@ def build_council_report(
         "Verläufe zeigen die zwölf Monate bis zu diesem Monat.",
         f"Datenstand (Stand): {data.german_date(p.stand)}.",
         config.describe(),
-        "Zielerreichung ist der Wert im Verhältnis zum Ziel. Ampel: grün = Ziel erreicht, "
-        "gelb = um höchstens 10 % des Zielwerts verfehlt, rot = deutlicher verfehlt. "
-        "„–“ bedeutet: kein Wert oder kein Ziel.",
+        "Zielerreichung ist der Wert im Verhältnis zum Ziel. "
+        + traffic_light_rule(data.traffic_light_tolerance(con))
+        + " „–“ bedeutet: kein Wert oder kein Ziel.",
     ]
     return CouncilReport(p, config, key_figures, caseload_table, chapters, budget, catalogue, notes)
 

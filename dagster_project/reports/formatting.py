@@ -116,3 +116,12 @@ def format_cell(value: object, kind: str) -> str:
 def indicator_kind(unit: str) -> str:
     """Column kind of an indicator value by its catalogue unit."""
     return {"Anzahl": COUNT, "%": PERCENT, "€": MONEY}.get(unit, NUMBER)
+
+
+def traffic_light_rule(tolerance: Decimal) -> str:
+    """The rule in words, with the tolerance of reference.settings: 0.10 → '10 %'."""
+    percent = f"{(tolerance * 100).normalize():f}".replace(".", ",")
+    return (
+        f"Ampel: grün = Ziel erreicht, gelb = um höchstens {percent} % des Zielwerts verfehlt, "
+        "rot = deutlicher verfehlt (Wert wie angezeigt gerundet)."
+    )

@@ -31,6 +31,7 @@ from dagster_project.reports.formatting import (
     TRAFFIC_LIGHTS,
     Column,
     indicator_kind,
+    traffic_light_rule,
 )
 from dagster_project.settings import internal_dir
 from expectations.report import gate_rows, quarantine_rows
@@ -308,15 +309,6 @@ def _target_text(row: dict) -> object:
         low, high = row["target_band_low"], row["target_band_high"]
         return f"{'' if low is None else low:g} – {'' if high is None else high:g}".strip()
     return None
-
-
-def traffic_light_rule(tolerance: Decimal) -> str:
-    """The rule in words, with the tolerance of reference.settings: 0.10 → '10 %'."""
-    percent = f"{(tolerance * 100).normalize():f}".replace(".", ",")
-    return (
-        f"Ampel: grün = Ziel erreicht, gelb = um höchstens {percent} % des Zielwerts verfehlt, "
-        "rot = deutlicher verfehlt (Wert wie angezeigt gerundet)."
-    )
 
 
 def _sheet_indicators(book: Workbook, fmts: _Formats, con, month: date, subtitle: str) -> None:
