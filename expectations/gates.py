@@ -346,6 +346,29 @@ def _store(
         raise
 
 
+DISCLOSURE_GATE = "disclosure"
+
+
+def record_disclosure_gate(
+    con: duckdb.DuckDBPyConnection, run_id: str | None, month: str, failure: str | None
+) -> None:
+    """Store the outcome of the disclosure audit of the month's publications (council report,
+    public tables), so the data-quality page names the cell that failed and why. The audit
+    itself runs where the publications are written (dagster_project/reports)."""
+    outcome = ExpectationOutcome(
+        expectation="publication_passes_disclosure_audit",
+        success=failure is None,
+        severity=ERROR,
+        observed_value=None,
+        unexpected_count=0 if failure is None else 1,
+        sample_values=[] if failure is None else [failure],
+        gate=DISCLOSURE_GATE,
+        description="Veröffentlichte Tabellen: keine verdeckte Zahl rückrechenbar "
+        "(Schutzintervall, domain.md Abschnitt 5)",
+    )
+    _store(con, run_id, month, [outcome], [DISCLOSURE_GATE])
+
+
 def run_all_gates(
     con: duckdb.DuckDBPyConnection,
     month: str,

@@ -278,3 +278,35 @@ def test_rolling_windows_per_space_only_for_the_calendar_year() -> None:
     assert config.per_space_published("K09", 12) and config.per_space_published("K10", 12)
     assert not config.per_space_published("K09", 11) and not config.per_space_published("K10", 3)
     assert config.per_space_published("K01", 11)
+
+
+def test_failed_publication_is_a_failed_gate_in_the_data_quality_page(tmp_path: Path) -> None:
+    """The asset-side gate: a publication refused by the audit is stored as a failed gate of its
+    month with the cell and reason, on the data-quality page; a later clean publication of the
+    month clears it."""
+    from types import SimpleNamespace
+
+    from dagster_project.assets.reports import disclosure_gate
+    from dagster_project.resources import KimPaths
+    from ingest.warehouse import connect
+
+    paths = KimPaths(inbox=str(tmp_path), warehouse=str(tmp_path / "w.duckdb"),
+                     output=str(tmp_path / "out"))  # fmt: skip
+    with connect(paths.warehouse_file):
+        pass  # creates the meta schema
+    context = SimpleNamespace(run=SimpleNamespace(run_id="run-1"))
+    reason = "Tabelle 2, Zeile SR02, Spalte Asylsuchende: Intervall [1, 1], verlangt bis mind. 4"
+    with pytest.raises(DisclosureError), disclosure_gate(context, paths, ["2025-12"]) as pub:
+        pub.month = "2025-12"
+        raise DisclosureError(reason)
+    page = tmp_path / "out" / "internal" / "2025-12" / "Datenqualitaet_2025-12.html"
+    html = page.read_text(encoding="utf-8")
+    assert "publication_passes_disclosure_audit" in html and reason in html
+    assert "nicht bestanden" in html
+
+    with disclosure_gate(context, paths, ["2025-12"]) as pub:
+        pub.month = "2025-12"  # this time the month publishes
+    with connect(paths.warehouse_file, read_only=True) as con:
+        stored = con.sql("select count(*) from meta.gate_results where gate = 'disclosure'")
+        assert stored.fetchall() == [(0,)]
+    assert reason not in page.read_text(encoding="utf-8")

@@ -1,6 +1,9 @@
 """Report assets: the monthly controlling workbook, the council report at quarter and year end,
 and the open-data exports. They run only after the warehouse gates passed."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -15,12 +18,16 @@ from dagster import (
 
 from dagster_project.partitions import is_quarter_end, monthly_partitions, months_of, quarter_label
 from dagster_project.reports.council import write_council_report
+from dagster_project.reports.data import parse_period
+from dagster_project.reports.disclosure_audit import DisclosureError
 from dagster_project.reports.exports import write_exports
 from dagster_project.reports.preview import key_figures_markdown
 from dagster_project.reports.versions import publish_versioned
 from dagster_project.reports.workbook import write_controlling_workbook
 from dagster_project.resources import KimPaths
-from dagster_project.settings import SEEDS_DIR, public_dir
+from dagster_project.settings import SEEDS_DIR, internal_dir, public_dir
+from expectations.gates import DISCLOSURE_GATE, record_disclosure_gate
+from expectations.report import write_gate_report
 from ingest.staleness import record_build
 from ingest.warehouse import connect
 
@@ -99,8 +106,13 @@ def council_report(context: AssetExecutionContext, kim_paths: KimPaths) -> Mater
     reason = context.run.tags.get(CORRECTION_TAG) or UNSPECIFIED_REASON
     paths: list[Path] = []
     notes: list[Path] = []
-    with connect(kim_paths.warehouse_file, read_only=True) as con:
+    last_months = [period_last_month(period) for period in periods]
+    with (
+        disclosure_gate(context, kim_paths, last_months) as publishing,
+        connect(kim_paths.warehouse_file, read_only=True) as con,
+    ):
         for period in periods:
+            publishing.month = period_last_month(period)
 
             def render(scratch: Path, period: str = period) -> list[Path]:
                 return write_council_report(con, period, scratch)
@@ -119,11 +131,64 @@ def council_report(context: AssetExecutionContext, kim_paths: KimPaths) -> Mater
 
 @asset(kinds={"csv", "parquet"}, description="Exporte je Mart (intern und öffentlich).", **COMMON)
 def open_data_exports(context: AssetExecutionContext, kim_paths: KimPaths) -> MaterializeResult:
+    months = months_of(context)
     paths: list[Path] = []
-    with connect(kim_paths.warehouse_file, read_only=True) as con:
-        for month in months_of(context):
-            paths += write_exports(con, month, kim_paths.output_dir)
+    with disclosure_gate(context, kim_paths, months) as publishing:
+        with connect(kim_paths.warehouse_file, read_only=True) as con:
+            for month in months:
+                publishing.month = month
+                paths += write_exports(con, month, kim_paths.output_dir)
     return MaterializeResult(metadata={"file_count": len(paths)})
+
+
+@dataclass
+class _Publishing:
+    month: str | None = None  # the month whose publication is being written
+
+
+@contextmanager
+def disclosure_gate(
+    context: AssetExecutionContext, kim_paths: KimPaths, months: list[str]
+) -> Iterator[_Publishing]:
+    """The disclosure audit as a gate in the data-quality page: a publication that fails it
+    (DisclosureError, raised before anything public is written) is stored as a failed gate of
+    its month, with the cell and the reason, and the page is rewritten; the step still fails.
+    Once the months publish, earlier failures of theirs are cleared. The warehouse is opened for
+    writing only after the writers' read-only connection is closed."""
+    publishing = _Publishing()
+    try:
+        yield publishing
+    except DisclosureError as error:
+        if publishing.month is not None:
+            _store_disclosure(context, kim_paths, {publishing.month: str(error)})
+        raise
+    _store_disclosure(context, kim_paths, dict.fromkeys(months))
+
+
+def _store_disclosure(
+    context: AssetExecutionContext, kim_paths: KimPaths, outcomes: dict[str, str | None]
+) -> None:
+    with connect(kim_paths.warehouse_file) as con:
+        for month, failure in outcomes.items():
+            [(stored,)] = con.execute(
+                "select count(*) from meta.gate_results where gate = ? and partition = ?",
+                [DISCLOSURE_GATE, month],
+            ).fetchall()
+            if failure is None and not stored:
+                continue  # the usual case: nothing failed before, the page stays as it is
+            if failure is None:
+                con.execute(
+                    "delete from meta.gate_results where gate = ? and partition = ?",
+                    [DISCLOSURE_GATE, month],
+                )
+            else:
+                record_disclosure_gate(con, context.run.run_id, month, failure)
+            write_gate_report(con, month, internal_dir(kim_paths.output_dir, month))
+
+
+def period_last_month(period: str) -> str:
+    """'2026-Q3' → '2026-09', '2025' → '2025-12': the month a council report's figures are of."""
+    return f"{parse_period(period).last_month:%Y-%m}"
 
 
 REPORTS = [controlling_workbook, council_report, open_data_exports]
