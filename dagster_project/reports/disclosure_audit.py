@@ -660,13 +660,31 @@ def audit_report(root: Path, rule: AuditRule | None = None) -> tuple[str, bool]:
     passed."""
     lines = [f"{'Veröffentlichung':<44} {'Zellen':>7} {'verdeckt':>9} {'engstes Intervall':>22}"]
     failures = []
+    cells = hidden_cells = 0
+    tightest: tuple[str, CellCheck] | None = None
     for name, model, hidden in publications(root):
         result = audit(model, hidden, rule)
         tight = result.tightest()
         shown = "–" if tight is None else f"[{tight.low}, {_fmt(tight.high)}] {tight.label}"
         lines.append(f"{name:<44} {result.cells:>7} {result.hidden:>9} {shown:>22}")
         failures += [f"{name}: {c.message()}" for c in result.failures]
+        cells, hidden_cells = cells + result.cells, hidden_cells + result.hidden
+        if tight and (
+            tightest is None or tight.high - tight.low < tightest[1].high - tightest[1].low
+        ):
+            tightest = (name, tight)
     if len(lines) == 1:
         lines.append(f"keine veröffentlichten Tabellen unter {root}")
+    else:
+        narrowest = (
+            "–"
+            if tightest is None
+            else f"[{tightest[1].low}, {_fmt(tightest[1].high)}] ({tightest[0]}, "
+            f"{tightest[1].label})"
+        )
+        lines.append(
+            f"Gesamt: {len(lines) - 1} Veröffentlichungen, {cells} Zellen, {hidden_cells} "
+            f"verdeckt; engstes Intervall {narrowest}"
+        )
     lines += failures or ["Alle verdeckten Zellen bestehen die Prüfung."]
     return "\n".join(lines), not failures
