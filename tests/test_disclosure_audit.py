@@ -27,6 +27,7 @@ from dagster_project.reports.disclosure_audit import (
     PublishedIndicator,
     Rate,
     Relation,
+    show_again,
     audit,
     audit_report,
     protect,
@@ -128,6 +129,17 @@ def test_hidden_cells_summing_to_their_count() -> None:
     # each of a, b, c an interval [1, 23 − 3] = [1, 20]
     assert hidden == {"a", "b", "c", "d"} and result.passed
     assert intervals(model, hidden)["a"] == (1, 20)
+
+
+def test_stepping_stones_no_longer_needed_are_shown_again() -> None:
+    # 1 + 1 + 1 + 20 + 30 = 53. With d (20) or e (30) hidden beside a, b, c, each of a, b, c
+    # lies in [1, 20] or [1, 30]: one of them suffices. Both were hidden as stepping stones;
+    # the larger (more informative) e is tried first: {a, b, c, d} still passes, so e is shown
+    # again; then showing d would leave a + b + c = 3, each pinned at 1, so d stays hidden.
+    model = column_model({"a": 1, "b": 1, "c": 1, "d": 20, "e": 30}, 53)
+    hidden = show_again(model, {"a", "b", "c", "d", "e"}, ["d", "e"], RULE)
+    assert hidden == {"a", "b", "c", "d"}
+    assert audit(model, hidden).passed
 
 
 def small_space_model() -> tuple[Model, set]:

@@ -394,6 +394,7 @@ def protect(
     primary = set(primary)
     hidden = set(primary)
     passed: set[Key] = set()
+    stepping_stones: list[Key] = []
     order = model.cells()
     compiled = Compiled(model)
     while True:
@@ -413,24 +414,58 @@ def protect(
             raise DisclosureError(
                 f"{failing.message()}; keine weitere Zelle kann zum Schutz unterdrückt werden"
             )
-        hidden.add(_first_sufficient(compiled, hidden, failing.key, options[:tries], rule))
+        choice, sufficient = _first_sufficient(compiled, hidden, failing.key, options[:tries], rule)
+        hidden.add(choice)
+        if not sufficient:
+            stepping_stones.append(choice)
+    hidden = show_again(model, hidden, stepping_stones, rule)
     final = audit(model, hidden, rule)
     pinned = {c.key for c in final.checks if c.low == c.high and c.key not in primary}
     checks = tuple(c for c in final.checks if c.key not in pinned)
     return hidden - pinned, AuditResult(final.cells, checks)
 
 
+def show_again(
+    model: Model, hidden: set[Key], stepping_stones: list[Key], rule: AuditRule
+) -> set[Key]:
+    """Cells hidden as stepping stones (no single cell sufficed, so the cheapest was taken and
+    the search went on) are often unnecessary once later cells are hidden: show them again
+    where every hidden cell still passes. Groups are tried whole first and halved on failure
+    (most stones turn out removable, so this needs few audits), largest values first."""
+    compiled = Compiled(model)
+
+    def passes(trial: set[Key]) -> bool:
+        system = System(compiled, trial)
+        return all(
+            check_cell(system, model, k, rule).reason is None for k in model.cells() if k in trial
+        )
+
+    def drop(current: set[Key], group: list[Key]) -> set[Key]:
+        if not group:
+            return current
+        if passes(current - set(group)):
+            return current - set(group)
+        if len(group) == 1:
+            return current
+        middle = len(group) // 2
+        return drop(drop(current, group[:middle]), group[middle:])
+
+    return drop(hidden, sorted(stepping_stones, key=lambda k: -(model.true_value(k) or 0)))
+
+
 def _first_sufficient(
     compiled: Compiled, hidden: set[Key], key: Key, options: list[Key], rule: AuditRule
-) -> Key:
+) -> tuple[Key, bool]:
+    """The first option whose hiding makes `key` pass, or the cheapest one (False: not enough
+    alone)."""
     value = compiled.model.true_value(key)
     for option in options:
         system = System(compiled, hidden | {option})
         if rule.primary(value) and system._solve(key, -1.0) < value + rule.protection:
             continue  # the usual failure, found with one MILP instead of two
         if check_cell(system, compiled.model, key, rule).reason is None:
-            return option
-    return options[0]
+            return option, True
+    return options[0], False
 
 
 # ---------------------------------------------------------------- published files (the CLI)
