@@ -27,11 +27,11 @@ from dagster_project.reports.disclosure_audit import (
     PublishedIndicator,
     Rate,
     Relation,
-    show_again,
     audit,
     audit_report,
     protect,
     published_model,
+    show_again,
 )
 from dagster_project.reports.exports import write_exports
 from dagster_project.reports.suppression import SuppressionConfig, SuppressionRegistry
