@@ -23,7 +23,8 @@ from ingest.parsing import clean_text, format_money, parse_money, parse_money_va
 
 LINE = "__line"  # column with the CSV line / sheet row number (header = 1)
 FIELDS = "__fields"  # number of fields of the record (a sheet row: the sheet's width)
-TOTALS_START = r"^(summe|gesamt)"
+TOTALS_START = r"(?i)^(summe|gesamt)"
+START = "__start"  # a row's text from its first non-blank cell on
 
 
 @dataclass(frozen=True)
@@ -172,34 +173,29 @@ def csv_grid(text: str, file_name: str) -> pl.DataFrame:
 def _records(text: str, file_name: str) -> pl.DataFrame:
     """LINE (first line of the record) and FIELDS (separators outside quotes + 1) of each record.
 
-    A line break is a record end unless an odd number of quotes precedes it; a record's text
-    without its quoted parts holds exactly its separators."""
+    A line break ends a record unless an odd number of quotes precedes it; a record's text
+    without its quoted parts holds exactly its separators. Without any quote, a line is a record.
+    """
     lines = pl.DataFrame({"text": pl.Series([text]).str.split("\n").explode()})
     if text.endswith("\n"):  # the empty piece after the last line break is no line
         lines = lines.head(-1)
+    lines = lines.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int32).alias(LINE))
+    if '"' not in text:
+        return lines.select(LINE, _field_count(pl.col("text")))
     quotes = pl.col("text").str.count_matches('"', literal=True).cum_sum()
-    lines = lines.with_columns(
-        pl.int_range(1, pl.len() + 1, dtype=pl.Int32).alias(LINE),
-        (quotes % 2 == 1).alias("open"),
+    continued = (quotes % 2 == 1).shift(1, fill_value=False)  # inside quotes at line start
+    lines = lines.with_columns(continued.not_().cum_sum().alias("record"))
+    records = lines.group_by("record", maintain_order=True).agg(
+        pl.col(LINE).first(), pl.col("text").str.join("\n")
     )
-    if lines.height and lines["open"][-1]:
-        start = lines.filter(~pl.col("open").shift(1, fill_value=False))[LINE][-1]
+    if records["text"].str.count_matches('"', literal=True).sum() % 2:
+        start = records[LINE][-1]
         raise _unreadable(file_name, "Anführungszeichen nicht geschlossen", start)
-    starts = ~pl.col("open").shift(1, fill_value=False)
-    return (
-        lines.with_columns(starts.cum_sum().alias("record"))
-        .group_by("record", maintain_order=True)
-        .agg(pl.col(LINE).first(), pl.col("text").str.join("\n"))
-        .select(
-            LINE,
-            pl.col("text")
-            .str.replace_all(r'"[^"]*"', "")
-            .str.count_matches(";", literal=True)
-            .add(1)
-            .cast(pl.Int32)
-            .alias(FIELDS),
-        )
-    )
+    return records.select(LINE, _field_count(pl.col("text").str.replace_all(r'"[^"]*"', "")))
+
+
+def _field_count(record: pl.Expr) -> pl.Expr:
+    return record.str.count_matches(";", literal=True).add(1).cast(pl.Int32).alias(FIELDS)
 
 
 def _unreadable(file_name: str, detail: str, line: int | None) -> FileRejected:
@@ -281,10 +277,11 @@ def _build_table(
 ) -> RawTable:
     positions, warnings = match_header(file_label, source, _header(grid))
     width = len(positions)
-    cells = _cells(grid)
-    trimmed = [clean_text(pl.col(c)) for c in cells]
-    body = grid.slice(1).filter(~pl.all_horizontal([t.is_null() for t in trimmed]))
-    is_totals = pl.coalesce(trimmed).str.to_lowercase().str.contains(TOTALS_START)
+    # The row's cells joined by line breaks, leading whitespace removed: empty for a blank row,
+    # else it starts with the first non-blank cell (trimmed), where a totals word would stand.
+    start = pl.concat_str(_cells(grid), separator="\n", ignore_nulls=True).str.strip_chars_start()
+    body = grid.slice(1).with_columns(start.alias(START)).filter(pl.col(START) != "")
+    is_totals = pl.col(START).str.contains(TOTALS_START)
     totals = body.filter(is_totals)
     records = body.filter(~is_totals)
     table = RawTable(source, pl.DataFrame(), from_excel, rows_read=body.height, warnings=warnings)
@@ -313,6 +310,8 @@ def _field_count_problems(wrong: pl.DataFrame, width: int) -> list[Problem]:
 
 def _check_totals(table: RawTable, positions: list[str | None], totals: pl.DataFrame) -> None:
     """Matching totals lines are removed and counted; a mismatch is quarantined."""
+    if totals.height == 0:
+        return
     money = [c.name for c in table.source.columns if c.kind == "money"]
     sums = table.frame.select(
         parse_money(pl.col(m), from_excel=table.from_excel).sum() for m in money
