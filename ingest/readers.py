@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -153,9 +154,10 @@ def csv_grid(text: str, file_name: str) -> pl.DataFrame:
     records = _records(text, file_name)
     width = int(records[FIELDS].max() or 1)
     schema = {str(i): pl.String for i in range(width)}
+    data = text.encode()
     try:
         cells = pl.read_csv(
-            text.encode(),
+            data,
             separator=";",
             has_header=False,
             schema=schema,
@@ -163,7 +165,7 @@ def csv_grid(text: str, file_name: str) -> pl.DataFrame:
             raise_if_empty=False,
         )
     except pl.exceptions.PolarsError as exc:
-        raise _unreadable(file_name, str(exc).splitlines()[0], None) from exc
+        raise _misquoted(file_name, data, str(exc)) from exc
     if cells.height != records.height:
         detail = f"{cells.height} Datensätze gelesen, {records.height} Zeilenanfänge gefunden"
         raise _unreadable(file_name, detail, None)
@@ -198,12 +200,29 @@ def _field_count(record: pl.Expr) -> pl.Expr:
     return record.str.count_matches(";", literal=True).add(1).cast(pl.Int32).alias(FIELDS)
 
 
-def _unreadable(file_name: str, detail: str, line: int | None) -> FileRejected:
+def _unreadable(
+    file_name: str, detail: str, line: int | None, value: str | None = None
+) -> FileRejected:
     return FileRejected(
         file_name,
         f"CSV nicht lesbar ({detail})",
         'Semikolon-getrennte CSV-Datei; Felder mit ; oder Zeilenumbruch in "…"',
         line=line,
+        value=value,
+    )
+
+
+def _misquoted(file_name: str, data: bytes, error: str) -> FileRejected:
+    """polars fails on quotes inside a field (`"x"y`, or a lone `5" Zoll` beside another one).
+    Its message names the field and the byte offset when it knows them; the line is derived
+    from the offset."""
+    offset = re.search(r"offset in the file is (\d+) bytes", error)
+    field = re.search(r"could not parse `(.*?)` as dtype", error, re.DOTALL)
+    return _unreadable(
+        file_name,
+        "Anführungszeichen falsch gesetzt",
+        data[: int(offset.group(1))].count(b"\n") + 1 if offset else None,
+        field.group(1) if field else None,
     )
 
 

@@ -2,7 +2,8 @@
 
 Supported CSV form: `;` between fields, `\\n` or `\\r\\n` line ends, RFC 4180 quoting (a field in
 "…" may hold `;`, a line break, or a quote written as ""). A quote left open to the end of the
-file rejects the file. Line numbers are those of the file (header = 1); a record spanning lines
+file, or a field that is quoted only in part (`"x"y`), rejects the file: the old csv-module
+reader guessed there (it read `xy`, or swallowed the rest of the file into one field). Line numbers are those of the file (header = 1); a record spanning lines
 has the number of its first line.
 """
 
@@ -80,6 +81,14 @@ def test_quote_left_open_rejects_the_file_at_its_line(tmp_path):
     assert err.value.line == 3
     assert "Anführungszeichen nicht geschlossen" in str(err.value)
     assert "fibu_ist_2026-10.csv" in str(err.value)
+
+
+def test_field_quoted_only_in_part_rejects_the_file_at_its_line(tmp_path):
+    lines = [HEADER, "10.2026;31.30.01;4331;K1;1,00", '10.2026;31.30.01;4331;"K"1;2,00']
+    with pytest.raises(FileRejected) as err:
+        read_csv(fibu_file(tmp_path, lines, encoding="utf-8", newline="\r\n"), FIBU)
+    assert (err.value.line, err.value.value) == (3, '"K"1')
+    assert "Anführungszeichen falsch gesetzt" in str(err.value)
 
 
 def test_empty_file_and_header_only(tmp_path):
