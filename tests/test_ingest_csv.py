@@ -3,8 +3,9 @@
 Supported CSV form: `;` between fields, `\\n` or `\\r\\n` line ends, RFC 4180 quoting (a field in
 "…" may hold `;`, a line break, or a quote written as ""). A quote left open to the end of the
 file, or a field that is quoted only in part (`"x"y`), rejects the file: the old csv-module
-reader guessed there (it read `xy`, or swallowed the rest of the file into one field). Line numbers are those of the file (header = 1); a record spanning lines
-has the number of its first line.
+reader guessed there (it read `xy`, or swallowed the rest of the file into one field).
+Line numbers are those of the file (header = 1); a record spanning lines has the number of its
+first line.
 """
 
 from __future__ import annotations
