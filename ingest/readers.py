@@ -4,6 +4,9 @@ Nothing is type-guessed here: every cell is text (trimmed, empty = null). Header
 matched to the contract case-insensitively after trimming, in any order; known historical names
 (`Source.renames`) are applied and reported. Totals lines (`Summe…`/`Gesamt…`) are split off and
 checked against the data; blank lines are ignored. Type parsing happens in `ingest.validate`.
+
+Both formats become a grid (`csv_grid`, `sheet_grid`): one row per CSV record / sheet row with
+its line number and field count, built set-based in polars; no Python loop runs over the rows.
 """
 
 from __future__ import annotations
