@@ -294,6 +294,11 @@ def duplicates(
     return kept, problems
 
 
+ORIGINAL_ID, ORIGINAL_AMOUNT, ORIGINAL_DATE = "__orig_id", "__orig_amount", "__orig_date"
+FIRST_VALID = "__first_valid"  # line of the booking's first valid reversal in this file
+REVERSAL_RULE = "__reversal_rule"
+
+
 def reversals(
     good: pl.DataFrame, source: Source, ctx: Context, mask: Masker
 ) -> tuple[pl.DataFrame, list[Problem]]:
@@ -315,11 +320,6 @@ def reversals(
         for row in bad.iter_rows(named=True)
     ]
     return good.filter(~pl.col(LINE).is_in(bad[LINE].to_list())), problems
-
-
-ORIGINAL_ID, ORIGINAL_AMOUNT, ORIGINAL_DATE = "__orig_id", "__orig_amount", "__orig_date"
-FIRST_VALID = "__first_valid"  # line of the booking's first valid reversal in this file
-REVERSAL_RULE = "__reversal_rule"
 
 
 def _bookings(good: pl.DataFrame, ctx: Context) -> pl.DataFrame:
