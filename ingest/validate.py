@@ -294,48 +294,99 @@ def duplicates(
     return kept, problems
 
 
+ORIGINAL_ID, ORIGINAL_AMOUNT, ORIGINAL_DATE = "__orig_id", "__orig_amount", "__orig_date"
+FIRST_VALID = "__first_valid"  # line of the booking's first valid reversal in this file
+REVERSAL_RULE = "__reversal_rule"
+
+
 def reversals(
     good: pl.DataFrame, source: Source, ctx: Context, mask: Masker
 ) -> tuple[pl.DataFrame, list[Problem]]:
     """Storno_von must name a booking of this file or of earlier loads, with the exact negative,
-    booked no later than the reversal, and not reversed already (here or in another month)."""
-    amounts = dict(ctx.other_bookings)
-    amounts.update(zip(good[parsed("Buchungs_ID")], good[parsed("Betrag")], strict=True))
-    booked = dict(ctx.other_booking_dates)
-    booked.update(zip(good[parsed("Buchungs_ID")], good[parsed("Buchungsdatum")], strict=True))
-    reversed_at: dict[str, int] = {}  # original -> line of its first valid reversal here
-    problems: list[Problem] = []
-    bad_lines: set[int] = set()
-    lines = good.filter(pl.col("Storno_von").is_not_null()).sort(LINE)
-    for row in lines.iter_rows(named=True):
-        target = row["Storno_von"]
-        original = amounts.get(target)
-        amount = row[parsed("Betrag")]
-        if original is None:
-            rule, value = "reversal_without_original", target
-        elif amount != -original:
-            rule = "reversal_amount_mismatch"
-            value = (
-                f"{parsing.format_money(amount)} storniert {parsing.format_money(original)} "
-                f"(erwartet {parsing.format_money(-original)})"
-            )
-        elif target in reversed_at or target in ctx.reversed_elsewhere:
-            rule = "reversal_duplicate"
-            where = (
-                f"in Zeile {reversed_at[target]}"
-                if target in reversed_at
-                else "in einem anderen Monat"
-            )
-            value = f"{target} wurde bereits {where} storniert"
-        elif booked[target] > row[parsed("Buchungsdatum")]:
-            rule = "reversal_before_original"
-            value = f"{target} ist später gebucht als ihr Storno"
-        else:
-            reversed_at[target] = row[LINE]
-            continue
-        problems.append(problem(row, source, rule, ("Storno_von",), mask, value))
-        bad_lines.add(row[LINE])
-    return good.filter(~pl.col(LINE).is_in(list(bad_lines))), problems
+    booked no later than the reversal, and not reversed already (here or in another month).
+
+    Within the file the first reversal of a booking that passes every other check counts; any
+    later reversal of the same booking (with the right amount) is a duplicate of that line."""
+    checked = (
+        good.filter(pl.col("Storno_von").is_not_null())
+        .join(_bookings(good, ctx), left_on="Storno_von", right_on=ORIGINAL_ID, how="left")
+        .with_columns(_first_valid_reversal(ctx).alias(FIRST_VALID))
+        .with_columns(_reversal_rule(ctx).alias(REVERSAL_RULE))
+        .sort(LINE)
+    )
+    bad = checked.filter(pl.col(REVERSAL_RULE).is_not_null())
+    problems = [
+        problem(row, source, row[REVERSAL_RULE], ("Storno_von",), mask, _reversal_value(row))
+        for row in bad.iter_rows(named=True)
+    ]
+    return good.filter(~pl.col(LINE).is_in(bad[LINE].to_list())), problems
+
+
+def _bookings(good: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+    """Every booking a reversal may name: those loaded for other periods and this file's."""
+    earlier = pl.DataFrame(
+        {
+            ORIGINAL_ID: list(ctx.other_bookings),
+            ORIGINAL_AMOUNT: list(ctx.other_bookings.values()),
+            ORIGINAL_DATE: [ctx.other_booking_dates[b] for b in ctx.other_bookings],
+        },
+        schema={ORIGINAL_ID: pl.String, ORIGINAL_AMOUNT: parsing.MONEY, ORIGINAL_DATE: pl.Date},
+    )
+    here = good.select(
+        pl.col(parsed("Buchungs_ID")).alias(ORIGINAL_ID),
+        pl.col(parsed("Betrag")).alias(ORIGINAL_AMOUNT),
+        pl.col(parsed("Buchungsdatum")).alias(ORIGINAL_DATE),
+    )
+    return pl.concat([earlier, here]).unique(ORIGINAL_ID, keep="last", maintain_order=True)
+
+
+def _reversal_checks(ctx: Context) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
+    """(original found, exact negative, reversed in another month, original not later)."""
+    return (
+        pl.col(ORIGINAL_AMOUNT).is_not_null(),
+        pl.col(parsed("Betrag")) == -pl.col(ORIGINAL_AMOUNT),
+        pl.col("Storno_von").is_in(list(ctx.reversed_elsewhere)),
+        pl.col(ORIGINAL_DATE) <= pl.col(parsed("Buchungsdatum")),
+    )
+
+
+def _first_valid_reversal(ctx: Context) -> pl.Expr:
+    found, exact, elsewhere, in_time = _reversal_checks(ctx)
+    valid = found & exact & ~elsewhere & in_time
+    return pl.when(valid).then(pl.col(LINE)).min().over("Storno_von")
+
+
+def _reversal_rule(ctx: Context) -> pl.Expr:
+    """The first reversal rule a line breaks (null: valid), in the order of the docstring."""
+    found, exact, elsewhere, in_time = _reversal_checks(ctx)
+    reversed_before = (pl.col(FIRST_VALID) < pl.col(LINE)).fill_null(False)
+    return (
+        pl.when(~found)
+        .then(pl.lit("reversal_without_original"))
+        .when(~exact)
+        .then(pl.lit("reversal_amount_mismatch"))
+        .when(elsewhere | reversed_before)
+        .then(pl.lit("reversal_duplicate"))
+        .when(~in_time)
+        .then(pl.lit("reversal_before_original"))
+    )
+
+
+def _reversal_value(row: dict) -> str:
+    target, rule = row["Storno_von"], row[REVERSAL_RULE]
+    if rule == "reversal_without_original":
+        return target
+    if rule == "reversal_amount_mismatch":
+        amount, original = row[parsed("Betrag")], row[ORIGINAL_AMOUNT]
+        return (
+            f"{parsing.format_money(amount)} storniert {parsing.format_money(original)} "
+            f"(erwartet {parsing.format_money(-original)})"
+        )
+    if rule == "reversal_duplicate":
+        first = row[FIRST_VALID]
+        where = "in einem anderen Monat" if first is None else f"in Zeile {first}"
+        return f"{target} wurde bereits {where} storniert"
+    return f"{target} ist später gebucht als ihr Storno"
 
 
 def raw_row_json(problem: Problem) -> str | None:

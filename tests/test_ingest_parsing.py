@@ -116,3 +116,9 @@ def test_bytes_undefined_in_cp1252_are_rejected_with_line():
     assert err.value.line == 2
     assert "fibu_ist_2026-10.csv" in str(err.value)
     assert "0x81" in str(err.value)
+
+
+def test_money_keeps_cents_beyond_float_precision():
+    # 18 significant digits: as a float this would round to 10000000000000000.0.
+    value = _one(parsing.parse_money(pl.col("v")), "9.999.999.999.999.999,99")
+    assert value == Decimal("9999999999999999.99")

@@ -202,3 +202,24 @@ def test_persons_file_of_another_month_blocks_the_month(tmp_path):
         ("quarantine_share_below_threshold", "1 von 1 Zeilen abweichend"),
         ("row_count_within_tolerance", "0 Zeilen (Vormonat 2026-09: 3 Zeilen, erlaubt 3..3)"),
     }
+
+
+def test_first_valid_reversal_counts_and_later_ones_name_its_line(tmp_path):
+    lines = [
+        ZAHLUNG_HEADER,
+        zahlung("B-0010", "10.10.2026", "100,00"),  # line 2
+        zahlung("B-0011", "05.10.2026", "-100,00", storno="B-0010"),  # 3: before its original
+        zahlung("B-0012", "12.10.2026", "-100,00", storno="B-0010"),  # 4: the valid reversal
+        zahlung("B-0013", "13.10.2026", "-100,00", storno="B-0010"),  # 5: again
+        zahlung("B-0014", "14.10.2026", "-50,00", storno="B-0010"),  # 6: not the exact negative
+    ]
+    con = warehouse(tmp_path)
+    [result] = load_file(con, write(tmp_path / "asylblg_zahlungen_2026-10.csv", lines), key=KEY)
+    assert (result.rows_loaded, result.rows_quarantined) == (2, 3)
+    assert [(line, rule, value) for line, rule, _, value in quarantine(con)] == [
+        (3, "reversal_before_original", "B-0010 ist später gebucht als ihr Storno"),
+        (5, "reversal_duplicate", "B-0010 wurde bereits in Zeile 4 storniert"),
+        (6, "reversal_amount_mismatch", "-50,00 storniert 100,00 (erwartet -100,00)"),
+    ]
+    # Loaded: 100,00 - 100,00 = 0,00 €.
+    assert rows(con, "select sum(betrag) from raw.asylblg_zahlungen") == [(Decimal("0.00"),)]
