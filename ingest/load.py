@@ -9,6 +9,7 @@ SHA-256) again is a no-op that returns the existing result. Any error rolls ever
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import logging
 import uuid
@@ -165,7 +166,16 @@ def _masked(problem: Problem, key: bytes, source: Source) -> Problem:
 
 
 def _seed_ids(file_name: str, column: str) -> frozenset[str]:
-    seed = pl.read_csv(SEEDS_DIR / file_name, infer_schema=False)
+    path = SEEDS_DIR / file_name
+    return _seed_ids_of(path, column, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _seed_ids_of(path: Path, column: str, mtime_ns: int) -> frozenset[str]:
+    """Read once per version of the file (the modification time is part of the cache key, so
+    an edited seed is read again, also in a long-running Dagster process)."""
+    del mtime_ns
+    seed = pl.read_csv(path, infer_schema=False)
     return frozenset(seed[column].drop_nulls().str.strip_chars().to_list())
 
 
