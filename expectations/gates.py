@@ -227,9 +227,7 @@ def _context_config() -> Any:
 
 def _month_results(v: _Validated, month: str, config: GateConfig) -> list[ExpectationOutcome]:
     period = gate_period(v.check, month)
-    return [
-        _outcome(v, rule, period, config.severity(rule.family)) for rule in v.check.rules
-    ]
+    return [_outcome(v, rule, period, config.severity(rule.family)) for rule in v.check.rules]
 
 
 def _split(frame: Any, rule: Rule, result: Any) -> tuple[dict[str, int], dict[str, list[Any]]]:

@@ -31,7 +31,6 @@ from ingest.validate import REFERENCE_CHECKED
 CORE_ROW_COUNT_TABLES = ("personen", "fibu_ist")
 
 
-
 @dataclass(frozen=True)
 class Rule:
     name: str  # expectation name as stored in meta.gate_results
