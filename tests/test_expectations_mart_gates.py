@@ -3,9 +3,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -200,6 +205,7 @@ def _drop(table: str, match: dict) -> Callable[[dict], None]:
 
 
 K02_S02 = {"indicator_id": "K02", "social_space_id": "S02"}
+K02_UNK = {"indicator_id": "K02", "social_space_id": "unbekannt"}
 
 RECONCILIATION_VIOLATIONS = [
     (_where("fct_reconciliation", {"account_id": "4332"}, ledger_amount=Decimal("-80.01"),
@@ -301,3 +307,37 @@ def test_occupancy_above_100_percent_is_a_finding_not_an_error(con):
     )(marts)
     load(con, marts)
     assert run_mart_gate(con, "2026-10").passed
+
+
+DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
+
+
+def test_model_invariants_are_dbt_data_tests_of_the_window(tmp_path):
+    # Formerly in the production gates, now dbt data tests of fct_indicator_values restricted
+    # to the run's window [2026-10-01, 2026-11-01). October: K02 'unbekannt' shows 12.5 over
+    # denominator 0, and K13 lost its value but says 'ok'. September, outside the window, has
+    # K13 without value under a status of its own ('verloren'): counted, it would be a second
+    # failing group of accepted_values (failures 2). Each test fails on exactly 1 group.
+    marts = clean_marts()
+    _where("fct_indicator_values", K02_UNK, value=12.5)(marts)
+    _where("fct_indicator_values", {"indicator_id": "K13"}, value=None, display_value=None)(marts)
+    values = marts["fct_indicator_values"]
+    k13 = next(r for r in values if r["indicator_id"] == "K13")
+    values.append({**k13, "month": date(2026, 9, 1), "value_status": "verloren"})
+    warehouse = tmp_path / "kim.duckdb"
+    with connect(warehouse) as con:
+        load(con, marts)
+    tests = ("fct_indicator_values_missing_value_explained",
+             "fct_indicator_values_no_value_with_zero_denominator")  # fmt: skip
+    command = [
+        str(Path(sys.executable).parent / "dbt"), "test", "--select", *tests,
+        "--vars", '{"min_month": "2026-10-01", "max_month": "2026-11-01"}',
+        "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
+        "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
+    ]  # fmt: skip
+    env = {**os.environ, "KIM_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 1, result.stdout[-3000:]
+    run = json.loads((tmp_path / "target" / "run_results.json").read_text("utf-8"))
+    failures = {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in run["results"]}
+    assert failures == {name: ("fail", 1) for name in tests}
