@@ -80,11 +80,6 @@ def gate_period(check: Check, month: str) -> str:
     return month[:4] if check.yearly else month
 
 
-def _used(sql: str, params: dict[str, Any]) -> dict[str, Any]:
-    """The parameters a query names (DuckDB refuses unused named parameters)."""
-    return {k: v for k, v in params.items() if f"${k}" in sql}
-
-
 def month_bounds(month: str) -> tuple[date, date]:
     """'YYYY-MM' -> (first day, first day of next month); the window is half-open."""
     year, mon = (int(p) for p in month.split("-"))
