@@ -1,10 +1,12 @@
 """The expectation suites, as code.
 
-A `Check` is one pandas frame (read from DuckDB by a SQL query for one month) plus the rules Great
-Expectations asserts on it. Rules that need context beyond one row (uniqueness across months,
-the original of a reversal, last month's row count, the traffic-light rule) are computed in
-DuckDB SQL into a helper column; GX then asserts that column (`kind="true"`: every non-NULL value
-is True; NULL means "rule does not apply to this row").
+A `Check` is one pandas frame (read from DuckDB by a SQL query over the run's window of months)
+plus the rules Great Expectations asserts on it. Every frame has a `gate_period` column (the
+row's month 'YYYY-MM', or year 'YYYY' for the yearly plan): one validation covers the window and
+the gates split its unexpected rows into results per month. Rules that need context beyond one
+row (uniqueness across months, the original of a reversal, last month's row count) are computed
+in DuckDB SQL into a helper column; GX then asserts that column (`kind="true"`: every non-NULL
+value is True; NULL means "rule does not apply to this row").
 
 Raw suites are built from `ingest.contracts`: required columns, code lists and unique keys are
 read from the contract, never restated here. Only the consistency rules written in prose in the
@@ -15,7 +17,6 @@ GX is imported inside `to_expectation` only (it pulls in scipy; see stack notes)
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -29,15 +30,13 @@ from ingest.validate import REFERENCE_CHECKED
 # "row_count_core"); the others only warn.
 CORE_ROW_COUNT_TABLES = ("personen", "fibu_ist")
 
-VALUE_STATUSES = ("ok", "no_denominator", "below_min_denominator", "no_data")
-TRAFFIC_LIGHTS = ("green", "yellow", "red")
-
 
 @dataclass(frozen=True)
 class Rule:
     name: str  # expectation name as stored in meta.gate_results
     family: str  # severity family (see config.DEFAULT_SEVERITIES)
-    kind: str  # not_null | in_set | true | between | null | row_count
+    kind: str  # not_null | in_set | true | between | null | row_count (a "true" column whose
+    # observed value is the month's row count and band, see row_count_observed)
     label: str  # German description for the report
     column: str | None = None
     value_set: tuple[Any, ...] = ()
@@ -46,7 +45,6 @@ class Rule:
     row_condition: str | None = None  # pandas query limiting the rows the rule applies to
     sql: str | None = None  # helper-column expression (kind "true"), evaluated in DuckDB
     show: tuple[str, ...] = ()  # columns printed for offending rows
-    note: str = ""  # extra observed context (e.g. the previous month's row count)
 
 
 @dataclass(frozen=True)
@@ -56,6 +54,30 @@ class Check:
     sql: str  # query with named parameters, selects the frame in a fixed order
     params: dict[str, Any]
     rules: tuple[Rule, ...]
+    yearly: bool = False  # rows keyed by year: a month's results are those of its year
+
+
+@dataclass(frozen=True)
+class Window:
+    """A run's months, first to last (inclusive): the parameters every check's query reads."""
+
+    first: str  # 'YYYY-MM'
+    last: str
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "window_start": month_bounds(self.first)[0],
+            "window_end": month_bounds(self.last)[1],  # half-open
+            "first_month": self.first,
+            "last_month": self.last,
+            "first_year": int(self.first[:4]),
+            "last_year": int(self.last[:4]),
+        }
+
+
+def gate_period(check: Check, month: str) -> str:
+    """The `gate_period` of `check`'s rows that belong to `month`."""
+    return month[:4] if check.yearly else month
 
 
 def month_bounds(month: str) -> tuple[date, date]:
@@ -79,7 +101,7 @@ def to_expectation(rule: Rule, severity: str) -> Any:
         return e.ExpectColumnValuesToNotBeNull(column=rule.column, meta=meta, **cond)
     if rule.kind == "null":
         return e.ExpectColumnValuesToBeNull(column=rule.column, meta=meta, **cond)
-    if rule.kind in ("in_set", "true"):
+    if rule.kind in ("in_set", "true", "row_count"):
         values = list(rule.value_set) if rule.kind == "in_set" else [True]
         return e.ExpectColumnValuesToBeInSet(
             column=rule.column, value_set=values, meta=meta, **cond
@@ -92,10 +114,6 @@ def to_expectation(rule: Rule, severity: str) -> Any:
             meta=meta,
             **cond,
         )
-    if rule.kind == "row_count":
-        return e.ExpectTableRowCountToBeBetween(
-            min_value=rule.min_value, max_value=rule.max_value, meta=meta
-        )
     raise ValueError(f"unknown rule kind {rule.kind!r} of {rule.name}")
 
 
@@ -107,9 +125,11 @@ def _helper(name: str, family: str, label: str, sql: str, show: tuple[str, ...])
     return Rule(name, family, "true", label, column=name, sql=sql, show=("source_line", *show))
 
 
-# Consistency rules the contract states in prose, per raw table. `$month_start`/`$month_end` are
-# the half-open month window. Each helper is NULL where the rule does not apply (e.g. a missing
-# date is reported once, by the not-null rule, not again here).
+# Consistency rules the contract states in prose, per raw table, against the row's own month
+# (`t.period_month`, the file's month; `_NEXT_MONTH` is the first day after it). Each helper is
+# NULL where the rule does not apply (e.g. a missing date is reported once, by the not-null
+# rule, not again here).
+_NEXT_MONTH = "(t.period_month + interval 1 month)"
 _DATE_RULES: dict[str, tuple[Rule, ...]] = {
     "personen": (
         # Stock at month end: the Stichtag is the last day of the file's month.
@@ -117,7 +137,7 @@ _DATE_RULES: dict[str, tuple[Rule, ...]] = {
             "stichtag_is_month_end",
             "dates",
             "Stichtag ist der letzte Tag des Monats",
-            "stichtag = $month_end - interval 1 day",
+            "stichtag = last_day(t.period_month)",
             ("person_id", "stichtag"),
         ),
         # A status cannot begin after the day the stock was taken.
@@ -143,7 +163,7 @@ _DATE_RULES: dict[str, tuple[Rule, ...]] = {
             "buchungsdatum_in_month",
             "dates",
             "Buchungsdatum liegt im Monat der Datei",
-            "buchungsdatum >= $month_start and buchungsdatum < $month_end",
+            f"buchungsdatum >= t.period_month and buchungsdatum < {_NEXT_MONTH}",
             ("buchungs_id", "buchungsdatum"),
         ),
         _helper(
@@ -170,7 +190,7 @@ _DATE_RULES: dict[str, tuple[Rule, ...]] = {
             "periode_is_file_month",
             "dates",
             "Periode entspricht dem Monat der Datei",
-            "periode = $month_start",
+            "periode = t.period_month",
             ("produkt", "sachkonto", "periode"),
         ),
     ),
@@ -187,7 +207,7 @@ _DATE_RULES: dict[str, tuple[Rule, ...]] = {
             "beginn_not_after_month_end",
             "dates",
             "Kursbeginn liegt nicht nach dem Monatsende",
-            "beginn < $month_end",
+            f"beginn < {_NEXT_MONTH}",
             ("kurs_id", "beginn"),
         ),
     ),
@@ -204,7 +224,7 @@ _DATE_RULES: dict[str, tuple[Rule, ...]] = {
             "eintritt_not_after_month_end",
             "dates",
             "Eintritt liegt nicht nach dem Monatsende",
-            "eintritt < $month_end",
+            f"eintritt < {_NEXT_MONTH}",
             ("kurs_id", "eintritt"),
         ),
         # Status is "as of month end": an exam cannot be dated later.
@@ -212,7 +232,7 @@ _DATE_RULES: dict[str, tuple[Rule, ...]] = {
             "pruefungsdatum_not_after_month_end",
             "dates",
             "Prüfungsdatum liegt nicht nach dem Monatsende",
-            "pruefungsdatum < $month_end",
+            f"pruefungsdatum < {_NEXT_MONTH}",
             ("kurs_id", "pruefungsdatum"),
         ),
         # Both sheets come from one workbook: every participation's course is on the Kurse sheet.
@@ -221,7 +241,7 @@ _DATE_RULES: dict[str, tuple[Rule, ...]] = {
             "reference",
             "Kurs_ID steht im Blatt Kurse desselben Monats",
             "case when t.kurs_id is null then null else exists (select 1 from raw.kurse k "
-            "where k.kurs_id = t.kurs_id and k.period_month = $month_start) end",
+            "where k.kurs_id = t.kurs_id and k.period_month = t.period_month) end",
             ("kurs_id",),
         ),
     ),
@@ -282,7 +302,9 @@ def _unique_rule(source: Source) -> Rule | None:
         count = f"(select count(*) from raw.{source.raw_table} o where {match})"
         scope, label = "overall", "über alle Monate"
     else:
-        count = f"count(*) over (partition by {', '.join('t.' + k for k in keys)})"
+        # Per file: the window of months is one frame, so the period is part of the partition.
+        period = "t.period_month" if source.period == "month" else "t.jahr"
+        count = f"count(*) over (partition by {', '.join(['t.' + k for k in keys] + [period])})"
         scope = "in_month" if source.period == "month" else "in_year"
         label = "im Monat" if source.period == "month" else "im Jahr"
     return _helper(
@@ -314,43 +336,53 @@ def _amount_rules(config: GateConfig) -> list[Rule]:
     return rules
 
 
-def row_count_rule(previous: tuple[str, int] | None, tolerance: float, table: str = "") -> Rule:
-    """Rows within ±tolerance of the latest earlier month; the first month is exempt (0..∞),
-    except that a core table (persons, ledger) must always have at least one row."""
-    core = table in CORE_ROW_COUNT_TABLES
-    family = "row_count_core" if core else "row_count"
-    if previous is None or previous[1] == 0:
-        return Rule(
-            "row_count_within_tolerance",
-            family,
-            "row_count",
-            "Zeilenzahl im Toleranzband zum Vormonat (erster Monat: ausgenommen"
-            + (", aber mindestens 1 Zeile)" if core else ")"),
-            min_value=1 if core else 0,
-            note="no earlier month: exempt" + (", at least 1 row" if core else ""),
+def _row_count_check(gate: str, source: Source, config: GateConfig) -> Check:
+    """Rows per month of the window against the latest earlier month that has rows (±tolerance,
+    rounded inwards, exact in DECIMAL). The first month is exempt (0..∞), except that a core
+    table (persons, ledger) must always have at least one row."""
+    core = source.raw_table in CORE_ROW_COUNT_TABLES
+    sql = f"""
+        with counts as (
+          select period_month, count(*) as n from raw.{source.raw_table} group by period_month
+        ),
+        months as (
+          select m::date as month from range($window_start::timestamp, $window_end::timestamp,
+            interval 1 month) r(m)
+        ),
+        banded as (
+          select m.month, coalesce(c.n, 0) as rows, p.period_month as previous_month,
+            p.n as previous_rows,
+            greatest(ceil(p.n * (1 - $tolerance)), $min_rows)::bigint as band_low,
+            floor(p.n * (1 + $tolerance))::bigint as band_high
+          from months m
+          left join counts c on c.period_month = m.month
+          left join counts p on p.period_month = (
+            select max(period_month) from counts where period_month < m.month)
         )
-    prev_month, prev_rows = previous
-    tol = Decimal(str(tolerance))
-    low = math.ceil(prev_rows * (1 - tol))
-    high = math.floor(prev_rows * (1 + tol))
-    if core:
-        low = max(low, 1)
-    return Rule(
+        select strftime(month, '%Y-%m') as gate_period, rows,
+          strftime(previous_month, '%Y-%m') as previous_month, previous_rows,
+          coalesce(band_low, $min_rows) as band_low, band_high,
+          rows >= coalesce(band_low, $min_rows) and (band_high is null or rows <= band_high)
+            as row_count_within_tolerance
+        from banded order by month
+    """
+    tolerance = Decimal(str(config.row_count_tolerance))
+    rule = Rule(
         "row_count_within_tolerance",
-        family,
+        "row_count_core" if core else "row_count",
         "row_count",
-        f"Zeilenzahl im Toleranzband ±{tol * 100:.0f} % zum Vormonat",
-        min_value=low,
-        max_value=high,
-        note=f"Vormonat {prev_month}: {prev_rows} Zeilen, erlaubt {low}..{high}",
+        f"Zeilenzahl im Toleranzband ±{tolerance * 100:.0f} % zum Vormonat (erster Monat: "
+        "ausgenommen" + (", aber mindestens 1 Zeile)" if core else ")"),
+        column="row_count_within_tolerance",
+        show=("rows", "previous_month", "previous_rows", "band_low", "band_high"),
     )
+    params = {"tolerance": tolerance, "min_rows": 1 if core else 0}
+    return Check(gate, f"{source.raw_table}_row_count", sql, params, (rule,))
 
 
-def raw_checks(
-    source: Source, month: str, config: GateConfig, previous: tuple[str, int] | None
-) -> list[Check]:
-    """The suite of one raw table for one month: its rows, and its loads' quarantine share."""
-    start, end = month_bounds(month)
+def raw_checks(source: Source, config: GateConfig) -> list[Check]:
+    """The suite of one raw table over a window ($window_start, $window_end, $first_year,
+    $last_year): its rows, its loads' quarantine share and its row count per month."""
     gate = f"raw.{source.raw_table}"
     rules = _column_rules(source)
     unique = _unique_rule(source)
@@ -358,37 +390,42 @@ def raw_checks(
     if source.raw_table == "asylblg_zahlungen":
         rules += _amount_rules(config)
     if source.period == "month":
-        where = "t.period_month = $month_start"
-        rules.append(row_count_rule(previous, config.row_count_tolerance, source.raw_table))
-        period = month
+        where = "t.period_month >= $window_start and t.period_month < $window_end"
+        period, order = "strftime(t.period_month, '%Y-%m')", "t.period_month"
     else:
         # Yearly plan: the gate of a month validates the plan of that month's year.
-        where = "t.jahr = $year"
-        period = str(start.year)
+        where = "t.jahr >= $first_year and t.jahr <= $last_year"
+        period, order = "t.jahr::varchar", "t.jahr"
     helper_sql = "".join(f",\n  ({h.sql}) as {h.name}" for h in helpers)
     sql = (
-        f"select t.*{helper_sql}\nfrom raw.{source.raw_table} t\nwhere {where}\n"
-        "order by t.source_file, t.source_line"
+        f"select t.*{helper_sql},\n  {period} as gate_period\nfrom raw.{source.raw_table} t\n"
+        f"where {where}\norder by {order}, t.source_file, t.source_line"
     )
-    params = {"month_start": start, "month_end": end, "year": start.year}
-    used = {k: v for k, v in params.items() if f"${k}" in sql}
-    rows = Check(gate, source.raw_table, sql, used, tuple(rules + helpers))
-    checks = [rows, _quarantine_check(gate, source, period, config)]
+    yearly = source.period != "month"
+    checks = [
+        Check(gate, source.raw_table, sql, {}, tuple(rules + helpers), yearly),
+        _quarantine_check(gate, source, config),
+    ]
+    if not yearly:
+        checks.append(_row_count_check(gate, source, config))
     if source.raw_table == "teilnahmen":
-        checks.append(_participant_check(gate, start, config))
+        checks.append(_participant_check(gate, config))
     return checks
 
 
-def _participant_check(gate: str, start: date, config: GateConfig) -> Check:
-    # Distinct participants of the month's course workbook found in the same month's persons
-    # file; NULL when there are no participants (nothing to compare).
+def _participant_check(gate: str, config: GateConfig) -> Check:
+    # Per month: distinct participants of the course workbook found in the same month's persons
+    # file (a month without participants has no row: nothing to compare).
     sql = """
-        select count(distinct t.person_id) as participants,
+        select strftime(t.period_month, '%Y-%m') as gate_period,
+          count(distinct t.person_id) as participants,
           count(distinct t.person_id) filter (where exists (select 1 from raw.personen p
-            where p.period_month = $month_start and p.person_id = t.person_id)) as found,
+            where p.period_month = t.period_month and p.person_id = t.person_id)) as found,
           found / nullif(participants, 0) as participant_share
         from raw.teilnahmen t
-        where t.period_month = $month_start
+        where t.period_month >= $window_start and t.period_month < $window_end
+        group by t.period_month
+        order by t.period_month
     """
     rule = Rule(
         "participants_in_persons_file",
@@ -401,13 +438,17 @@ def _participant_check(gate: str, start: date, config: GateConfig) -> Check:
         max_value=1.0,
         show=("participants", "found", "participant_share"),
     )
-    return Check(gate, "teilnahmen_in_personen", sql, {"month_start": start}, (rule,))
+    return Check(gate, "teilnahmen_in_personen", sql, {}, (rule,))
 
 
-def _quarantine_check(gate: str, source: Source, period: str, config: GateConfig) -> Check:
+def _quarantine_check(gate: str, source: Source, config: GateConfig) -> Check:
     # Current loads only: a load replaced by a later one no longer feeds the warehouse.
-    sql = """
-        select b.load_id, b.file_name, b.rows_loaded, b.rows_quarantined,
+    # Periods are 'YYYY-MM' (or 'YYYY' for the yearly plan): text order is time order.
+    yearly = source.period != "month"
+    first, last = ("$first_year::varchar", "$last_year::varchar") if yearly else (
+        "$first_month", "$last_month")  # fmt: skip
+    sql = f"""
+        select b.period as gate_period, b.load_id, b.file_name, b.rows_loaded, b.rows_quarantined,
           b.rows_quarantined::double / nullif(b.rows_loaded + b.rows_quarantined, 0)
             as quarantine_share,
           (select count(*) from meta.quarantine q
@@ -417,9 +458,9 @@ def _quarantine_check(gate: str, source: Source, period: str, config: GateConfig
           (select count(*) from meta.quarantine q where q.load_id = b.load_id
            and q.rule = 'unknown_reference_zero_amount') as unknown_reference_zero_amount
         from meta.load_batches b
-        where b.source = $source and b.period = $period
+        where b.source = $source and b.period >= {first} and b.period <= {last}
           and not exists (select 1 from meta.load_batches r where r.replaced_load_id = b.load_id)
-        order by b.file_name, b.load_id
+        order by b.period, b.file_name, b.load_id
     """
     rule = Rule(
         "quarantine_share_below_threshold",
@@ -444,13 +485,8 @@ def _quarantine_check(gate: str, source: Source, period: str, config: GateConfig
     rules = (rule, totals)
     if source.raw_table in REFERENCE_CHECKED:
         rules += _unknown_reference_rules()
-    return Check(
-        gate,
-        f"{source.raw_table}_loads",
-        sql,
-        {"source": source.raw_table, "period": period},
-        rules,
-    )
+    params = {"source": source.raw_table}
+    return Check(gate, f"{source.raw_table}_loads", sql, params, rules, yearly)
 
 
 def _unknown_reference_rules() -> tuple[Rule, ...]:
@@ -484,18 +520,23 @@ def _unknown_reference_rules() -> tuple[Rule, ...]:
 # Reconciliation gate (after dbt)
 
 
-def reconciliation_checks(month: str) -> list[Check]:
-    start, _ = month_bounds(month)
+_IN_WINDOW = "month >= $window_start and month < $window_end"
+
+
+def reconciliation_checks() -> list[Check]:
+    """What only the inputs can show after dbt: payments vs ledger, marts vs the plan file.
+    (An indicator value over a zero denominator is the model's own logic: a dbt data test.)"""
     gate = "reconciliation"
     diff = Check(
         gate,
         "fct_reconciliation",
-        """
-        select product_id, account_id, payments_amount, ledger_amount, difference
-        from marts.fct_reconciliation where month = $month_start
-        order by product_id, account_id
+        f"""
+        select strftime(month, '%Y-%m') as gate_period, product_id, account_id,
+          payments_amount, ledger_amount, difference
+        from marts.fct_reconciliation where {_IN_WINDOW}
+        order by month, product_id, account_id
         """,
-        {"month_start": start},
+        {},
         (
             # The ledger is the truth for money: case-software bookings must match to the cent.
             Rule(
@@ -510,32 +551,38 @@ def reconciliation_checks(month: str) -> list[Check]:
             ),
         ),
     )
-    # Fortgeschriebener Ansatz in the marts vs the plan file, per product × account (a full
-    # join, so a line missing on either side shows up); equal lines imply equal totals.
+    # Fortgeschriebener Ansatz in the marts vs the plan file of the month's year, per month x
+    # product x account (a full join, so a line missing on either side shows up); equal lines
+    # imply equal totals.
     plan = Check(
         gate,
         "current_appropriation",
-        """
-        with plan as (
-          select produkt as product_id, sachkonto as account_id,
-            sum(ansatz + coalesce(nachtrag, 0) + coalesce(uebertragung, 0)) as plan_amount
-          from raw.haushaltsplan where jahr = $year group by all
+        f"""
+        with months as (
+          select m::date as month from range($window_start::timestamp, $window_end::timestamp,
+            interval 1 month) r(m)
+        ),
+        plan as (
+          select m.month, h.produkt as product_id, h.sachkonto as account_id,
+            sum(h.ansatz + coalesce(h.nachtrag, 0) + coalesce(h.uebertragung, 0)) as plan_amount
+          from months m join raw.haushaltsplan h on h.jahr = year(m.month) group by all
         ),
         mart as (
-          select product_id, account_id, sum(current_appropriation) as mart_amount
-          from marts.fct_budget_execution where month = $month_start group by all
+          select month, product_id, account_id, sum(current_appropriation) as mart_amount
+          from marts.fct_budget_execution where {_IN_WINDOW} group by all
         )
-        select coalesce(p.product_id, m.product_id) as product_id,
+        select strftime(coalesce(p.month, m.month), '%Y-%m') as gate_period,
+          coalesce(p.product_id, m.product_id) as product_id,
           coalesce(p.account_id, m.account_id) as account_id,
           coalesce(p.plan_amount, 0) as plan_amount,
           coalesce(m.mart_amount, 0) as mart_amount,
           coalesce(p.plan_amount, 0) = coalesce(m.mart_amount, 0)
             as current_appropriation_matches_plan
         from plan p full join mart m
-          on p.product_id = m.product_id and p.account_id = m.account_id
-        order by 1, 2
+          on p.month = m.month and p.product_id = m.product_id and p.account_id = m.account_id
+        order by 1, 2, 3
         """,
-        {"year": start.year, "month_start": start},
+        {},
         (
             Rule(
                 "current_appropriation_matches_plan",
@@ -548,29 +595,7 @@ def reconciliation_checks(month: str) -> list[Check]:
             ),
         ),
     )
-    # A rate over nothing must not be published as a number.
-    zero = Check(
-        gate,
-        "fct_indicator_values",
-        """
-        select indicator_id, social_space_id, numerator, denominator, value, value_status
-        from marts.fct_indicator_values where month = $month_start
-        order by indicator_id, social_space_id
-        """,
-        {"month_start": start},
-        (
-            Rule(
-                "no_value_with_zero_denominator",
-                "denominator_zero",
-                "null",
-                "Kein Kennzahlwert bei Nenner 0",
-                column="value",
-                row_condition="denominator == 0",
-                show=("indicator_id", "social_space_id", "denominator", "value"),
-            ),
-        ),
-    )
-    return [diff, plan, zero]
+    return [diff, plan]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -585,8 +610,10 @@ def _unit_slug(unit: str) -> str:
     return {"%": "percent", "€": "euro"}.get(unit, unit.lower().replace(" ", "_"))
 
 
-def mart_checks(month: str, config: GateConfig) -> list[Check]:
-    start, _ = month_bounds(month)
+def mart_checks(config: GateConfig) -> list[Check]:
+    """Published indicator values within their unit's (or the indicator's) valid range. Rows
+    present, value status explained and traffic lights are the model's own logic: dbt unit and
+    data tests (dbt/models/marts/_marts__*.yml), not a production gate."""
     gate = "marts"
     show = ("indicator_id", "social_space_id", "unit", "value")
     ranges = []
@@ -627,156 +654,13 @@ def mart_checks(month: str, config: GateConfig) -> list[Check]:
         gate,
         "indicator_values",
         """
-        select v.indicator_id, v.social_space_id, i.unit, v.value, v.value_status
+        select strftime(v.month, '%Y-%m') as gate_period, v.indicator_id, v.social_space_id,
+          i.unit, v.value
         from marts.fct_indicator_values v join marts.dim_indicator i using (indicator_id)
-        where v.month = $month_start
-        order by v.indicator_id, v.social_space_id
+        where v.month >= $window_start and v.month < $window_end
+        order by v.month, v.indicator_id, v.social_space_id
         """,
-        {"month_start": start},
+        {},
         tuple(ranges),
     )
-    return [values, _completeness_check(gate, start), _traffic_light_check(gate, start, config)]
-
-
-def _completeness_check(gate: str, start: date) -> Check:
-    # Every catalogue indicator has a GESAMT row, and one per social space if it is broken down
-    # by social space; a row without a value must say why (value_status).
-    sql = """
-        with expected as (
-          select indicator_id, 'GESAMT' as social_space_id from marts.dim_indicator
-          union
-          select i.indicator_id, s.social_space_id
-          from marts.dim_indicator i cross join marts.dim_social_space s
-          where i.per_social_space
-        ),
-        actual as (select * from marts.fct_indicator_values where month = $month_start)
-        select e.indicator_id, e.social_space_id, a.value, a.value_status,
-          a.indicator_id is not null as indicator_row_present,
-          case when a.indicator_id is not null
-            then a.value is not null or coalesce(a.value_status, 'ok') <> 'ok' end
-            as missing_value_explained
-        from expected e left join actual a
-          on a.indicator_id = e.indicator_id and a.social_space_id = e.social_space_id
-        order by e.indicator_id, e.social_space_id
-    """
-    show = ("indicator_id", "social_space_id", "value", "value_status")
-    rules = (
-        Rule(
-            "indicator_row_present",
-            "indicator_complete",
-            "true",
-            "Jede Kennzahl des Katalogs ist für GESAMT und jeden Sozialraum vorhanden",
-            column="indicator_row_present",
-            show=("indicator_id", "social_space_id"),
-        ),
-        Rule(
-            "missing_value_explained",
-            "indicator_complete",
-            "true",
-            "Fehlender Kennzahlwert ist durch value_status erklärt",
-            column="missing_value_explained",
-            show=show,
-        ),
-        Rule(
-            "value_status_in_codes",
-            "indicator_complete",
-            "in_set",
-            f"value_status enthält nur Codes der Liste ({', '.join(VALUE_STATUSES)})",
-            column="value_status",
-            value_set=VALUE_STATUSES,
-            show=show,
-        ),
-    )
-    return Check(gate, "indicator_completeness", sql, {"month_start": start}, rules)
-
-
-def _traffic_light_check(gate: str, start: date, config: GateConfig) -> Check:
-    # shortfall = how far the value misses the target in the bad direction (<= 0: target met);
-    # margin = the yellow zone, a share of the target (or of the band edge that was missed).
-    # The yellow/red edge gets a tiny tolerance (margin is a float product); "met" is exact.
-    # Lights are decided on the value as printed (display_value), like the mart's.
-    sql = """
-        with base as (
-          select v.indicator_id, v.social_space_id, i.direction, v.display_value as value,
-            v.target_value,
-            v.target_band_low, v.target_band_high, v.attainment_ratio, v.traffic_light,
-            case
-              when v.display_value is null then null
-              when i.direction = 'higher' then v.target_value - v.display_value
-              when i.direction = 'lower' then v.display_value - v.target_value
-              when i.direction = 'band'
-                and (v.target_band_low is not null or v.target_band_high is not null)
-                then greatest(coalesce(v.target_band_low - v.display_value, 0),
-                              coalesce(v.display_value - v.target_band_high, 0))
-            end as shortfall,
-            $yellow * abs(case
-              when i.direction in ('higher', 'lower') then v.target_value
-              when v.display_value < v.target_band_low then v.target_band_low
-              else v.target_band_high end) as margin
-          from marts.fct_indicator_values v join marts.dim_indicator i using (indicator_id)
-          where v.month = $month_start
-        )
-        select *,
-          case when shortfall is null then null
-            when shortfall <= 0 then 'green'
-            when shortfall <= margin then 'yellow'
-            else 'red' end as expected_traffic_light,
-          case
-            when shortfall is null then traffic_light is null
-            when traffic_light = 'green' then shortfall <= 0
-            when traffic_light = 'yellow' then shortfall > 0 and shortfall <= margin + 1e-9
-            when traffic_light = 'red' then shortfall > 0 and shortfall >= margin - 1e-9
-            else false
-          end as traffic_light_consistent,
-          case when direction in ('higher', 'lower') and shortfall is not null
-              and attainment_ratio is not null
-            then (attainment_ratio >= 1) = (shortfall <= 0) end as attainment_consistent
-        from base
-        order by indicator_id, social_space_id
-    """
-    show = (
-        "indicator_id",
-        "social_space_id",
-        "direction",
-        "value",
-        "target_value",
-        "traffic_light",
-        "expected_traffic_light",
-    )
-    rules = (
-        Rule(
-            "traffic_light_in_codes",
-            "traffic_light",
-            "in_set",
-            "Ampel ist green, yellow, red oder leer",
-            column="traffic_light",
-            value_set=TRAFFIC_LIGHTS,
-            show=show,
-        ),
-        Rule(
-            "traffic_light_consistent",
-            "traffic_light",
-            "true",
-            f"Ampel passt zu Richtung, Zielwert und Wert (gelb: Ziel um höchstens "
-            f"{config.yellow_tolerance:.0%} verfehlt)",
-            column="traffic_light_consistent",
-            show=show,
-        ),
-        Rule(
-            "attainment_consistent",
-            "traffic_light",
-            "true",
-            "Zielerreichung ≥ 1 genau dann, wenn das Ziel erreicht ist",
-            column="attainment_consistent",
-            show=(
-                "indicator_id",
-                "social_space_id",
-                "direction",
-                "value",
-                "target_value",
-                "attainment_ratio",
-            ),
-        ),
-    )
-    params = {"month_start": start, "yellow": config.yellow_tolerance}
-    return Check(gate, "traffic_lights", sql, params, rules)
+    return [values]

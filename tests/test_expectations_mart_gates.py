@@ -3,13 +3,18 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
-from expectations.gates import run_mart_gate, run_reconciliation_gate
+from expectations.gates import run_mart_gate, run_reconciliation_gate, run_reconciliation_gates
 from ingest.warehouse import connect
 
 OCT = date(2026, 10, 1)
@@ -177,7 +182,9 @@ def test_clean_marts_pass_both_gates(con):
     stored = con.execute(
         "select gate, count(*) from meta.gate_results group by gate order by gate"
     ).fetchall()
-    assert stored == [("marts", len(marts.results)), ("reconciliation", 3)]
+    # marts: 4 unit ranges (%, Anzahl, Tage, Fälle je VZÄ) + 2 indicator ranges (K02, K14);
+    # reconciliation: difference and plan.
+    assert stored == [("marts", 6), ("reconciliation", 2)]
     print(f"reconciliation gate {rec.seconds:.2f} s, mart gate {marts.seconds:.2f} s")
 
 
@@ -211,15 +218,13 @@ RECONCILIATION_VIOLATIONS = [
      "account_id=4331, plan_amount=120000.00, mart_amount=100000.00"),
     (_drop("fct_budget_execution", {"account_id": "3481"}),
      "current_appropriation_matches_plan", "account_id=3481, plan_amount=50000.00, mart_amount=0"),
-    (_where("fct_indicator_values", K02_UNK, value=12.5),
-     "no_value_with_zero_denominator", "social_space_id=unbekannt, denominator=0.00, value=12.5"),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
     ("mutate", "expectation", "offending"),
     RECONCILIATION_VIOLATIONS,
-    ids=["difference", "appropriation", "plan_line_missing_in_mart", "zero_denominator"],
+    ids=["difference", "appropriation", "plan_line_missing_in_mart"],
 )
 def test_reconciliation_violation_blocks(con, mutate, expectation, offending):
     marts = clean_marts()
@@ -232,29 +237,14 @@ def test_reconciliation_violation_blocks(con, mutate, expectation, offending):
     assert offending in outcome.summary_text
 
 
+# Rows present, value status explained, codes and traffic lights are the model's own logic:
+# dbt unit/data tests of fct_indicator_values now, no longer part of the mart gate.
 MART_VIOLATIONS = [
     (_where("fct_indicator_values", {"indicator_id": "K09"}, value=120.0, display_value=120.0,
             traffic_light="green", attainment_ratio=2.4),
      "indicator_value_in_range_percent", "social_space_id=GESAMT, unit=%, value=120"),
-    (_drop("fct_indicator_values", K02_S02), "indicator_row_present",
-     "indicator_id=K02, social_space_id=S02"),
-    (_drop("fct_indicator_values", {"indicator_id": "K13"}), "indicator_row_present",
-     "indicator_id=K13, social_space_id=GESAMT"),
-    (_where("fct_indicator_values", K02_UNK, value_status="ok"), "missing_value_explained",
-     "social_space_id=unbekannt, value=NULL, value_status=ok"),
-    (_where("fct_indicator_values", K02_UNK, value_status="geheim"), "value_status_in_codes",
-     "value_status=geheim"),
-    (_where("fct_indicator_values", K02_S02, traffic_light="yellow"), "traffic_light_consistent",
-     "traffic_light=yellow, expected_traffic_light=red"),
-    (_where("fct_indicator_values", {"indicator_id": "K04"}, traffic_light="green"),
-     "traffic_light_consistent", "direction=band, value=65, target_value=NULL, "
-     "traffic_light=green, expected_traffic_light=yellow"),
-    # a light where the catalogue has no direction to judge by
-    (_where("fct_indicator_values", {"indicator_id": "K01", "social_space_id": "GESAMT"},
-            traffic_light="green"), "traffic_light_consistent", "expected_traffic_light=NULL"),
-    (_where("fct_indicator_values", {"indicator_id": "K13"}, attainment_ratio=0.96),
-     "attainment_consistent", "indicator_id=K13, social_space_id=GESAMT, direction=lower, "
-     "value=480, target_value=500, attainment_ratio=0.96"),
+    (_where("fct_indicator_values", K02_S02, value=-1.0, display_value=-1.0),
+     "indicator_value_in_range_k02", "indicator_id=K02, social_space_id=S02, unit=%, value=-1"),
 ]  # fmt: skip
 
 
@@ -286,6 +276,20 @@ def test_gates_only_read_their_month(con):
     load(con, marts)
     assert run_reconciliation_gate(con, "2026-10").passed
     assert not run_reconciliation_gate(con, "2026-09").passed
+    # One run over both months: the same verdicts, per month. September: its one
+    # reconciliation line differs by 1.00; the plan's 2 lines of 2026 have no September rows in
+    # fct_budget_execution (the marts hold October only).
+    sep, oct_ = run_reconciliation_gates(con, ["2026-09", "2026-10"], run_id="w")
+    assert [(r.expectation, r.observed_value) for r in sep.failed] == [
+        ("reconciliation_difference_zero", "1 von 1 Zeilen abweichend"),
+        ("current_appropriation_matches_plan", "2 von 2 Zeilen abweichend"),
+    ]
+    assert oct_.passed and not oct_.failed, oct_.summary_text
+    stored = con.execute(
+        "select partition, count(*) filter (where not success) from meta.gate_results "
+        "where run_id = 'w' group by partition order by partition"
+    ).fetchall()
+    assert stored == [("2026-09", 2), ("2026-10", 0)]
 
 
 def test_occupancy_above_100_percent_is_a_finding_not_an_error(con):
@@ -303,3 +307,37 @@ def test_occupancy_above_100_percent_is_a_finding_not_an_error(con):
     )(marts)
     load(con, marts)
     assert run_mart_gate(con, "2026-10").passed
+
+
+DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
+
+
+def test_model_invariants_are_dbt_data_tests_of_the_window(tmp_path):
+    # Formerly in the production gates, now dbt data tests of fct_indicator_values restricted
+    # to the run's window [2026-10-01, 2026-11-01). October: K02 'unbekannt' shows 12.5 over
+    # denominator 0, and K13 lost its value but says 'ok'. September, outside the window, has
+    # K13 without value under a status of its own ('verloren'): counted, it would be a second
+    # failing group of accepted_values (failures 2). Each test fails on exactly 1 group.
+    marts = clean_marts()
+    _where("fct_indicator_values", K02_UNK, value=12.5)(marts)
+    _where("fct_indicator_values", {"indicator_id": "K13"}, value=None, display_value=None)(marts)
+    values = marts["fct_indicator_values"]
+    k13 = next(r for r in values if r["indicator_id"] == "K13")
+    values.append({**k13, "month": date(2026, 9, 1), "value_status": "verloren"})
+    warehouse = tmp_path / "kim.duckdb"
+    with connect(warehouse) as con:
+        load(con, marts)
+    tests = ("fct_indicator_values_missing_value_explained",
+             "fct_indicator_values_no_value_with_zero_denominator")  # fmt: skip
+    command = [
+        str(Path(sys.executable).parent / "dbt"), "test", "--select", *tests,
+        "--vars", '{"min_month": "2026-10-01", "max_month": "2026-11-01"}',
+        "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
+        "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
+    ]  # fmt: skip
+    env = {**os.environ, "KIM_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 1, result.stdout[-3000:]
+    run = json.loads((tmp_path / "target" / "run_results.json").read_text("utf-8"))
+    failures = {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in run["results"]}
+    assert failures == {name: ("fail", 1) for name in tests}

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from expectations.config import GateConfig
-from expectations.gates import run_raw_gate
+from expectations.gates import run_raw_gate, run_raw_gates
 from ingest.warehouse import connect
 
 OCT = date(2026, 10, 1)
@@ -427,3 +427,47 @@ def test_totals_line_that_disagrees_with_the_rows_blocks(con):
     assert failed.expectation == "totals_line_matches_rows"
     assert failed.sample_values == ["file_name=fibu_ist_2026-10.csv, totals_mismatches=1"]
     assert "totals_line_matches_rows" in outcome.summary_text
+
+
+def test_one_run_over_two_months_reports_each_month(con):
+    # One validation over September and October, results stored per month. P1..P10 are in
+    # both months' files: unique per month, so no finding. October line 4 lacks its person.
+    rows = clean_rows()
+    rows["personen"][12]["person_id"] = None
+    load(con, rows)
+    sep, oct_ = run_raw_gates(con, ["2026-09", "2026-10"], run_id="w", tables=["personen"])
+    assert sep.passed and not sep.failed, sep.summary_text
+    assert [(r.expectation, r.observed_value) for r in oct_.failed] == [
+        ("person_id_not_null", "1 von 10 Zeilen abweichend")
+    ]
+    assert "source_file=personen_2026-10.csv, source_line=4" in oct_.summary_text
+    row_counts = {
+        o.partition: {r.expectation: r for r in o.results}["row_count_within_tolerance"]
+        for o in (sep, oct_)
+    }
+    # September is the first month with persons; October: 10 ± 30 % = 7..13.
+    assert row_counts["2026-09"].observed_value == (
+        "10 Zeilen (no earlier month: exempt, at least 1 row)"
+    )
+    assert row_counts["2026-10"].observed_value == (
+        "10 Zeilen (Vormonat 2026-09: 10 Zeilen, erlaubt 7..13)"
+    )
+    stored = con.execute(
+        "select partition, count(*), count(*) filter (where not success) from meta.gate_results"
+        " where run_id = 'w' group by partition order by partition"
+    ).fetchall()
+    assert stored == [("2026-09", len(sep.results), 0), ("2026-10", len(oct_.results), 1)]
+
+
+def test_yearly_plan_in_a_window_across_the_turn_of_the_year(con):
+    # December 2026 validates the plan of 2026 (one line), January 2027 that of 2027, where
+    # the same product x account appears twice.
+    rows = clean_rows()
+    plan_2027 = {**rows["haushaltsplan"][0], "jahr": 2027, "source_file": "haushaltsplan_2027.csv"}
+    rows["haushaltsplan"] += [plan_2027, {**plan_2027, "source_line": 3}]
+    load(con, rows)
+    dec, jan = run_raw_gates(con, ["2026-12", "2027-01"], tables=["haushaltsplan"])
+    assert dec.passed and not dec.failed, dec.summary_text
+    assert [(r.expectation, r.unexpected_count) for r in jan.failed] == [
+        ("produkt_sachkonto_unique_in_year", 2)
+    ]
