@@ -124,20 +124,20 @@ def drop_run_window(con: duckdb.DuckDBPyConnection) -> None:
 
 def built_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
     """The project fingerprint of the last full build of this warehouse (None: never built)."""
-    found = con.execute(
-        "select count(*) from information_schema.tables"
+    exists = con.execute(
+        "select 1 from information_schema.tables"
         " where table_schema = 'meta' and table_name = 'dbt_project_build'"
-    ).fetchone()[0]
-    if not found:
-        return None
-    row = con.execute("select fingerprint from meta.dbt_project_build").fetchone()
-    return row[0] if row else None
+    ).fetchall()
+    rows = (
+        con.execute("select fingerprint from meta.dbt_project_build").fetchall() if exists else []
+    )
+    return rows[0][0] if rows else None
 
 
 def record_fingerprint(con: duckdb.DuckDBPyConnection, fingerprint: str) -> None:
     con.execute("create schema if not exists meta")
     con.execute(
-        "create or replace table meta.dbt_project_build select cast(? as varchar) as fingerprint",
+        "create or replace table meta.dbt_project_build as select ? as fingerprint",
         [fingerprint],
     )
 
