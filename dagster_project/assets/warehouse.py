@@ -55,8 +55,8 @@ class KimDbtTranslator(DagsterDbtTranslator):
 
 
 class KimDbtCliResource(DbtCliResource):
-    """The dbt CLI without two fixed costs dagster-dbt adds to every call (measured on the
-    sample: about 7 s of a 15 s monthly dbt step), for the pinned dbt-core 1.11:
+    """The dbt CLI without two fixed costs dagster-dbt adds to every call (about 7 s per run on
+    this 2-core machine, whatever the data), for the pinned dbt-core 1.11:
     - an in-process dbt adapter (importing dbt and loading the project, ≈ 4 s), used only to
       fetch column metadata or row counts, which this project does not request;
     - `dbt --version` in a subprocess (≈ 3 s) to learn the version of the venv's dbt, which is
