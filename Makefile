@@ -23,7 +23,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-dbt/target/manifest.json: $(STAMP) $(shell find dbt/models dbt/seeds dbt/macros dbt/dbt_project.yml -type f 2>/dev/null)
+# Parse once, here: runs reuse this parse (partial_parse.msgpack; a warehouse other than the
+# default re-parses once and keeps its own, see assets/warehouse.py). dbt checks the profile too.
+dbt/target/manifest.json: $(STAMP) $(shell find dbt/models dbt/seeds dbt/macros dbt/dbt_project.yml dbt/profiles.yml -type f 2>/dev/null)
 	cd dbt && ../$(BIN)/dbt parse --quiet --profiles-dir . --project-dir .
 
 install: $(STAMP) dbt/target/manifest.json

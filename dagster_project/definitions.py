@@ -9,12 +9,11 @@ import sys
 from pathlib import Path
 
 from dagster import Definitions, in_process_executor
-from dagster_dbt import DbtCliResource
 
 from dagster_project.assets.ingest import ingest_assets
 from dagster_project.assets.quality import quality_checks
 from dagster_project.assets.reports import report_assets
-from dagster_project.assets.warehouse import dbt_project, warehouse_dbt
+from dagster_project.assets.warehouse import KimDbtCliResource, dbt_project, warehouse_dbt
 from dagster_project.automation import failure_alert, inbox_sensor, monthly_schedule
 from dagster_project.jobs import monthly_pipeline
 from dagster_project.resources import KimPaths
@@ -30,7 +29,7 @@ def build_definitions(paths: Paths) -> Definitions:
         sensors=[inbox_sensor, failure_alert],
         resources={
             "kim_paths": KimPaths.from_paths(paths),
-            "dbt": DbtCliResource(
+            "dbt": KimDbtCliResource(
                 project_dir=dbt_project,
                 profiles_dir=str(dbt_project.profiles_dir),
                 # the venv's dbt, also when the venv is not activated (make, CI, cron)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import duckdb
 from dagster import (
     DagsterInstance,
     PartitionKeyRange,
@@ -15,7 +15,16 @@ from dagster import (
     build_sensor_context,
 )
 
-from dagster_project.assets.warehouse import dbt_build_args
+from dagster_project.assets.warehouse import (
+    built_fingerprint,
+    dbt_build_args,
+    drop_run_window,
+    month_window,
+    project_fingerprint,
+    record_fingerprint,
+    reference_selection,
+    write_run_window,
+)
 from dagster_project.automation import (
     failure_notice,
     inbox_sensor,
@@ -45,15 +54,79 @@ def test_schedule_tick_reports_the_previous_month(tmp_path):
     assert previous_month(datetime(2027, 1, 8, 6, 0)) == "2026-12"
 
 
-def test_dbt_args_use_a_half_open_window():
-    args = dbt_build_args(["2026-01", "2026-02", "2026-03"])
-    assert args[0] == "build"
-    assert "unit_test" in args[args.index("--exclude-resource-type") + 1]
-    window = json.loads(args[args.index("--vars") + 1])
-    assert window == {"min_month": "2026-01-01", "max_month": "2026-04-01"}
-    assert dbt_build_args(["2026-12"], full_refresh=True)[-1] == "--full-refresh"
-    args = dbt_build_args(["2026-12"])
-    assert json.loads(args[args.index("--vars") + 1])["max_month"] == "2027-01-01"
+def test_run_window_is_half_open():
+    # March 2026 is the last month: the window ends on 1 April, exclusive; December rolls the year.
+    assert month_window(["2026-01", "2026-02", "2026-03"]) == ("2026-01-01", "2026-04-01")
+    assert month_window(["2026-12"]) == ("2026-12-01", "2027-01-01")
+    con = duckdb.connect()
+    write_run_window(con, ["2026-12"])
+    assert con.execute("select * from meta.run_window").fetchall() == [
+        (date(2026, 12, 1), date(2027, 1, 1))
+    ]
+    drop_run_window(con)
+    assert built_fingerprint(con) is None  # never built
+    record_fingerprint(con, "abc")
+    assert built_fingerprint(con) == "abc"
+
+
+def test_dbt_args_never_carry_the_window():
+    # The window lives in meta.run_window: the command (and so dbt's parse) is the same each run.
+    assert dbt_build_args() == ["build", "--exclude-resource-type", "unit_test"]
+    args = dbt_build_args(["resource_type:seed", "dim_a"])
+    assert args[args.index("--exclude") + 1] == "resource_type:seed dim_a"
+    assert args[args.index("--indirect-selection") + 1] == "cautious"
+    assert "--vars" not in args
+    assert dbt_build_args(full_refresh=True)[-1] == "--full-refresh"
+
+
+def _node(name: str, kind: str, materialized: str | None, *parents: str) -> tuple[str, dict]:
+    config = {"materialized": materialized} if materialized else {}
+    return f"{kind}.kim.{name}", {
+        "name": name,
+        "resource_type": kind,
+        "config": config,
+        "depends_on": {"nodes": list(parents)} if kind == "model" else {"macros": []},
+    }
+
+
+def test_reference_part_is_what_does_not_read_the_data():
+    # seed -> dim_a (table): reference; source -> stg (view) -> fct (incremental) and dim_m
+    # (table): read the data; seed -> int (view) -> dim_c (table): reference (a seed only).
+    manifest = {
+        "nodes": dict(
+            [
+                _node("products", "seed", None),
+                _node("dim_a", "model", "table", "seed.kim.products"),
+                _node("stg", "model", "view", "source.kim.raw.personen"),
+                _node("fct", "model", "incremental", "model.kim.stg"),
+                _node("dim_m", "model", "table", "model.kim.stg"),
+                _node("int", "model", "view", "seed.kim.products"),
+                _node("dim_c", "model", "table", "model.kim.int"),
+            ]
+        )
+    }
+    assert reference_selection(manifest) == [
+        "resource_type:seed",
+        "config.materialized:view",
+        "dim_a",
+        "dim_c",
+    ]
+
+
+def test_project_fingerprint_follows_the_project_files(tmp_path):
+    (tmp_path / "models").mkdir()
+    (tmp_path / "dbt_project.yml").write_text("name: kim\n", encoding="utf-8")
+    (tmp_path / "models" / "a.sql").write_text("select 1", encoding="utf-8")
+    first = project_fingerprint(tmp_path)
+    (tmp_path / "target").mkdir()  # dbt's output is not part of the project
+    (tmp_path / "target" / "manifest.json").write_text("{}", encoding="utf-8")
+    assert project_fingerprint(tmp_path) == first
+    (tmp_path / "models" / "a.sql").write_text("select 2", encoding="utf-8")
+    changed = project_fingerprint(tmp_path)
+    assert changed != first
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "s.csv").write_text("x\n", encoding="utf-8")
+    assert project_fingerprint(tmp_path) not in (first, changed)
 
 
 def test_plan_file_affects_every_month_of_its_year():

@@ -18,6 +18,7 @@ courses: C1 in SR01 in the January list, in SR02 in the February list (a later s
 from __future__ import annotations
 
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dagster_project.assets.warehouse import dbt_build_args, reference_selection, write_run_window
 from dagster_project.reports.formatting import format_cell, indicator_kind
 from ingest.warehouse import connect
 
@@ -441,16 +443,32 @@ def _snapshot(warehouse: Path) -> dict[str, list[tuple]]:
 
 def test_month_by_month_equals_full_rebuild(built: Path, tmp_path: Path) -> None:
     # As in production: January's files arrive and are built; then February's files arrive and
-    # only February is built incrementally. The history must equal the full build over both
-    # months, although February's snapshots differ (C1 moves to SR02, P1's earlier Eintritt).
+    # only February is built incrementally, with the pipeline's own arguments (window table,
+    # reference part left out). The history must equal the full build over both months,
+    # although February's snapshots differ (C1 moves to SR02, P1's earlier Eintritt).
     warehouse = tmp_path / "kim.duckdb"
     with connect(warehouse) as con:
         _fill_raw(con, ("2025-01",))
-    target = built.parent / "target"
-    _dbt(warehouse, target, "build")
+    target = tmp_path / "target"
+    _dbt(warehouse, target, "build", "--exclude-resource-type", "unit_test")
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
     with connect(warehouse) as con:
         _fill_monthly(con, ("2025-02",))
-    _dbt(
-        warehouse, target, "run", "--vars", '{"min_month": "2025-02-01", "max_month": "2025-03-01"}'
-    )
+        write_run_window(con, ["2025-02"])
+    _dbt(warehouse, target, *dbt_build_args(reference_selection(manifest)))
     assert _snapshot(warehouse) == _snapshot(built)
+
+    results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
+    ran = {r["unique_id"].split(".")[0] + "." + r["unique_id"].split(".")[2] for r in results}
+    # Seeds, views and the dimensions from seeds are current: not rebuilt. dim_month reads the
+    # data: rebuilt. The relationships tests from the facts to the dimensions still run.
+    assert not {"seed.settings", "model.stg_raw__persons", "model.dim_product"} & ran
+    assert {"model.fct_indicator_values", "model.dim_month"} <= ran
+    assert any(u.startswith("test.relationships_fct_caseload_monthly") for u in ran)
+    # The facts' data tests test the window only (February), the dimensions' the whole table.
+    compiled = target / "compiled" / "kim" / "models" / "marts" / "_marts__models.yml"
+    fact_test = (compiled / "not_null_fct_reconciliation_month.sql").read_text(encoding="utf-8")
+    assert "month >= date '2025-02-01'" in fact_test
+    assert "month < date '2025-03-01'" in fact_test
+    dim_test = (compiled / "not_null_dim_month_month.sql").read_text(encoding="utf-8")
+    assert "2025-02-01" not in dim_test

@@ -1,26 +1,31 @@
-{#- The half-open partition window [min_month, max_month) of the monthly facts.
-    Applied always (not only when incremental), so a windowed full build writes only the window. -#}
+{#- The half-open partition window [min_month, max_month) of the monthly facts. Applied always
+    (not only when incremental), so a windowed full build writes only the window.
+
+    The window is data, not configuration: the Dagster asset writes it to the one-row table
+    meta.run_window before it calls dbt and drops it afterwards. Read at run time, it leaves
+    every parsed file unchanged, so dbt's partial parsing survives between runs (a window passed
+    as --vars forces a full re-parse; an env_var re-parses every model that reads it). The dates
+    are inlined as literals so DuckDB can skip row groups outside the window. Without the table
+    (a plain `dbt build`) the defaults in dbt_project.yml apply: every month. -#}
 {% macro month_window(column='month') -%}
-    {{ column }} >= cast('{{ var("min_month") }}' as date)
-    and {{ column }} < cast('{{ var("max_month") }}' as date)
+    {%- set window = run_window() -%}
+    {{ column }} >= date '{{ window[0] }}'
+    and {{ column }} < date '{{ window[1] }}'
 {%- endmacro %}
 
-{#- Group a per-social-space CTE to the social spaces plus the city-wide member `GESAMT`.
-    Rows whose social_space_id is null are placeholders of months with source data but no
-    facts (from a left join): they only contribute to `GESAMT`. -#}
-{% macro grouped_by_social_space(aggregates, relation='base') -%}
-    select
-        month,
-        case when grouping(social_space_id) = 1 then 'GESAMT' else social_space_id end
-            as social_space_id,
-        {{ aggregates }}
-    from {{ relation }}
-    group by grouping sets ((month, social_space_id), (month))
-    having grouping(social_space_id) = 1 or social_space_id is not null
-{%- endmacro %}
-
-{#- a / b, NULL when b is 0 or NULL. -#}
-{% macro safe_ratio(numerator, denominator, scale=1) -%}
-    case when {{ denominator }} is null or {{ denominator }} = 0 then null
-         else cast({{ numerator }} as double) * {{ scale }} / cast({{ denominator }} as double) end
+{#- [min_month, max_month] as 'YYYY-MM-DD' strings: meta.run_window if present, else the vars. -#}
+{% macro run_window() -%}
+    {%- set default = [var('min_month'), var('max_month')] -%}
+    {%- if not execute -%}
+        {{ return(default) }}
+    {%- endif -%}
+    {%- set relation = adapter.get_relation(
+        database=target.database, schema='meta', identifier='run_window') -%}
+    {%- if relation is none -%}
+        {{ return(default) }}
+    {%- endif -%}
+    {%- set row = run_query(
+        "select strftime(min_month, '%Y-%m-%d'), strftime(max_month, '%Y-%m-%d') from "
+        ~ relation).rows[0] -%}
+    {{ return([row[0], row[1]]) }}
 {%- endmacro %}
