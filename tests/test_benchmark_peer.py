@@ -43,16 +43,17 @@ def test_peer_counts_match_the_persons_file(town):
     rows = newest_persons(town)
     assert month == "2024-02"
 
-    # K01: rows with Rechtskreis ASYLBLG.
+    # K01: rows with Rechtskreis ASYLBLG (126 of the 334 rows for this seed when written).
     k01 = sum(r["Rechtskreis"] == "ASYLBLG" for r in rows)
     assert figures["K01"]["GESAMT"][:1] == (k01,)
 
-    # K06: rows housed DEZENTRAL or PRIVAT over all rows.
+    # K06: rows housed DEZENTRAL or PRIVAT over all rows (246 / 334 = 73.65 % when written).
     housed = sum(r["Unterbringung"] in ("DEZENTRAL", "PRIVAT") for r in rows)
     assert figures["K06"]["GESAMT"][:2] == (housed, len(rows))
 
     # K12: arrived more than 24 months before 29.02.2024, i.e. before 28.02.2022 (29.02.2022
-    # does not exist, the month end of 24 months earlier); share with Rechtskreis KEINER.
+    # does not exist, the month end of 24 months earlier); share with Rechtskreis KEINER
+    # (19 / 197 = 9.64 % when written).
     cohort = [r for r in rows if arrival(r) < date(2022, 2, 28)]
     independent = sum(r["Rechtskreis"] == "KEINER" for r in cohort)
     assert figures["K12"]["GESAMT"][:2] == (independent, len(cohort))
