@@ -4,12 +4,14 @@ Steps (each measured in a fresh subprocess, so the whole process tree can be wat
 
 1. generate the scale's inbox once into benchmarks/data/<scale>/inbox (reused when the
    parameters match), recording generation time and rows per file;
-2. floor: DuckDB reads every input file of the full build once (XLSX via polars);
+2. floors: polars, and DuckDB `read_csv`, read every input file of the full build once
+   (XLSX via polars), and the last month's files; the peer: a plain pandas script computes the
+   newest month's indicators from all files (benchmarks/peer_pandas.py);
 3. full build: `kim run --all` from an empty warehouse over every month but the last;
 4. next month: the last month's files are added, then `kim run --month <last>`;
 5. fixed start-up: `kim run --month <last>` again with nothing changed;
 6. correction: one old month's personen file is rewritten (one value changed), then
-   `kim run --month <that month>`.
+   `kim run --month <that month>` (which also recomputes every later month).
 
 Results go to benchmarks/results/<scale>.json and the scale's section of docs/benchmarks.md.
 """
@@ -17,6 +19,8 @@ Results go to benchmarks/results/<scale>.json and the scale's section of docs/be
 from __future__ import annotations
 
 import argparse
+import codecs
+import io
 import json
 import os
 import platform
@@ -286,40 +290,83 @@ def correct_person_file(path: Path) -> str:
 # --- floor ----------------------------------------------------------------------------------
 
 
-def child_floor(list_file: str) -> None:
-    """Read every listed file once, fully materialised; print seconds and rows as JSON."""
-    import duckdb
+def child_floor(list_file: str, reader: str) -> None:
+    """Read every listed file once, fully materialised, with `reader` ('polars' or 'duckdb');
+    print seconds and rows as JSON. Workbooks are read with polars either way."""
     import polars as pl
 
     files = [Path(p) for p in json.loads(Path(list_file).read_text(encoding="utf-8"))]
-    con = duckdb.connect()
+    read_csv = _polars_csv if reader == "polars" else _duckdb_csv_reader()
     rows, start = 0, time.perf_counter()
     for f in files:
         if f.suffix == ".xlsx":
             sheets = pl.read_excel(f, sheet_id=0, infer_schema_length=0)
             rows += sum(frame.height for frame in sheets.values())
-            continue
-        # DuckDB knows no cp1252; latin-1 reads the same bytes at the same cost.
-        encoding = "latin-1" if f.name.startswith("personen_") else "utf-8"
-        con.execute(
-            f"create or replace temp table t as select * from read_csv('{f}', sep=';', "
-            f"header=true, all_varchar=true, encoding='{encoding}')"
-        )
-        rows += con.sql("select count(*) from t").fetchall()[0][0]
+        else:
+            rows += read_csv(f)
     seconds = time.perf_counter() - start
     print(json.dumps({"seconds": round(seconds, 3), "rows": rows, "files": len(files)}))
 
 
-def measure_floor(name: str, files: list[Path], work: Path, env: dict[str, str]) -> Measurement:
+def _polars_csv(path: Path) -> int:
+    """The file's bytes decoded as the product detects them (UTF-8 with or without BOM, else
+    cp1252), then polars on the UTF-8 bytes, every column as text."""
+    import polars as pl
+
+    data = path.read_bytes()
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        data = data.decode("cp1252").encode("utf-8")
+    return pl.read_csv(io.BytesIO(data), separator=";", infer_schema=False).height
+
+
+def _duckdb_csv_reader():
+    import duckdb
+
+    con = duckdb.connect()
+
+    def read(path: Path) -> int:
+        # DuckDB knows no cp1252; latin-1 reads the same bytes at the same cost.
+        encoding = "latin-1" if path.name.startswith("personen_") else "utf-8"
+        con.execute(
+            f"create or replace temp table t as select * from read_csv('{path}', sep=';', "
+            f"header=true, all_varchar=true, encoding='{encoding}')"
+        )
+        return con.sql("select count(*) from t").fetchall()[0][0]
+
+    return read
+
+
+def measure_floor(
+    name: str, reader: str, files: list[Path], work: Path, env: dict[str, str]
+) -> Measurement:
     list_file = work / f"{name}.files.json"
     list_file.write_text(json.dumps([str(f) for f in files]), encoding="utf-8")
     log = work / "logs" / f"{name}.log"
-    cmd = [sys.executable, "-m", "benchmarks.run", "--child-floor", str(list_file)]
+    cmd = [sys.executable, "-m", "benchmarks.run", "--child-floor", str(list_file), reader]
     m = measure(name, cmd, env, log)
     result = json.loads(log.read_text(encoding="utf-8").strip().splitlines()[-1])
-    m.detail = {"read_s": result["seconds"], "files": result["files"]}
+    m.detail = {"read_s": result["seconds"], "files": result["files"], "reader": reader}
     m.rows = result["rows"]  # includes totals lines: the floor reads them too
     m.rows_per_s = round(m.rows / result["seconds"]) if result["seconds"] else None
+    return m
+
+
+PEER_DONE = re.compile(r"computed in (?P<s>[0-9.]+) s")
+
+
+def measure_peer(inbox: Path, work: Path, env: dict[str, str], rows: int) -> Measurement:
+    """The pandas peer over the whole inbox (the newest month from all history files)."""
+    log = work / "logs" / "peer.log"
+    m = measure("peer", [sys.executable, "-m", "benchmarks.peer_pandas", str(inbox)], env, log)
+    done = PEER_DONE.search(log.read_text(encoding="utf-8"))
+    m.detail = {"compute_s": float(done["s"])} if done else {}
+    m.rows = rows
+    m.rows_per_s = round(rows / m.wall_s) if rows else None
+    print(f"  peer: {m.wall_s:.2f} s wall, {m.cpu_s:.2f} s CPU, exit {m.returncode}", flush=True)
     return m
 
 
@@ -396,10 +443,14 @@ def run_scale(scale: Scale) -> dict:
     corr_files = [f for f in all_files if month_of(f) == corrected]
 
     results: list[Measurement] = [
-        measure_floor("floor", build_files, work, env),
-        measure_floor("floor_next_month", last_files, work, env),
+        measure_floor("floor_polars", "polars", build_files, work, env),
+        measure_floor("floor", "duckdb", build_files, work, env),
+        measure_floor("floor_polars_next_month", "polars", last_files, work, env),
+        measure_floor("floor_next_month", "duckdb", last_files, work, env),
     ]
-    print(f"  floor: {results[0].detail['read_s']} s reading {results[0].rows} rows", flush=True)
+    for m in results[:2]:
+        print(f"  {m.name}: {m.detail['read_s']} s reading {m.rows} rows", flush=True)
+    results.append(measure_peer(inbox, work, env, rows_of(all_files, counts)))
     results.append(kim_run("full_build", ["--all"], work, env, rows_of(build_files, counts)))
     for f in last_files:
         shutil.copy2(f, work / "inbox" / f.name)
@@ -447,8 +498,9 @@ def machine() -> dict:
 
 def assemble(scale: Scale, gen: dict, months: list[str], results: list[Measurement]) -> dict:
     by = {m.name: m for m in results}
-    floor_s = by["floor"].detail["read_s"]
+    floor_s, duckdb_floor_s = by["floor_polars"].detail["read_s"], by["floor"].detail["read_s"]
     full, nxt, fixed = by["full_build"].wall_s, by["next_month"].wall_s, by["fixed_startup"].wall_s
+    peer = by["peer"].wall_s
     counts = gen["row_counts"]
     per_source: dict[str, int] = {}
     for key, n in counts.items():
@@ -465,10 +517,15 @@ def assemble(scale: Scale, gen: dict, months: list[str], results: list[Measureme
         },
         "measurements": [asdict(m) for m in results],
         "ratios": {
+            "floor": "polars",
             "full_build_over_floor": _ratio(full, floor_s),
+            "full_build_over_duckdb_floor": _ratio(full, duckdb_floor_s),
             "full_build_minus_startup_over_floor": _ratio(full - fixed, floor_s),
             "next_month_over_full_build": _ratio(nxt, full),
             "next_month_minus_startup_over_full_build": _ratio(max(nxt - fixed, 0), full),
+            "next_month_over_peer": _ratio(nxt, peer),
+            "full_build_over_peer": _ratio(full, peer),
+            "fixed_startup_s": fixed,
         },
         "all_runs_succeeded": all(m.returncode == 0 for m in results),
     }
@@ -481,12 +538,15 @@ def _ratio(a: float, b: float) -> float | None:
 # --- docs -----------------------------------------------------------------------------------
 
 RUN_LABELS = {
-    "floor": "Floor (DuckDB/polars read, full-build input)",
-    "floor_next_month": "Floor (last month's files only)",
+    "floor_polars": "Floor, polars (full-build input)",
+    "floor": "Floor, DuckDB `read_csv` (full-build input)",
+    "floor_polars_next_month": "Floor, polars (last month's files only)",
+    "floor_next_month": "Floor, DuckDB (last month's files only)",
+    "peer": "Peer: pandas script, newest month's indicators from all files",
     "full_build": "Full build (`kim run --all`)",
     "next_month": "Next month (`kim run --month <last>`)",
     "fixed_startup": "Fixed start-up (same month, nothing changed)",
-    "correction": "Correction (one old personen file)",
+    "correction": "Correction (one old personen file; recomputes every later month)",
 }
 
 
@@ -518,6 +578,8 @@ def section(result: dict) -> str:
         wall = f"{m['wall_s']:.1f}"
         if "read_s" in m["detail"]:
             wall = f"{m['detail']['read_s']:.2f} (process {m['wall_s']:.1f})"
+        elif "compute_s" in m["detail"]:
+            wall = f"{m['wall_s']:.2f} (computing {m['detail']['compute_s']:.2f})"
         lines.append(
             f"| {RUN_LABELS[m['name']]} | {wall} | {m['cpu_s']:.1f} | "
             f"{m['peak_tree_rss_mb']:.0f} | "
@@ -525,10 +587,30 @@ def section(result: dict) -> str:
             f"{'yes' if m['returncode'] == 0 else 'FAILED'} |"
         )
     r = result["ratios"]
+    runs = {m["name"]: m for m in result["measurements"]}
+    lines += [""]
+    if "next_month_over_peer" in r:
+        cpu = {n: runs[n]["cpu_s"] for n in ("peer", "next_month", "full_build")}
+        lines += [
+            "Goals of issue 12 (the peer's process wall time, pandas import included): "
+            f"next month ÷ peer **{_times(r['next_month_over_peer'])}** (goal ≤ 5×); full "
+            f"build ÷ peer **{_times(r['full_build_over_peer'])}** (goal ≤ 20×); same month "
+            f"again **{r['fixed_startup_s']:.1f} s** (goal ≤ 8 s). The same ratios in CPU "
+            f"time, less disturbed by other load: next month "
+            f"{_times(_ratio(cpu['next_month'], cpu['peer']))}, full build "
+            f"{_times(_ratio(cpu['full_build'], cpu['peer']))}.",
+            "",
+        ]
+    floor = "polars floor" if r.get("floor") == "polars" else "floor"
     lines += [
-        "",
-        f"Ratios: full build ÷ floor **{_times(r['full_build_over_floor'])}**; (full build − "
-        f"fixed start-up) ÷ floor **{_times(r['full_build_minus_startup_over_floor'])}**; next "
+        f"Ratios: full build ÷ {floor} **{_times(r['full_build_over_floor'])}**"
+        + (
+            f" (÷ DuckDB floor {_times(r['full_build_over_duckdb_floor'])})"
+            if "full_build_over_duckdb_floor" in r
+            else ""
+        )
+        + f"; (full build − "
+        f"fixed start-up) ÷ {floor} **{_times(r['full_build_minus_startup_over_floor'])}**; next "
         f"month ÷ full build **{_pct(r['next_month_over_full_build'])}**; (next month − "
         f"fixed start-up) ÷ full build **{_pct(r['next_month_minus_startup_over_full_build'])}**.",
         "",
@@ -538,7 +620,6 @@ def section(result: dict) -> str:
         "| Stage | Full build | Next month | Fixed start-up | Correction |",
         "| --- | ---: | ---: | ---: | ---: |",
     ]
-    runs = {m["name"]: m for m in result["measurements"]}
     order = ("full_build", "next_month", "fixed_startup", "correction")
     for stage in (*STAGES, "start-up and run overhead"):
         cells = [_num(runs[n]["stages"].get(stage)) for n in order]
@@ -592,7 +673,7 @@ def write_docs(result: dict, doc: Path = DOCS_FILE) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="benchmarks.run", description=__doc__.split("\n")[0])
     parser.add_argument("--scale", choices=sorted(SCALES))
-    parser.add_argument("--child-floor", help=argparse.SUPPRESS)
+    parser.add_argument("--child-floor", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--child-generate", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument(
         "--docs-only",
@@ -601,7 +682,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.child_floor:
-        child_floor(args.child_floor)
+        child_floor(*args.child_floor)
         return 0
     if args.child_generate:
         child_generate(*args.child_generate)
