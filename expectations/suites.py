@@ -47,6 +47,11 @@ class Rule:
     show: tuple[str, ...] = ()  # columns printed for offending rows
 
 
+def zero_rule(name: str, family: str, label: str, column: str, show: tuple[str, ...]) -> Rule:
+    """A rule that the column is 0 in every row (a count of offending lines, a difference)."""
+    return Rule(name, family, "between", label, column=column, min_value=0, max_value=0, show=show)
+
+
 @dataclass(frozen=True)
 class Check:
     gate: str  # e.g. 'raw.personen'
@@ -472,15 +477,12 @@ def _quarantine_check(gate: str, source: Source, config: GateConfig) -> Check:
         max_value=config.max_quarantine_share,
         show=("file_name", "rows_quarantined", "rows_loaded", "quarantine_share"),
     )
-    totals = Rule(
+    totals = zero_rule(
         "totals_line_matches_rows",
         "totals_line",
-        "between",
         "Summenzeile der Lieferung stimmt mit den Datenzeilen überein",
-        column="totals_mismatches",
-        min_value=0,
-        max_value=0,
-        show=("file_name", "totals_mismatches"),
+        "totals_mismatches",
+        ("file_name", "totals_mismatches"),
     )
     rules = (rule, totals)
     if source.raw_table in REFERENCE_CHECKED:
@@ -493,25 +495,19 @@ def _unknown_reference_rules() -> tuple[Rule, ...]:
     """Quarantined lines with a product/account outside the reference data: with money they
     block (the amount would be missing from every total), with all amounts zero they warn."""
     return (
-        Rule(
+        zero_rule(
             "no_unknown_reference_with_money",
             "reference",
-            "between",
             "Keine Zeile mit Betrag hat ein Produkt oder Sachkonto außerhalb der Stammdaten",
-            column="unknown_reference_with_money",
-            min_value=0,
-            max_value=0,
-            show=("file_name", "unknown_reference_with_money"),
+            "unknown_reference_with_money",
+            ("file_name", "unknown_reference_with_money"),
         ),
-        Rule(
+        zero_rule(
             "no_unknown_reference_zero_amount",
             "reference_zero_amount",
-            "between",
             "Keine Zeile (Betrag 0) hat ein Produkt oder Sachkonto außerhalb der Stammdaten",
-            column="unknown_reference_zero_amount",
-            min_value=0,
-            max_value=0,
-            show=("file_name", "unknown_reference_zero_amount"),
+            "unknown_reference_zero_amount",
+            ("file_name", "unknown_reference_zero_amount"),
         ),
     )
 
@@ -539,15 +535,12 @@ def reconciliation_checks() -> list[Check]:
         {},
         (
             # The ledger is the truth for money: case-software bookings must match to the cent.
-            Rule(
+            zero_rule(
                 "reconciliation_difference_zero",
                 "reconciliation",
-                "between",
                 "Fallsoftware und Finanzbuchhaltung stimmen je Produkt und Konto auf den Cent",
-                column="difference",
-                min_value=0,
-                max_value=0,
-                show=("product_id", "account_id", "payments_amount", "ledger_amount", "difference"),
+                "difference",
+                ("product_id", "account_id", "payments_amount", "ledger_amount", "difference"),
             ),
         ),
     )
