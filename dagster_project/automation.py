@@ -26,10 +26,10 @@ from dagster_project.assets.reports import CORRECTION_TAG
 from dagster_project.jobs import monthly_pipeline
 from dagster_project.partitions import FIRST_MONTH, add_months, month_key, month_range
 from dagster_project.resources import KimPaths
-from dagster_project.settings import SEEDS_DIR, internal_dir
 from ingest.contracts import FILE_KINDS, SOURCES
 from ingest.inbox import InboxFile, scan
 from ingest.staleness import Staleness, fingerprint_seeds, read_staleness, seeds_id
+from kim_settings import SEEDS_DIR, internal_dir
 
 SCHEDULE_DAY = int(os.environ.get("KIM_SCHEDULE_DAY", "8"))
 TIMEZONE = "Europe/Berlin"

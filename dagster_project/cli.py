@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dagster_project.settings import (
+from kim_settings import (
     DBT_PROJECT_DIR,
     PROJECT_ROOT,
     SAMPLE_MONTHS,
@@ -219,11 +219,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from dagster_project.settings import SEEDS_DIR
     from dagster_project.status import status_text, summary_text
     from ingest.inbox import scan
     from ingest.staleness import read_staleness
     from ingest.warehouse import connect
+    from kim_settings import SEEDS_DIR
 
     paths = _apply_path_args(args)
     if not paths.warehouse.exists():
@@ -301,7 +301,7 @@ def cmd_stammdaten(args: argparse.Namespace) -> int:
 
 def cmd_audit_disclosure(args: argparse.Namespace) -> int:
     """Audit every publication under PATH as an attacker would; exit 1 when a cell fails."""
-    from dagster_project.reports.disclosure_audit import audit_report
+    from reports.disclosure_audit import audit_report
 
     root = Path(args.path)
     if not root.is_dir():

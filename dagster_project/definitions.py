@@ -17,7 +17,7 @@ from dagster_project.assets.warehouse import KimDbtCliResource, dbt_project, war
 from dagster_project.automation import failure_alert, inbox_sensor, monthly_schedule
 from dagster_project.jobs import monthly_pipeline
 from dagster_project.resources import KimPaths
-from dagster_project.settings import Paths
+from kim_settings import Paths
 
 
 def build_definitions(paths: Paths) -> Definitions:

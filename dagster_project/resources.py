@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
-from dagster_project.settings import Paths
+from kim_settings import Paths
 
 
 class KimPaths(ConfigurableResource):

@@ -9,10 +9,10 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.partitions import is_quarter_end, quarter_label
-from dagster_project.reports.versions import next_version
-from dagster_project.settings import internal_dir, public_dir
 from ingest.contracts import SOURCES
 from ingest.staleness import Staleness
+from kim_settings import internal_dir, public_dir
+from reports.versions import next_version
 
 GATE_LABELS = {"passed": "bestanden", "FAILED": "NICHT bestanden"}
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
 from pathlib import Path
 
+from kim_settings import SEEDS_DIR
+
 ERROR = "error"  # blocks the pipeline
 WARNING = "warning"  # reported, does not block
 SEVERITIES = (ERROR, WARNING)
@@ -40,7 +42,7 @@ DEFAULT_UNIT_RANGES: dict[str, tuple[float | None, float | None]] = {
 
 # The settings seed of the dbt project: THE place for tolerances (dbt models read it as
 # reference.settings, the gates and report texts read the same rows).
-SETTINGS_SEED = Path(__file__).resolve().parent.parent / "dbt" / "seeds" / "settings.csv"
+SETTINGS_SEED = SEEDS_DIR / "settings.csv"
 
 
 def seed_setting(name: str, path: Path = SETTINGS_SEED) -> str:

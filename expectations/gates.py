@@ -398,7 +398,7 @@ def record_disclosure_gate(
 ) -> None:
     """Store the outcome of the disclosure audit of the month's publications (council report,
     public tables), so the data-quality page names the cell that failed and why. The audit
-    itself runs where the publications are written (dagster_project/reports)."""
+    itself runs where the publications are written (package `reports/`)."""
     outcome = ExpectationOutcome(
         expectation="publication_passes_disclosure_audit",
         success=failure is None,

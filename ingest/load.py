@@ -20,13 +20,14 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from dagster_project.settings import SEEDS_DIR
 from ingest.contracts import FILE_KINDS, SOURCES, Source, raw_columns
 from ingest.errors import FileRejected, InvariantViolated
 from ingest.pseudonymise import mask_row, mask_value, pseudonymise_frame
 from ingest.readers import LINE, Problem, RawTable, ReadFile, read_csv, read_xlsx
+from ingest.teilergebnisplan import load_teilergebnisplan
 from ingest.validate import Context, Validated, raw_row_json, validate
-from ingest.warehouse import ensure_schema
+from ingest.warehouse import LoadResult, ensure_schema, insert_frame
+from kim_settings import SEEDS_DIR
 
 log = logging.getLogger(__name__)
 
@@ -37,23 +38,6 @@ POLARS_TYPES = {
     "DECIMAL(18,2)": pl.Decimal(18, 2),
     "BOOLEAN": pl.Boolean,
 }
-
-
-@dataclass
-class LoadResult:
-    source: str  # raw table
-    period: str  # 'YYYY-MM' or 'YYYY'
-    file_name: str
-    sha256: str
-    encoding: str | None
-    rows_read: int
-    rows_loaded: int
-    rows_quarantined: int
-    rows_totals_removed: int
-    warnings: list[str]
-    load_id: str
-    skipped: bool = False
-    replaced_load_id: str | None = None
 
 
 @dataclass
@@ -88,8 +72,6 @@ def load_file(
     """Load one monthly/yearly source file (or a Teilergebnisplan); see the module docstring."""
     path = Path(path)
     if path.name.lower().startswith("teilergebnisplan_"):
-        from ingest.teilergebnisplan import load_teilergebnisplan
-
         return [load_teilergebnisplan(con, path, run_id=run_id)]
     ensure_schema(con)
     kind, period = detect(path)
@@ -275,9 +257,9 @@ def _write(
             r = item.result
             _delete_period(con, item.source, period)
             rows = item.rows.with_columns(pl.lit(r.load_id).alias("load_id"))
-            _insert_frame(con, f"raw.{item.source.raw_table}", rows)
-            _insert_frame(con, "meta.quarantine", _quarantine_frame(item.problems, r))
-            _insert_frame(con, "meta.load_batches", _batch_frame(r, size, run_id, now))
+            insert_frame(con, f"raw.{item.source.raw_table}", rows)
+            insert_frame(con, "meta.quarantine", _quarantine_frame(item.problems, r))
+            insert_frame(con, "meta.load_batches", _batch_frame(r, size, run_id, now))
         con.commit()
     except BaseException:
         con.rollback()
@@ -291,17 +273,6 @@ def _delete_period(con: duckdb.DuckDBPyConnection, source: Source, period: str) 
         )
     else:
         con.execute(f"delete from raw.{source.raw_table} where jahr = ?", [int(period)])
-
-
-def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
-    """Bulk insert through Arrow, matched by column name."""
-    if frame.height == 0:
-        return
-    con.register("incoming_frame", frame.to_arrow())
-    try:
-        con.execute(f"insert into {table} by name select * from incoming_frame")
-    finally:
-        con.unregister("incoming_frame")
 
 
 def _quarantine_frame(problems: list[Problem], r: LoadResult) -> pl.DataFrame:

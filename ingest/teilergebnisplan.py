@@ -17,7 +17,6 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
@@ -26,9 +25,7 @@ from ingest.encoding import decode
 from ingest.errors import FileRejected, SubtotalMismatch
 from ingest.parsing import MONEY_DE, format_money
 from ingest.readers import csv_rows
-
-if TYPE_CHECKING:  # ingest.load imports this module lazily; avoid an import cycle
-    from ingest.load import LoadResult
+from ingest.warehouse import LoadResult, ensure_schema, insert_frame
 
 SOURCE = "teilergebnisplan"
 FIXED = (
@@ -323,16 +320,13 @@ def import_teilergebnisplan(
 def load_teilergebnisplan(
     con: duckdb.DuckDBPyConnection, path: Path, *, run_id: str | None = None
 ) -> LoadResult:
-    """Same as import_teilergebnisplan, returning the ingest.load.LoadResult of the batch."""
+    """Same as import_teilergebnisplan, returning the LoadResult of the batch."""
     return _import(con, Path(path), run_id)[0]
 
 
 def _import(
     con: duckdb.DuckDBPyConnection, path: Path, run_id: str | None
 ) -> tuple[LoadResult, TeilergebnisplanSummary]:
-    from ingest.load import LoadResult, _insert_frame
-    from ingest.warehouse import ensure_schema
-
     ensure_schema(con)
     encoding, years, lines, cents = parse(path)
     check_subtotals(path.name, years, lines, cents)
@@ -391,8 +385,8 @@ def _import(
         con.begin()
         try:
             con.execute("delete from raw.teilergebnisplan where source_file = ?", [path.name])
-            _insert_frame(con, "raw.teilergebnisplan", postings)
-            _insert_frame(con, "meta.load_batches", batch)
+            insert_frame(con, "raw.teilergebnisplan", postings)
+            insert_frame(con, "meta.load_batches", batch)
             con.commit()
         except BaseException:
             con.rollback()

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from ingest.contracts import SOURCES, raw_table_ddl
 
@@ -105,6 +107,26 @@ create table if not exists raw.teilergebnisplan (
 """
 
 
+@dataclass
+class LoadResult:
+    """What loading one file did, as its meta.load_batches row says. Defined here, below
+    ingest.load and ingest.teilergebnisplan, because both write batches."""
+
+    source: str  # raw table
+    period: str  # 'YYYY-MM' or 'YYYY'
+    file_name: str
+    sha256: str
+    encoding: str | None
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    rows_totals_removed: int
+    warnings: list[str]
+    load_id: str
+    skipped: bool = False
+    replaced_load_id: str | None = None
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create schemas and Python-owned tables if missing (idempotent)."""
     for schema in ("raw", "meta"):
@@ -114,6 +136,17 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(TEILERGEBNISPLAN_DDL)
     for ddl in META_DDL:
         con.execute(ddl)
+
+
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """Bulk insert through Arrow, matched by column name."""
+    if frame.height == 0:
+        return
+    con.register("incoming_frame", frame.to_arrow())
+    try:
+        con.execute(f"insert into {table} by name select * from incoming_frame")
+    finally:
+        con.unregister("incoming_frame")
 
 
 @contextmanager

@@ -44,7 +44,7 @@ def pipeline_run(small_municipality, tmp_path_factory):
     from dagster import DagsterInstance
 
     from dagster_project.cli import run_months
-    from dagster_project.settings import Paths
+    from kim_settings import Paths
 
     base = tmp_path_factory.mktemp("run")
     paths = Paths(inbox=small_municipality, warehouse=base / "kim.duckdb", output=base / "output")

@@ -174,7 +174,7 @@ def renderer(html: str, xlsx: bytes):
 
 
 def test_published_report_is_kept_as_a_version_when_it_changes(tmp_path):
-    from dagster_project.reports.versions import publish_versioned
+    from reports.versions import publish_versioned
 
     folder = tmp_path / "public" / "2024-Q1"
     old_xlsx, new_xlsx = annex_bytes(10), annex_bytes(12)
@@ -206,10 +206,10 @@ def test_sensor_and_schedule_request_one_run_over_the_stale_range(tmp_path):
 
     from dagster_project.automation import inbox_sensor, monthly_schedule
     from dagster_project.resources import KimPaths
-    from dagster_project.settings import SEEDS_DIR
     from ingest.inbox import scan
     from ingest.staleness import record_build
     from ingest.warehouse import connect
+    from kim_settings import SEEDS_DIR
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()

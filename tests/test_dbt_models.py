@@ -30,8 +30,8 @@ import duckdb
 import pytest
 
 from dagster_project.assets.warehouse import dbt_build_args, reference_selection, write_run_window
-from dagster_project.reports.formatting import format_cell, indicator_kind
 from ingest.warehouse import connect
+from reports.formatting import format_cell, indicator_kind
 
 DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 SEEDS = DBT_DIR / "seeds"

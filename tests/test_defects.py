@@ -12,12 +12,12 @@ import pytest
 from dagster import DagsterInstance
 
 from dagster_project.cli import explain_failure, run_months
-from dagster_project.settings import Paths
 from ingest.generator import generate
 from ingest.inbox import scan
 from ingest.load import load_file
 from ingest.pseudonymise import resolve_key
 from ingest.warehouse import connect
+from kim_settings import Paths
 
 
 @pytest.fixture(scope="module")

@@ -13,13 +13,13 @@ import duckdb
 import pytest
 from test_reports_warehouse import build_warehouse
 
-from dagster_project.reports import suppression
-from dagster_project.reports.council import (
+from reports import suppression
+from reports.council import (
     build_council_report,
     write_annex,
     write_council_report,
 )
-from dagster_project.reports.disclosure_audit import (
+from reports.disclosure_audit import (
     BIG,
     AuditRule,
     DisclosureError,
@@ -33,8 +33,8 @@ from dagster_project.reports.disclosure_audit import (
     published_model,
     show_again,
 )
-from dagster_project.reports.exports import write_exports
-from dagster_project.reports.suppression import SuppressionConfig, SuppressionRegistry
+from reports.exports import write_exports
+from reports.suppression import SuppressionConfig, SuppressionRegistry
 
 RULE = AuditRule()
 

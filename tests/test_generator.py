@@ -14,7 +14,6 @@ import numpy as np
 import openpyxl
 import pytest
 
-from dagster_project.settings import SEEDS_DIR
 from ingest.contracts import ASYLBLG_ZAHLUNGEN, FIBU_IST, HAUSHALTSPLAN, KURSE, PERSONEN, TEILNAHMEN
 from ingest.errors import PseudonymKeyMissing
 from ingest.generator import MARKER_FILE, generate
@@ -22,6 +21,7 @@ from ingest.generator.calendar import day_number, to_date
 from ingest.generator.model import NO_EVENT, Accommodation, allocate_flats, analog_from
 from ingest.generator.params import load_params
 from ingest.pseudonymise import DEMO_KEY, resolve_key
+from kim_settings import SEEDS_DIR
 
 SMALL = {"months": 4, "persons": 300, "seed": 7}
 MONTHS = ["2023-11", "2023-12", "2024-01", "2024-02"]

@@ -493,14 +493,14 @@ def test_failed_insert_leaves_previous_state(tmp_path, monkeypatch):
             person(Person_ID="P-3", Sozialraum="SR99"),
         ],
     )
-    real = load_module._insert_frame
+    real = load_module.insert_frame
 
     def failing(con_, table, frame):
         real(con_, table, frame)
         if table == "meta.quarantine":  # raw rows already inserted, old month deleted
             raise RuntimeError("disk full")
 
-    monkeypatch.setattr(load_module, "_insert_frame", failing)
+    monkeypatch.setattr(load_module, "insert_frame", failing)
     with pytest.raises(RuntimeError, match="disk full"):
         load_file(con, path, key=KEY)
     assert snapshot(con) == before

@@ -10,8 +10,8 @@ import openpyxl
 import pytest
 
 from dagster_project.cli import main
-from dagster_project.settings import DBT_PROJECT_DIR, SEEDS_DIR
 from ingest.reference_workbook import WorkbookError, export_workbook, import_workbook
+from kim_settings import DBT_PROJECT_DIR, SEEDS_DIR
 
 PROJECT_FILE = DBT_PROJECT_DIR / "dbt_project.yml"
 

@@ -15,15 +15,15 @@ from pypdf import PdfReader
 from test_reports_suppression import derivable_by_elimination, determined_by_linear_algebra
 from test_reports_warehouse import INDICATORS, build_warehouse
 
-from dagster_project.reports.council import (
+from reports.council import (
     PublishedFigures,
     build_council_report,
     render_html,
     write_council_report,
 )
-from dagster_project.reports.data import CITY, caseload_by_space_status, indicator_values
-from dagster_project.reports.formatting import COUNT, Typed
-from dagster_project.reports.suppression import SuppressionConfig
+from reports.data import CITY, caseload_by_space_status, indicator_values
+from reports.formatting import COUNT, Typed
+from reports.suppression import SuppressionConfig
 
 
 @pytest.fixture(scope="module")

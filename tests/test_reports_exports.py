@@ -11,8 +11,8 @@ import polars as pl
 import pytest
 from test_reports_warehouse import build_warehouse
 
-from dagster_project.reports.exports import write_exports
-from dagster_project.reports.preview import key_figures_markdown
+from reports.exports import write_exports
+from reports.preview import key_figures_markdown
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ from collections.abc import Hashable, Mapping, Sequence
 import numpy as np
 import pytest
 
-from dagster_project.reports.disclosure_audit import BIG
-from dagster_project.reports.suppression import (
+from reports.disclosure_audit import BIG
+from reports.suppression import (
     Relation,
     SuppressionConfig,
     SuppressionRegistry,

@@ -20,10 +20,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from dagster_project.reports import data
 from expectations.config import GateConfig
 from expectations.report import gate_rows, quarantine_rows
 from ingest.warehouse import connect
+from reports import data
 
 MARTS_DDL = """
 create schema if not exists reference;

@@ -13,8 +13,8 @@ import openpyxl
 import pytest
 from test_reports_warehouse import build_warehouse
 
-from dagster_project.reports.data import PeriodError
-from dagster_project.reports.workbook import write_controlling_workbook
+from reports.data import PeriodError
+from reports.workbook import write_controlling_workbook
 
 MONEY = '#,##0.00 "€"'
 

@@ -20,7 +20,6 @@ from dagster import (
 from dagster_project.assets.ingest import raw_key
 from dagster_project.partitions import monthly_partitions, months_of
 from dagster_project.resources import KimPaths
-from dagster_project.settings import internal_dir
 from expectations.gates import (
     GateOutcome,
     run_mart_gates,
@@ -30,6 +29,7 @@ from expectations.gates import (
 from expectations.report import write_gate_report
 from ingest.contracts import SOURCES
 from ingest.warehouse import connect
+from kim_settings import internal_dir
 
 Gate = Callable[..., list[GateOutcome]]
 

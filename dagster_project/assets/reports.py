@@ -17,19 +17,19 @@ from dagster import (
 )
 
 from dagster_project.partitions import is_quarter_end, monthly_partitions, months_of, quarter_label
-from dagster_project.reports.council import write_council_report
-from dagster_project.reports.data import parse_period
-from dagster_project.reports.disclosure_audit import DisclosureError
-from dagster_project.reports.exports import write_exports
-from dagster_project.reports.preview import key_figures_markdown
-from dagster_project.reports.versions import publish_versioned
-from dagster_project.reports.workbook import write_controlling_workbook
 from dagster_project.resources import KimPaths
-from dagster_project.settings import SEEDS_DIR, internal_dir, public_dir
 from expectations.gates import DISCLOSURE_GATE, record_disclosure_gate
 from expectations.report import write_gate_report
 from ingest.staleness import record_build
 from ingest.warehouse import connect
+from kim_settings import SEEDS_DIR, internal_dir, public_dir
+from reports.council import write_council_report
+from reports.data import parse_period
+from reports.disclosure_audit import DisclosureError
+from reports.exports import write_exports
+from reports.preview import key_figures_markdown
+from reports.versions import publish_versioned
+from reports.workbook import write_controlling_workbook
 
 # Run tag carrying why a run recomputes already reported months (set by `kim run` and the
 # inbox sensor); it becomes the reason in the change note of a re-published council report.

@@ -31,7 +31,7 @@ from packaging import version
 
 from dagster_project.partitions import add_months, monthly_partitions, months_of
 from dagster_project.resources import KimPaths
-from dagster_project.settings import DBT_PROJECT_DIR
+from kim_settings import DBT_PROJECT_DIR
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 

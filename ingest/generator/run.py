@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from dagster_project.settings import SEEDS_DIR
 from ingest.contracts import (
     ASYLBLG_ZAHLUNGEN,
     COURSE_ID_DIGITS,
@@ -42,6 +41,7 @@ from ingest.generator.params import load_params
 from ingest.generator.payments import BOOKING_ID_WIDTH, BookingCounter, month_payments
 from ingest.generator.writers import dates, ids, money_text, write_csv
 from ingest.pseudonymise import SAMPLE_MARKER, file_manifest
+from kim_settings import SEEDS_DIR
 
 MARKER_FILE = SAMPLE_MARKER
 GENERATOR_NAME = "kim-haushalt"

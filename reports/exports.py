@@ -13,11 +13,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from dagster_project.reports import data
-from dagster_project.reports.council import STATUS_LABELS, TOTAL_LABEL, PublishedFigures
-from dagster_project.reports.formatting import indicator_kind, printed_value
-from dagster_project.reports.suppression import SuppressionConfig
-from dagster_project.settings import internal_dir, public_dir
+from kim_settings import internal_dir, public_dir
+from reports import data
+from reports.council import STATUS_LABELS, TOTAL_LABEL, PublishedFigures
+from reports.formatting import indicator_kind, printed_value
+from reports.suppression import SuppressionConfig
 
 
 def mart_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, bool]]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
-from dagster_project.reports import data
-from dagster_project.reports.formatting import TRAFFIC_LIGHTS, format_cell, indicator_kind
+from reports import data
+from reports.formatting import TRAFFIC_LIGHTS, format_cell, indicator_kind
 
 
 def _cell(text: str) -> str:

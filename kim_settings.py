@@ -3,6 +3,11 @@
 Each path comes from an environment variable or a project default. The warehouse path is made
 absolute here and handed to dbt as `KIM_WAREHOUSE`, so dbt (which runs in `dbt/`) and Python
 always open the same file.
+
+The bottom layer: `ingest`, `expectations`, `reports` and `dagster_project` all import it, and it
+imports nothing of the project (tests/test_layout.py checks). One top-level module, not a package:
+it holds a handful of names. Called `kim_settings`, not `settings`, because a bare `settings` is a
+common top-level name in installed packages and would shadow or be shadowed.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 

@@ -23,15 +23,16 @@ import duckdb
 import polars as pl
 import xlsxwriter
 
-from dagster_project.reports import data
-from dagster_project.reports.charts import trend_svg
-from dagster_project.reports.disclosure_audit import (
+from kim_settings import public_dir
+from reports import data
+from reports.charts import trend_svg
+from reports.disclosure_audit import (
     NUMERATOR_WITHIN_DENOMINATOR,
     PERSONS_DENOMINATOR,
     SUBSET_OF_PERSONS,
     Rate,
 )
-from dagster_project.reports.formatting import (
+from reports.formatting import (
     COUNT,
     MONEY,
     NUMBER,
@@ -48,12 +49,11 @@ from dagster_project.reports.formatting import (
     printed_value,
     traffic_light_rule,
 )
-from dagster_project.reports.suppression import (
+from reports.suppression import (
     SuppressionConfig,
     SuppressionRegistry,
     is_rate_suppressed,
 )
-from dagster_project.settings import public_dir
 
 STATUS_LABELS = {
     "ASYLSUCHEND": "Asylsuchende",

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from dagster_project.reports.disclosure_audit import (
+from reports.disclosure_audit import (
     AuditResult,
     AuditRule,
     DisclosureError,

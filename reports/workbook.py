@@ -20,8 +20,11 @@ from xlsxwriter.utility import xl_range
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from dagster_project.reports import data
-from dagster_project.reports.formatting import (
+from expectations.gates import DISCLOSURE_GATE
+from expectations.report import gate_rows, quarantine_rows
+from kim_settings import internal_dir
+from reports import data
+from reports.formatting import (
     COUNT,
     MONEY,
     NUMBER,
@@ -33,9 +36,6 @@ from dagster_project.reports.formatting import (
     indicator_kind,
     traffic_light_rule,
 )
-from dagster_project.settings import internal_dir
-from expectations.gates import DISCLOSURE_GATE
-from expectations.report import gate_rows, quarantine_rows
 
 HEADER_ROW = 3  # rows 0–2: title, period/Stand, note
 STATUS_LABELS = {

@@ -17,7 +17,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-from dagster_project.reports.data import short_month_label  # noqa: E402
+from reports.data import short_month_label  # noqa: E402
 
 _RC = {
     "svg.hashsalt": "kim-haushalt",
