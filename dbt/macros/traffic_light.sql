@@ -3,7 +3,7 @@
     (select cast(value as double) from {{ ref('settings') }} where setting = '{{ name }}')
 {%- endmacro %}
 
-{#- A value as the reports print it (dagster_project/reports/formatting.py): Anzahl 0 decimals,
+{#- A value as the reports print it (reports/formatting.py): Anzahl 0 decimals,
     € 2, every other unit (%, Tage, Fälle je VZÄ) 1; half away from zero like the reports'
     ROUND_HALF_UP. Traffic lights and attainment are decided on this value, so a value printed
     as the target is green. -#}
