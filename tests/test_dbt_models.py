@@ -462,7 +462,7 @@ def test_month_by_month_equals_full_rebuild(built: Path, tmp_path: Path) -> None
     ran = {r["unique_id"].split(".")[0] + "." + r["unique_id"].split(".")[2] for r in results}
     # Seeds, views and the dimensions from seeds are current: not rebuilt. dim_month reads the
     # data: rebuilt. The relationships tests from the facts to the dimensions still run.
-    assert not {"seed.settings", "model.stg_raw__persons", "model.dim_product"} & ran
+    assert not {"seed.settings", "model.stg_case_software__persons", "model.dim_product"} & ran
     assert {"model.fct_indicator_values", "model.dim_month"} <= ran
     assert any(u.startswith("test.relationships_fct_caseload_monthly") for u in ran)
     # The facts' data tests test the window only (February), the dimensions' the whole table.
@@ -472,3 +472,16 @@ def test_month_by_month_equals_full_rebuild(built: Path, tmp_path: Path) -> None
     assert "month < date '2025-03-01'" in fact_test
     dim_test = (compiled / "not_null_dim_month_month.sql").read_text(encoding="utf-8")
     assert "2025-02-01" not in dim_test
+    # The contract's tests on the raw sources (generated) run and test the window too: a monthly
+    # table by its period_month, the yearly plan whole; an explicit `where:` (the condition of a
+    # conditionally required column) is kept beside the window.
+    assert {"test.raw_personen_unique_key", "test.raw_haushaltsplan_unique_key"} <= ran
+    sources = target / "compiled" / "kim" / "models" / "staging" / "_raw__sources.yml"
+    persons_key = (sources / "raw_personen_unique_key.sql").read_text(encoding="utf-8")
+    assert "period_month >= date '2025-02-01'" in persons_key
+    assert "period_month < date '2025-03-01'" in persons_key
+    plan_key = (sources / "raw_haushaltsplan_unique_key.sql").read_text(encoding="utf-8")
+    assert "2025-02-01" not in plan_key
+    benefit_form = (sources / "source_not_null_raw_personen_leistungsform.sql").read_text("utf-8")
+    assert "period_month >= date '2025-02-01'" in benefit_form
+    assert "rechtskreis in ('ASYLBLG')" in benefit_form

@@ -1,7 +1,7 @@
 -- AsylbLG booking lines. Reversals stay as their own negative lines, so every sum nets them;
 -- the flags show which lines reverse or were reversed. Unknown social spaces -> 'unbekannt'.
 with payments as (
-    select * from {{ ref('stg_raw__asylblg_payments') }}
+    select * from {{ ref('stg_case_software__asylblg_payments') }}
 ),
 
 social_spaces as (

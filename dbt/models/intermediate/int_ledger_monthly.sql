@@ -1,7 +1,7 @@
 -- Ledger actuals per month x product x account (all cost centres), with the account kind from
 -- the chart of accounts (accounts not in the reference count as 'other').
 with ledger as (
-    select * from {{ ref('stg_raw__ledger_actuals') }}
+    select * from {{ ref('stg_finance__ledger_actuals') }}
 ),
 
 accounts as (

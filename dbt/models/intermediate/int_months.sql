@@ -1,20 +1,20 @@
 -- Every month from the first to the last month that any source delivered data for.
 with persons as (
-    select month from {{ ref('stg_raw__persons') }}
+    select month from {{ ref('stg_case_software__persons') }}
 ),
 
 payments as (
-    select month from {{ ref('stg_raw__asylblg_payments') }}
+    select month from {{ ref('stg_case_software__asylblg_payments') }}
 ),
 
 ledger as (
-    select month from {{ ref('stg_raw__ledger_actuals') }}
+    select month from {{ ref('stg_finance__ledger_actuals') }}
 ),
 
 courses as (
-    select snapshot_month as month from {{ ref('stg_raw__courses') }}
+    select snapshot_month as month from {{ ref('stg_course_providers__courses') }}
     union all
-    select snapshot_month as month from {{ ref('stg_raw__participations') }}
+    select snapshot_month as month from {{ ref('stg_course_providers__participations') }}
 ),
 
 data_months as (

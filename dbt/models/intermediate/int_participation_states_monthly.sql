@@ -9,21 +9,21 @@
 -- course's type and social space those of the latest course snapshot <= M. Only snapshots up to
 -- M are read, so a later snapshot (a course moving to another social space) never changes M.
 with snapshots as (
-    select * from {{ ref('stg_raw__participations') }}
+    select * from {{ ref('stg_course_providers__participations') }}
 ),
 
 snapshot_months as (
     select month from (
-        select snapshot_month as month from {{ ref('stg_raw__participations') }}
+        select snapshot_month as month from {{ ref('stg_course_providers__participations') }}
         union
-        select snapshot_month as month from {{ ref('stg_raw__courses') }}
+        select snapshot_month as month from {{ ref('stg_course_providers__courses') }}
     )
     where {{ month_window('month') }}
 ),
 
 course_snapshots as (
     select course_id, snapshot_month, course_type, social_space_id
-    from {{ ref('stg_raw__courses') }}
+    from {{ ref('stg_course_providers__courses') }}
 ),
 
 person_months as (

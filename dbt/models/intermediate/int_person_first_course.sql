@@ -4,7 +4,7 @@
 -- snapshot (e.g. a participation reported late with an earlier Eintritt) never changes M.
 -- Persons never in the stock up to M have no Zuzugsdatum (waiting_days NULL).
 with participations as (
-    select person_id, snapshot_month, entry_date from {{ ref('stg_raw__participations') }}
+    select person_id, snapshot_month, entry_date from {{ ref('stg_course_providers__participations') }}
 ),
 
 person_months as (

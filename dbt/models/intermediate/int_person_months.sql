@@ -1,7 +1,7 @@
 -- One row per person and month of the persons stock. A missing or unknown social-space key
 -- becomes the member `unbekannt` (its share is itself a data-quality figure).
 with persons as (
-    select * from {{ ref('stg_raw__persons') }}
+    select * from {{ ref('stg_case_software__persons') }}
 ),
 
 social_spaces as (

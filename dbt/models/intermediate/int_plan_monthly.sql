@@ -12,7 +12,7 @@
 -- appropriations are split by their absolute value. plan_to_date = sum of plan_month so far;
 -- share_numerator / share_denominator = cumulative weight / W (the plan's share of the year).
 with plan as (
-    select * from {{ ref('stg_raw__budget_plan') }}
+    select * from {{ ref('stg_finance__budget_plan') }}
 ),
 
 appropriations as (
