@@ -63,6 +63,9 @@ def _dagster_home() -> Path:
 
 
 def _progress(stage: str, done: int, total: int) -> None:
+    """A bar redrawn in place on a terminal; in a pipe or cron only the finished line."""
+    if done < total and not sys.stdout.isatty():
+        return
     width = 30
     filled = int(width * done / max(total, 1))
     end = "\n" if done >= total else "\r"
