@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -139,13 +140,39 @@ def run_log(folder: Path, *, verbose: bool) -> Iterator[RunLog]:
     logging.captureWarnings(True)
     warnings_log.addHandler(log)
     warnings_log.propagate = verbose
+    # The ingest modules warn per file (e.g. the demo pseudonym key, once per ingest step):
+    # each message in full, once on screen, every time in the log.
+    ingest_log, screen = logging.getLogger("ingest"), logging.StreamHandler(sys.stderr)
+    screen.setLevel(logging.WARNING)
+    screen.addFilter(_Once())
+    for handler in (log, screen):
+        ingest_log.addHandler(handler)
+    ingest_log.propagate = False
     try:
         yield log
     finally:
+        for handler in (log, screen):
+            ingest_log.removeHandler(handler)
+        ingest_log.propagate = True
         warnings_log.removeHandler(log)
         warnings_log.propagate = True
         logging.captureWarnings(False)
         log.close()
+
+
+class _Once(logging.Filter):
+    """Lets each distinct message through once."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message in self.seen:
+            return False
+        self.seen.add(message)
+        return True
 
 
 class LogLines(io.TextIOBase):

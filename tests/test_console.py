@@ -159,3 +159,15 @@ def test_summary_of_a_hand_made_warehouse():
         "  Abgleich AsylbLG-Zahlungen mit Finanzbuchhaltung: 3 Zeilen, 2 mit Differenz "
         "(Summe 10,00 €)",
     ]
+
+
+def test_run_log_keeps_every_ingest_warning_and_shows_each_once(tmp_path, capsys):
+    from dagster_project.console import run_log
+
+    with run_log(tmp_path / "logs", verbose=False) as log:
+        for _ in range(3):  # e.g. the demo-key warning, once per ingest step
+            logging.getLogger("ingest.pseudonymise").warning("WARNUNG: Demo-Schlüssel")
+    printed = capsys.readouterr()
+    assert printed.out == f"Protokoll: {log.path}\n"
+    assert printed.err == "WARNUNG: Demo-Schlüssel\n"
+    assert log.path.read_text(encoding="utf-8").count("WARNUNG: Demo-Schlüssel") == 3
