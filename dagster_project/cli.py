@@ -246,7 +246,6 @@ def requested_months(args: argparse.Namespace, paths: Paths) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-
     from dagster_project.console import run_log
 
     paths = _apply_path_args(args)
