@@ -171,3 +171,28 @@ def test_run_log_keeps_every_ingest_warning_and_shows_each_once(tmp_path, capsys
     assert printed.out == f"Protokoll: {log.path}\n"
     assert printed.err == "WARNUNG: Demo-Schlüssel\n"
     assert log.path.read_text(encoding="utf-8").count("WARNUNG: Demo-Schlüssel") == 3
+
+
+def test_failed_run_explains_itself_in_plain_lines(tmp_path, monkeypatch, capsys):
+    """A month without its ledger file: the ingest step fails, nothing downstream runs."""
+    from dagster_project.cli import main
+    from ingest.generator import generate
+
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    generate(inbox, months=1, start="2024-01", persons=50, seed=3)
+    (inbox / "fibu_ist_2024-01.csv").unlink()
+    for name in ("KIM_INBOX", "KIM_WAREHOUSE", "KIM_OUTPUT"):
+        monkeypatch.setenv(name, "")  # main() writes them; monkeypatch restores them after
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    monkeypatch.setenv("KIM_PSEUDONYM_KEY", "console-test-key-0123456789abcdef")
+    paths = ["--inbox", str(inbox), "--warehouse", str(tmp_path / "kim.duckdb"), "--out", str(out)]
+    capsys.readouterr()
+    assert main(["run", "--month", "2024-01", *paths]) == 1
+    printed = capsys.readouterr()
+    console = printed.out + printed.err
+    assert len(console.splitlines()) < 60 and "\x1b[" not in console
+    [log_file] = (out / "internal" / "logs").glob("run_*.log")
+    assert "Der Lauf für 2024-01 ist fehlgeschlagen" in printed.err
+    assert "fibu_ist_2024-01.csv" in printed.err and "Hinweis gespeichert:" in printed.err
+    assert f"Protokoll: {log_file})" in printed.err
+    assert "STEP_FAILURE" in log_file.read_text(encoding="utf-8")
