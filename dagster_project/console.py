@@ -83,10 +83,16 @@ class StageConsole(logging.Handler):
         kind = event.event_type_value if event is not None else None
         if kind in ("STEP_START", "STEP_SUCCESS") and event.step_key:
             self._step(kind, stage_of(event.step_key))
-        elif record.levelno >= logging.WARNING:
+        elif record.levelno >= logging.WARNING and not self._skipped_step(meta):
             if self.live and self.current is not None:
                 self._write("")  # keep the live counter line intact
             self._write(f"{record.levelname}: {meta.get('orig_message') or record.getMessage()}")
+
+    @staticmethod
+    def _skipped_step(meta: dict) -> bool:
+        """Dagster's error per step left out after a failure ('Dependencies for step ... Not
+        executing'): the failure itself is shown, these stay in the log."""
+        return str(meta.get("orig_message", "")).startswith("Dependencies for step")
 
     def _step(self, kind: str, stage: str) -> None:
         if kind == "STEP_START" and stage != self.current:

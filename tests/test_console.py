@@ -50,6 +50,7 @@ def test_plain_console_prints_one_line_per_stage_and_warnings_in_full(monkeypatc
         _record(logging.DEBUG, "start", "STEP_START", "raw__personen_raw_gate"),
         _record(logging.WARNING, "Zeilenzahl personen 2024-01 außerhalb der Spanne"),
         _record(logging.DEBUG, "ok", "STEP_SUCCESS", "raw__personen_raw_gate"),
+        _record(logging.ERROR, "Dependencies for step warehouse_dbt failed. Not executing."),
     ]:
         console.handle(record)
     console.close()
