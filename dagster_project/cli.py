@@ -7,7 +7,10 @@ paragraph per problem; a traceback only with --debug. Help texts and identifiers
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +22,7 @@ from kim_settings import (
     SAMPLE_START,
     SEEDS_DIR,
     Paths,
+    internal_dir,
 )
 
 
@@ -59,6 +63,9 @@ def _dagster_home() -> Path:
 
 
 def _progress(stage: str, done: int, total: int) -> None:
+    """A bar redrawn in place on a terminal; in a pipe or cron only the finished line."""
+    if done < total and not sys.stdout.isatty():
+        return
     width = 30
     filled = int(width * done / max(total, 1))
     end = "\n" if done >= total else "\r"
@@ -88,22 +95,84 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_months(paths: Paths, months: list[str], *, instance=None, selection=None, tags=None):
+def run_months(
+    paths: Paths,
+    months: list[str],
+    *,
+    instance=None,
+    selection=None,
+    tags=None,
+    run_id: str | None = None,
+    log_handlers: list[logging.Handler] | None = None,
+):
     """Materialise the pipeline for consecutive `months` in ONE Dagster run (single-run
-    backfill: one dbt invocation for the whole window)."""
+    backfill: one dbt invocation for the whole window). With `log_handlers`, they receive every
+    log record of the run instead of Dagster's console logger."""
     from dagster import DagsterInstance
 
     from dagster_project.automation import partition_tags
+    from dagster_project.console import run_logger_def
     from dagster_project.definitions import build_definitions
 
     defs = build_definitions(paths)
     job = defs.resolve_job_def("monthly_pipeline")
     if selection is not None:
         job = job.get_subset(asset_selection=selection)
+    run_config = {}
+    if log_handlers is not None:
+        job = job.with_logger_defs({"kim": run_logger_def(log_handlers)})
+        run_config = {"loggers": {"kim": {}}}
     instance = instance or DagsterInstance.get()
     return job.execute_in_process(
-        instance=instance, tags={**(tags or {}), **partition_tags(months)}, raise_on_error=False
+        run_config=run_config,
+        instance=instance,
+        tags={**(tags or {}), **partition_tags(months)},
+        raise_on_error=False,
+        run_id=run_id,
     )
+
+
+def stage_totals(paths: Paths) -> dict[str, int]:
+    """Steps per stage of the job, for the counters."""
+    from dagster._core.execution.api import create_execution_plan
+
+    from dagster_project.console import stage_of
+    from dagster_project.definitions import build_definitions
+
+    plan = create_execution_plan(build_definitions(paths).resolve_job_def("monthly_pipeline"))
+    totals: dict[str, int] = {}
+    for key in plan.step_keys_to_execute:
+        totals[stage_of(key)] = totals.get(stage_of(key), 0) + 1
+    return totals
+
+
+def run_with_console(paths: Paths, months: list[str], tags: dict, log, *, verbose: bool):
+    """The run with stage lines on stdout and every Dagster/dbt line in the run's log file."""
+    from dagster_project.console import LogLines, StageConsole
+
+    console = StageConsole(
+        sys.stdout, stage_totals(paths), live=sys.stdout.isatty() and not verbose, verbose=verbose
+    )
+    # dbt's lines arrive on stdout: into the log file, and on screen only with --verbose.
+    dbt_lines = LogLines([log, console] if verbose else [log])
+    try:
+        with contextlib.redirect_stdout(dbt_lines):
+            return run_months(
+                paths, months, tags=tags, run_id=log.run_id, log_handlers=[log, console]
+            )
+    finally:
+        console.close()
+
+
+def report_files(result, output: Path) -> list[Path]:
+    """The report files the run's assets name in their `files` metadata (Markdown lists of
+    paths relative to the output folder, assets/reports.py)."""
+    files = []
+    for event in result.get_asset_materialization_events():
+        text = event.materialization.metadata.get("files")
+        if text is not None:
+            files += [output / name for name in re.findall(r"`([^`]+)`", str(text.value))]
+    return files
 
 
 def explain_failure(result) -> str:
@@ -177,9 +246,16 @@ def requested_months(args: argparse.Namespace, paths: Paths) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from ingest.pseudonymise import resolve_key
+    from dagster_project.console import run_log
 
     paths = _apply_path_args(args)
+    with run_log(internal_dir(paths.output, "logs"), verbose=args.verbose) as log:
+        return _run(args, paths, log)
+
+
+def _run(args: argparse.Namespace, paths: Paths, log) -> int:
+    from ingest.pseudonymise import resolve_key
+
     resolve_key(paths.inbox)  # refuse before anything starts: one paragraph, not a traceback
     from dagster_project.automation import correction_line, correction_tags, extend_window
 
@@ -190,19 +266,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(correction_line(staleness, months))
     label = months[0] if len(months) == 1 else f"{months[0]} bis {months[-1]}"
     print(f"Verarbeite {label} ({len(months)} Monat(e)) in {paths.warehouse} ...")
-    result = run_months(paths, months, tags=correction_tags(staleness))
+    result = run_with_console(paths, months, correction_tags(staleness), log, verbose=args.verbose)
     if not result.success:
         explanation = explain_failure(result)
         notice = write_failure_notice(paths.output, result.run_id, label, explanation)
         raise CliError(
             f"Der Lauf für {label} ist fehlgeschlagen; für ihn wurden keine Berichte "
             f"geschrieben, frühere Berichte bleiben unverändert. {explanation} "
-            f"(Hinweis gespeichert: {notice})"
+            f"(Hinweis gespeichert: {notice}; Protokoll: {log.path})"
         )
-    print(
-        f"Fertig. Die Berichte liegen in {paths.output} (ein Ordner je Monat, der "
-        "Integrationsbericht je Quartal und Jahr)."
-    )
+    from dagster_project.run_summary import summary_lines
+    from ingest.warehouse import connect
+
+    with connect(paths.warehouse, read_only=True) as con:
+        lines = summary_lines(con, result.run_id, months, report_files(result, paths.output))
+    print("\n".join(lines))
+    print(f"Fertig. Die Berichte liegen in {paths.output}; Protokoll: {log.path}")
     return 0
 
 
@@ -340,6 +419,9 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--from", dest="start", help="first month YYYY-MM of a range (one run)")
     p.add_argument(
         "--to", dest="end", help="last month YYYY-MM of a range (default: last in inbox)"
+    )
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="show every Dagster and dbt line as well"
     )
     _add_paths(p)
     p.set_defaults(func=cmd_run)

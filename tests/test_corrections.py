@@ -287,6 +287,14 @@ def test_corrected_ledger_of_january_moves_year_to_date_of_every_later_month(
     monkeypatch.setenv("KIM_PSEUDONYM_KEY", "correction-test-key-0123456789abcdef")
     paths = ["--inbox", str(inbox), "--warehouse", str(warehouse), "--out", str(out)]
     assert main(["run", "--all", *paths]) == 0
+    printed = capsys.readouterr()
+    console = printed.out + printed.err
+    # the console of a run: stage lines and the summary, no Dagster/dbt detail, no control codes
+    assert len(console.splitlines()) < 60 and "\x1b[" not in console and "\r" not in console
+    assert "Zusammenfassung: 3 Monat(e) verarbeitet (2024-01 bis 2024-03)" in console
+    log_files = list((out / "internal" / "logs").glob("run_*.log"))
+    assert len(log_files) == 1 and f"Protokoll: {log_files[0]}" in console
+    assert "STEP_START" in log_files[0].read_text(encoding="utf-8")  # the detail is in the log
     before = ytd(warehouse)
     assert sorted(before) == ["2024-01", "2024-02", "2024-03"]
 
