@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.reports.formatting import german_number
+from reports.formatting import german_number
 
 GATE_STATES = ("bestanden", "mit Warnung", "nicht bestanden")
 
