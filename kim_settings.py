@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent
@@ -23,6 +24,30 @@ SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 # First month of the bundled sample municipality (fixed; never taken from the clock).
 SAMPLE_START = "2023-11"
 SAMPLE_MONTHS = 36
+
+# First data month of the partitions. A municipality whose data starts elsewhere sets
+# KIM_FIRST_MONTH=YYYY-MM.
+FIRST_MONTH = os.environ.get("KIM_FIRST_MONTH", SAMPLE_START)
+
+
+def month_key(d: date) -> str:
+    return f"{d.year:04d}-{d.month:02d}"
+
+
+def add_months(month: str, n: int) -> str:
+    """'YYYY-MM' shifted by n months."""
+    year, mon = int(month[:4]), int(month[5:7])
+    index = year * 12 + (mon - 1) + n
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def month_range(first: str, last: str) -> list[str]:
+    """Every month from `first` to `last`, both inclusive ('YYYY-MM')."""
+    months, current = [], first
+    while current <= last:
+        months.append(current)
+        current = add_months(current, 1)
+    return months
 
 
 def _path(env: str, default: str) -> Path:

@@ -23,6 +23,7 @@ from kim_settings import (
     SEEDS_DIR,
     Paths,
     internal_dir,
+    month_range,
 )
 
 
@@ -230,8 +231,6 @@ def _staleness(paths: Paths):
 
 
 def requested_months(args: argparse.Namespace, paths: Paths) -> list[str]:
-    from dagster_project.partitions import month_range
-
     if args.month:
         return [args.month]
     available = _inbox_months(paths)
@@ -256,7 +255,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, paths: Paths, log) -> int:
     from ingest.pseudonymise import resolve_key
 
-    resolve_key(paths.inbox)  # refuse before anything starts: one paragraph, not a traceback
+    key = resolve_key(paths.inbox)  # refuse before anything starts: one paragraph, no traceback
+    if not args.force and _nothing_to_do(args, paths, key):
+        return 0
     from dagster_project.automation import correction_line, correction_tags, extend_window
 
     _dagster_home()
@@ -283,6 +284,32 @@ def _run(args: argparse.Namespace, paths: Paths, log) -> int:
     print("\n".join(lines))
     print(f"Fertig. Die Berichte liegen in {paths.output}; Protokoll: {log.path}")
     return 0
+
+
+def _nothing_to_do(args: argparse.Namespace, paths: Paths, key: bytes) -> bool:
+    """When every requested month is up to date (ingest/staleness.py: same files, seeds, program
+    and key as its reports), say so and show the summary, without starting Dagster, GX or dbt."""
+    import duckdb
+
+    from ingest.inbox import scan
+    from ingest.staleness import build_id, up_to_date
+
+    if not paths.warehouse.exists() or not paths.inbox.is_dir():
+        return False
+    months = requested_months(args, paths)
+    try:
+        con = duckdb.connect(str(paths.warehouse), read_only=True)
+    except duckdb.Error:
+        return False  # busy or unreadable: the run reports it properly
+    try:
+        current = up_to_date(con, months, scan(paths.inbox), SEEDS_DIR, build_id(key), paths.output)
+        if current:
+            from dagster_project.run_summary import unchanged_lines
+
+            print("\n".join(unchanged_lines(con, months, paths.output)))
+    finally:
+        con.close()
+    return current
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -422,6 +449,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "-v", "--verbose", action="store_true", help="show every Dagster and dbt line as well"
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="run even when the months are up to date (same files, seeds, program and key)",
     )
     _add_paths(p)
     p.set_defaults(func=cmd_run)

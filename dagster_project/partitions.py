@@ -2,35 +2,20 @@
 
 from __future__ import annotations
 
-import os
-from datetime import date
-
 from dagster import MonthlyPartitionsDefinition
 
-# First data month (the sample municipality starts in November 2023). A municipality whose data
-# starts elsewhere sets KIM_FIRST_MONTH=YYYY-MM.
-FIRST_MONTH = os.environ.get("KIM_FIRST_MONTH", "2023-11")
+from kim_settings import FIRST_MONTH, add_months, month_key, month_range
+
+__all__ = [
+    "FIRST_MONTH",
+    "add_months",
+    "month_key",
+    "month_range",
+    "monthly_partitions",
+    "months_of",
+]
 
 monthly_partitions = MonthlyPartitionsDefinition(start_date=FIRST_MONTH, fmt="%Y-%m")
-
-
-def month_key(d: date) -> str:
-    return f"{d.year:04d}-{d.month:02d}"
-
-
-def add_months(month: str, n: int) -> str:
-    year, mon = int(month[:4]), int(month[5:7])
-    index = year * 12 + (mon - 1) + n
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def month_range(first: str, last: str) -> list[str]:
-    """Every month from `first` to `last`, both inclusive ('YYYY-MM')."""
-    months, current = [], first
-    while current <= last:
-        months.append(current)
-        current = add_months(current, 1)
-    return months
 
 
 def months_of(context) -> list[str]:

@@ -113,3 +113,19 @@ def summary_lines(
     lines.append("Berichte:")
     lines += _reports(report_files)
     return lines + _headline(con, months[-1])
+
+
+def unchanged_lines(con: duckdb.DuckDBPyConnection, months: list[str], output: Path) -> list[str]:
+    """What `kim run` prints when the months are up to date and nothing runs."""
+    label = months[0] if len(months) == 1 else f"{months[0]} bis {months[-1]}"
+    run_id, built_at = con.execute(
+        "select max_by(run_id, built_at), max(built_at) from meta.month_builds where month = ?",
+        [months[-1]],
+    ).fetchone()
+    return [
+        f"Nichts zu tun: {label} ist aktuell. Eingangsdateien, Stammdaten, Programmstand und "
+        f"Schlüssel sind unverändert seit Lauf {run_id} ({built_at:%d.%m.%Y %H:%M}); "
+        "mit --force wird trotzdem neu gerechnet.",
+        f"Die Berichte liegen in {output}.",
+        *_headline(con, months[-1]),
+    ]

@@ -24,6 +24,11 @@ from has changed since:
 Everything a cumulative figure (year to date, forecast, 12-month rates, K11's cohort) of a later
 month reads is thus recomputed: the window always runs on to the newest reported month.
 `find_stale` is pure; `read_staleness` gathers its inputs, `record_build` writes the record.
+
+A month is *up to date* (`up_to_date`: `kim run` then has nothing to do) when it is reported and
+not stale, the newest report of it was built with the same seeds and the same `build_id` (the
+program's files and the pseudonymisation key, `build_id`), every source file of it and of the
+months before it waits in the inbox exactly as it was loaded, and its report folders exist.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import hmac
 import io
 import json
 from collections import defaultdict
@@ -41,6 +47,21 @@ from pathlib import Path
 import duckdb
 
 from ingest.inbox import InboxFile
+from kim_settings import DBT_PROJECT_DIR, PROJECT_ROOT, internal_dir, public_dir
+
+# What the program is: its Python packages and the dbt project's models and macros (the seeds
+# are fingerprinted on their own, by period). A changed file means a month's reports may differ.
+PROGRAM_PARTS = (
+    PROJECT_ROOT / "kim_settings.py",
+    PROJECT_ROOT / "ingest",
+    PROJECT_ROOT / "expectations",
+    PROJECT_ROOT / "reports",
+    PROJECT_ROOT / "dagster_project",
+    DBT_PROJECT_DIR / "dbt_project.yml",
+    DBT_PROJECT_DIR / "models",
+    DBT_PROJECT_DIR / "macros",
+)
+PROGRAM_SUFFIXES = {".py", ".sql", ".yml", ".csv", ".css", ".html", ".j2"}
 
 # seed file name -> (column holding the period, value -> first month 'YYYY-MM' it affects)
 PERIOD_COLUMNS: dict[str, tuple[str, Callable[[str], str]]] = {
@@ -186,12 +207,42 @@ def seeds_id(fingerprint: Fingerprint) -> str:
     return _sha(json.dumps(fingerprint, sort_keys=True))
 
 
+def program_fingerprint(parts: Sequence[Path] = PROGRAM_PARTS) -> str:
+    """SHA-256 over the names and contents of the program's source files."""
+    digest = hashlib.sha256()
+    for part in parts:
+        files = sorted(part.rglob("*")) if part.is_dir() else [part]
+        for path in files:
+            if path.is_file() and path.suffix in PROGRAM_SUFFIXES:
+                digest.update(path.relative_to(part.parent).as_posix().encode() + b"\0")
+                digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def build_id(key: bytes, program: str | None = None) -> str:
+    """Identifies what a month's reports were built with besides inputs and seeds: the program
+    and the pseudonymisation key (as a keyed hash of a constant: it names the key, never shows
+    it)."""
+    key_id = hmac.new(key, b"kim/build-id", hashlib.sha256).hexdigest()
+    return _sha(f"{program or program_fingerprint()}:{key_id}")
+
+
 def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return bool(
         con.execute(
             "select count(*) from information_schema.tables "
             "where table_schema = 'meta' and table_name = ?",
             [table],
+        ).fetchone()[0]
+    )
+
+
+def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.columns "
+            "where table_schema = 'meta' and table_name = ? and column_name = ?",
+            [table, column],
         ).fetchone()[0]
     )
 
@@ -225,14 +276,63 @@ def read_staleness(
     return find_stale(reported, loads, inbox, fingerprints, fingerprint_seeds(seeds_dir))
 
 
+def up_to_date(
+    con: duckdb.DuckDBPyConnection | None,
+    months: Sequence[str],
+    inbox: Sequence[InboxFile],
+    seeds_dir: Path,
+    build: str,
+    output: Path,
+) -> bool:
+    """Whether every month of `months` is up to date (module docstring): a run would change
+    nothing. False whenever in doubt."""
+    if con is None or not months or not _has_column(con, "month_builds", "build_id"):
+        return False
+    if read_staleness(con, inbox, seeds_dir).reasons:
+        return False
+    newest = {
+        month: (seeds, built_with)
+        for month, seeds, built_with in con.execute(
+            "select month, max_by(seeds_id, built_at), max_by(build_id, built_at) "
+            "from meta.month_builds group by month"
+        ).fetchall()
+    }
+    seeds = seeds_id(fingerprint_seeds(seeds_dir))
+    if any(newest.get(month) != (seeds, build) for month in months):
+        return False
+    loaded = set(
+        con.execute(
+            "select file_name, max_by(sha256, loaded_at) from meta.load_batches group by file_name"
+        ).fetchall()
+    )
+    last = max(months)
+    inputs = [
+        f
+        for f in inbox
+        if f.kind != "teilergebnisplan" and f.period <= (last if len(f.period) == 7 else last[:4])
+    ]
+    if any((f.path.name, f.sha256) not in loaded for f in inputs):
+        return False
+    return all(
+        _has_files(internal_dir(output, month)) and _has_files(public_dir(output, month))
+        for month in months
+    )
+
+
+def _has_files(folder: Path) -> bool:
+    return folder.is_dir() and any(folder.iterdir())
+
+
 def record_build(
     con: duckdb.DuckDBPyConnection,
     months: Sequence[str],
     run_id: str | None,
     seeds_dir: Path,
     now: dt.datetime,
+    build: str | None = None,
 ) -> None:
-    """Note that `months` were reported now with the current seeds (in one transaction)."""
+    """Note that `months` were reported now with the current seeds and the program and key
+    `build` (see build_id), in one transaction."""
     fingerprint = fingerprint_seeds(seeds_dir)
     sid = seeds_id(fingerprint)
     con.begin()
@@ -250,8 +350,9 @@ def record_build(
                 ],
             )
         con.executemany(
-            "insert into meta.month_builds values (?, ?, ?, ?)",
-            [(month, run_id, now, sid) for month in months],
+            "insert into meta.month_builds (month, run_id, built_at, seeds_id, build_id)"
+            " values (?, ?, ?, ?, ?)",
+            [(month, run_id, now, sid, build) for month in months],
         )
         con.commit()
     except BaseException:

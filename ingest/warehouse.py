@@ -73,9 +73,12 @@ META_DDL = (
       month varchar not null,           -- 'YYYY-MM'
       run_id varchar,
       built_at timestamp not null,
-      seeds_id varchar not null         -- fingerprint of the seed files, meta.seed_fingerprints
+      seeds_id varchar not null,        -- fingerprint of the seed files, meta.seed_fingerprints
+      build_id varchar                  -- program and key fingerprint (ingest/staleness.py)
     )
     """,
+    # Warehouses built before build_id existed: the column is added (their months then run once).
+    "alter table meta.month_builds add column if not exists build_id varchar",
     """
     create table if not exists meta.seed_fingerprints (
       seeds_id varchar not null,        -- SHA-256 over all rows of this fingerprint

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -262,3 +263,24 @@ def test_council_reports_for_the_newest_quarter_and_year_of_a_window():
     # a corrected window re-renders what was already published and ends within it
     published = frozenset({"2024-Q1", "2024-Q2", "2024", "2023-Q4"})
     assert council_periods(months[13:18], published) == ["2024-Q2", "2024-Q1"]  # 2024-02..06
+
+
+def test_failed_dbt_nodes_are_named_with_their_failing_rows(tmp_path):
+    from dagster_project.assets.warehouse import failed_nodes_text
+
+    assert failed_nodes_text(tmp_path) == ""  # dbt stopped before running anything
+    results = [
+        {"unique_id": "model.kim.fct_caseload_monthly", "status": "success", "message": "OK"},
+        {
+            "unique_id": "test.kim.unique_fct_caseload_monthly_key.1a2b",
+            "status": "fail",
+            "failures": 3,
+            "message": "Got 3 results, configured to fail if != 0",
+        },
+        {"unique_id": "test.kim.not_null_x.9f", "status": "warn", "failures": 1, "message": "w"},
+    ]
+    (tmp_path / "run_results.json").write_text(json.dumps({"results": results}))
+    assert failed_nodes_text(tmp_path) == (
+        "dbt: unique_fct_caseload_monthly_key.1a2b fehlgeschlagen (3 Zeilen verletzen die "
+        "Regel): Got 3 results, configured to fail if != 0."
+    )

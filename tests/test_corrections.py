@@ -322,3 +322,66 @@ def test_corrected_ledger_of_january_moves_year_to_date_of_every_later_month(
     assert "Grund: fibu_ist_2024-01.csv ersetzt" in note
     assert main(["status", *paths]) == 0
     assert "ja:" not in capsys.readouterr().out  # nothing stale any more
+    # once more with nothing changed: nothing runs (no new run log), the figures are shown
+    assert main(["run", "--month", "2024-03", *paths]) == 0
+    printed = capsys.readouterr().out
+    assert "Nichts zu tun: 2024-03 ist aktuell." in printed and "Kennzahlen 2024-03:" in printed
+    assert "Verarbeite" not in printed
+
+
+def _loaded(con, name: str, period: str, sha: str, at: dt.datetime) -> None:
+    con.execute(
+        "insert into meta.load_batches (load_id, source, period, file_name, sha256, size_bytes,"
+        " rows_read, rows_loaded, rows_quarantined, rows_totals_removed, loaded_at)"
+        " values (?, 'personen', ?, ?, ?, 1, 1, 1, 0, 0, ?)",
+        [f"{name}-{sha}", period, name, sha, at],
+    )
+
+
+def test_month_is_up_to_date_only_when_files_seeds_program_key_and_reports_are_unchanged(
+    tmp_path,
+):
+    from ingest.staleness import build_id, record_build, up_to_date
+    from ingest.warehouse import ensure_schema
+    from kim_settings import internal_dir, public_dir
+
+    seeds = write_seeds(tmp_path / "seeds", {"products.csv": "product_id\n31.30.01\n"})
+    output = tmp_path / "output"
+    for folder in (internal_dir(output, "2024-02"), public_dir(output, "2024-02")):
+        folder.mkdir(parents=True)
+        (folder / "report.txt").write_text("x")
+    con = duckdb.connect()
+    ensure_schema(con)
+    loaded_at = dt.datetime(2024, 3, 5, 8, 0)
+    _loaded(con, "personen_2024-01.csv", "2024-01", "a", loaded_at)
+    _loaded(con, "personen_2024-02.csv", "2024-02", "b", loaded_at)
+    build = build_id(b"k" * 32, program="P1")
+    record_build(con, ["2024-02"], "run-1", seeds, loaded_at + dt.timedelta(minutes=5), build)
+    inbox = [
+        inbox_file("personen_2024-01.csv", "personen", "2024-01", "a"),
+        inbox_file("personen_2024-02.csv", "personen", "2024-02", "b"),
+    ]
+
+    def current(files=inbox, build=build, months=("2024-02",)) -> bool:
+        return up_to_date(con, list(months), files, seeds, build, output)
+
+    assert current()
+    # a month never reported, another program, another key: not up to date
+    assert not current(months=("2024-01", "2024-02"))
+    assert not current(build=build_id(b"k" * 32, program="P2"))
+    assert not current(build=build_id(b"j" * 32, program="P1"))
+    # a corrected earlier file, or a file of the month never loaded
+    assert not current(
+        files=[inbox_file("personen_2024-01.csv", "personen", "2024-01", "c"), inbox[1]]
+    )
+    assert not current(files=[*inbox, inbox_file("kurse_2024-02.xlsx", "kurse", "2024-02", "d")])
+    # a later month's file does not concern 2024-02
+    assert current(files=[*inbox, inbox_file("personen_2024-03.csv", "personen", "2024-03", "e")])
+    # a changed seed
+    (seeds / "products.csv").write_text("product_id\n31.30.02\n")
+    assert not current()
+    (seeds / "products.csv").write_text("product_id\n31.30.01\n")
+    assert current()
+    # the month's published folder emptied
+    (public_dir(output, "2024-02") / "report.txt").unlink()
+    assert not current()

@@ -20,7 +20,8 @@ from dagster_project.partitions import is_quarter_end, monthly_partitions, month
 from dagster_project.resources import KimPaths
 from expectations.gates import DISCLOSURE_GATE, record_disclosure_gate
 from expectations.report import write_gate_report
-from ingest.staleness import record_build
+from ingest.pseudonymise import resolve_key
+from ingest.staleness import build_id, record_build
 from ingest.warehouse import connect
 from kim_settings import SEEDS_DIR, internal_dir, public_dir
 from reports.council import write_council_report
@@ -201,8 +202,9 @@ REPORTS = [controlling_workbook, council_report, open_data_exports]
 )
 def build_record(context: AssetExecutionContext, kim_paths: KimPaths) -> MaterializeResult:
     months = months_of(context)
+    build = build_id(resolve_key(kim_paths.inbox_dir))
     with connect(kim_paths.warehouse_file) as con:
-        record_build(con, months, context.run.run_id, SEEDS_DIR, datetime.now())
+        record_build(con, months, context.run.run_id, SEEDS_DIR, datetime.now(), build)
     return MaterializeResult(metadata={"months": ", ".join(months)})
 
 

@@ -41,7 +41,7 @@ from ingest.generator.params import load_params
 from ingest.generator.payments import BOOKING_ID_WIDTH, BookingCounter, month_payments
 from ingest.generator.writers import dates, ids, money_text, write_csv
 from ingest.pseudonymise import SAMPLE_MARKER, file_manifest
-from kim_settings import SEEDS_DIR
+from kim_settings import SAMPLE_MONTHS, SAMPLE_START, SEEDS_DIR
 
 MARKER_FILE = SAMPLE_MARKER
 GENERATOR_NAME = "kim-haushalt"
@@ -68,8 +68,8 @@ class IdWidths:
 def generate(
     out_dir: Path,
     *,
-    months: int = 36,
-    start: str = "2023-11",
+    months: int = SAMPLE_MONTHS,
+    start: str = SAMPLE_START,
     persons: int = 2500,
     seed: int = 42,
     defects: bool = False,
