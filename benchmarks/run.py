@@ -35,6 +35,8 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
+from dagster_project.console import stage_of
+
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BENCH_DIR.parent
 DOCS_FILE = PROJECT_ROOT / "docs" / "benchmarks.md"
@@ -177,28 +179,22 @@ def parse_steps(log_text: str) -> dict[str, float]:
     return {m["step"]: round(parse_duration(m["dur"]), 2) for m in STEP_DONE.finditer(log_text)}
 
 
-def stage_of(step: str) -> str:
-    if step.startswith("ingest_"):
-        return "ingest"
-    if step.endswith("_raw_gate"):
-        return "raw gates"
-    if step.endswith("_dbt") or step.startswith("dbt"):
-        return "dbt"
-    if step.endswith(("_mart_gate", "_reconciliation_gate")):
-        return "warehouse gates"
-    if step in ("controlling_workbook", "council_report", "open_data_exports"):
-        return "reports"
-    return "other steps"
-
-
-STAGES = ("ingest", "raw gates", "dbt", "warehouse gates", "reports", "other steps")
+# The console's stages (dagster_project/console.py: one statement of which step is which stage),
+# named for this page.
+STAGE_NAMES = {
+    "ingest": "ingest and raw gates",
+    "dbt": "dbt",
+    "mart_gate": "warehouse gates",
+    "reports": "reports",
+}
+STAGES = tuple(STAGE_NAMES.values())
 
 
 def stage_totals(steps: dict[str, float], wall: float) -> dict[str, float]:
     """Seconds per stage; what no step accounts for is start-up and Dagster overhead."""
     totals = dict.fromkeys(STAGES, 0.0)
     for step, seconds in steps.items():
-        totals[stage_of(step)] += seconds
+        totals[STAGE_NAMES[stage_of(step)]] += seconds
     if steps:
         totals["start-up and run overhead"] = max(wall - sum(steps.values()), 0.0)
     return {k: round(v, 2) for k, v in totals.items()}

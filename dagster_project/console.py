@@ -23,8 +23,7 @@ from typing import TextIO
 from dagster import logger
 
 STAGES = {
-    "ingest": "Einlesen der Quelldateien",
-    "raw_gate": "Eingangsprüfungen",
+    "ingest": "Einlesen und Eingangsprüfungen",
     "dbt": "Warehouse (dbt)",
     "mart_gate": "Warehouse-Prüfungen",
     "reports": "Berichte",
@@ -35,10 +34,8 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 def stage_of(step_key: str) -> str:
     """The stage a Dagster step belongs to, by its key (see the job's execution plan)."""
-    if step_key.startswith("ingest_"):
+    if step_key == "ingest":
         return "ingest"
-    if step_key.endswith("_raw_gate"):
-        return "raw_gate"
     if step_key == "warehouse_dbt":
         return "dbt"
     if step_key.endswith(("_mart_gate", "_reconciliation_gate")):
@@ -47,7 +44,7 @@ def stage_of(step_key: str) -> str:
 
 
 def stage_line(stage: str, done: int, total: int, seconds: float | None = None) -> str:
-    text = f"  {STAGES[stage]:<28} {done}/{total} Schritte"
+    text = f"  {STAGES[stage]:<31} {done}/{total} Schritte"
     return text + (f" fertig ({seconds:.0f} s)" if seconds is not None else " ...")
 
 

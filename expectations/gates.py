@@ -167,16 +167,27 @@ def _run(
     _store(con, run_id, by_month, stored_gates or [gate])
     seconds = time.perf_counter() - began
     return [
-        GateOutcome(
-            gate,
-            month,
-            not any(not r.success and r.severity == ERROR for r in results),
-            results,
-            summarize(gate, month, results),
-            seconds,
-        )
-        for month, results in by_month.items()
+        _outcome_of(gate, month, results, seconds) for month, results in by_month.items()
     ]
+
+
+def _outcome_of(
+    gate: str, month: str, results: list[ExpectationOutcome], seconds: float
+) -> GateOutcome:
+    """A month's gate passes unless an error-severity expectation failed."""
+    passed = not any(not r.success and r.severity == ERROR for r in results)
+    return GateOutcome(gate, month, passed, results, summarize(gate, month, results), seconds)
+
+
+def by_stored_gate(outcomes: Sequence[GateOutcome]) -> dict[str, list[GateOutcome]]:
+    """The outcomes of a run over several raw tables, one list per stored gate ('raw.<table>'),
+    each judged on its own expectations."""
+    split: dict[str, list[GateOutcome]] = {}
+    for o in outcomes:
+        for gate in dict.fromkeys(r.gate for r in o.results):
+            results = [r for r in o.results if r.gate == gate]
+            split.setdefault(gate, []).append(_outcome_of(gate, o.partition, results, o.seconds))
+    return split
 
 
 def _validate(

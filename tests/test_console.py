@@ -15,8 +15,7 @@ from dagster_project.run_summary import summary_lines
 
 # The job's step keys as the execution plan lists them (dagster_project/jobs.py).
 STEP_KEYS = {
-    "ingest_personen": "ingest",
-    "raw__personen_raw_gate": "raw_gate",
+    "ingest": "ingest",
     "warehouse_dbt": "dbt",
     "fct_indicator_values_mart_gate": "mart_gate",
     "fct_reconciliation_reconciliation_gate": "mart_gate",
@@ -37,27 +36,27 @@ def _record(level: int, message: str, kind: str | None = None, step: str | None 
 
 
 def test_plain_console_prints_one_line_per_stage_and_warnings_in_full(monkeypatch):
-    clock = iter([0.0, 3.0, 10.0, 12.0])  # ingest starts at 0 s, raw gates at 3 s, end at 12 s
+    clock = iter([0.0, 3.0, 10.0, 12.0])  # ingest starts at 0 s, ends at 3 s; gates 10 s to 12 s
     monkeypatch.setattr("dagster_project.console.time.monotonic", lambda: next(clock))
     out = io.StringIO()
-    console = StageConsole(out, {"ingest": 2, "raw_gate": 1}, live=False, verbose=False)
+    console = StageConsole(out, {"ingest": 1, "mart_gate": 2}, live=False, verbose=False)
     for record in [
-        _record(logging.DEBUG, "start", "STEP_START", "ingest_personen"),
-        _record(logging.DEBUG, "ok", "STEP_SUCCESS", "ingest_personen"),
-        _record(logging.DEBUG, "start", "STEP_START", "ingest_kurse"),
-        _record(logging.DEBUG, "ok", "STEP_SUCCESS", "ingest_kurse"),
+        _record(logging.DEBUG, "start", "STEP_START", "ingest"),
         _record(logging.INFO, "a dbt or Dagster detail line"),
-        _record(logging.DEBUG, "start", "STEP_START", "raw__personen_raw_gate"),
-        _record(logging.WARNING, "Zeilenzahl personen 2024-01 außerhalb der Spanne"),
-        _record(logging.DEBUG, "ok", "STEP_SUCCESS", "raw__personen_raw_gate"),
-        _record(logging.ERROR, "Dependencies for step warehouse_dbt failed. Not executing."),
+        _record(logging.DEBUG, "ok", "STEP_SUCCESS", "ingest"),
+        _record(logging.DEBUG, "start", "STEP_START", "fct_reconciliation_reconciliation_gate"),
+        _record(logging.DEBUG, "ok", "STEP_SUCCESS", "fct_reconciliation_reconciliation_gate"),
+        _record(logging.DEBUG, "start", "STEP_START", "fct_indicator_values_mart_gate"),
+        _record(logging.WARNING, "K04 2024-01 außerhalb der Spanne"),
+        _record(logging.DEBUG, "ok", "STEP_SUCCESS", "fct_indicator_values_mart_gate"),
+        _record(logging.ERROR, "Dependencies for step controlling_workbook failed."),
     ]:
         console.handle(record)
     console.close()
     assert out.getvalue().splitlines() == [
-        "  Einlesen der Quelldateien    2/2 Schritte fertig (3 s)",  # 3.0 − 0.0
-        "WARNING: Zeilenzahl personen 2024-01 außerhalb der Spanne",
-        "  Eingangsprüfungen            1/1 Schritte fertig (2 s)",  # 12.0 − 10.0
+        "  Einlesen und Eingangsprüfungen  1/1 Schritte fertig (3 s)",  # 3.0 − 0.0
+        "WARNING: K04 2024-01 außerhalb der Spanne",
+        "  Warehouse-Prüfungen             2/2 Schritte fertig (2 s)",  # 12.0 − 10.0
     ]
     assert "\x1b[" not in out.getvalue() and "\r" not in out.getvalue()
 

@@ -1,6 +1,13 @@
-"""Ingest assets: one per source table, filled from the inbox files of the partition's months."""
+"""Ingest: one step fills every raw table from the inbox files of the run's months and checks
+them with the raw gates.
+
+One step, not one per source plus one per gate: each Dagster step costs its events and a gate
+its Great Expectations context, whatever the data; a month's files are small. The raw gates
+are blocking checks of their raw tables: a failed gate stops dbt and the reports.
+"""
 
 from dagster import (
+    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
@@ -10,14 +17,16 @@ from dagster import (
     multi_asset,
 )
 
+from dagster_project.assets.quality import check_result, write_gate_reports
 from dagster_project.partitions import monthly_partitions, months_of
 from dagster_project.resources import KimPaths
+from expectations.gates import by_stored_gate, run_raw_gates
 from ingest.contracts import FILE_KINDS, SOURCES
 from ingest.errors import FileRejected
-from ingest.inbox import scan
+from ingest.inbox import InboxFile, scan
 from ingest.load import load_file
 from ingest.pseudonymise import resolve_key
-from ingest.warehouse import connect
+from ingest.warehouse import LoadResult, connect
 
 OWNERS = ["team:controlling"]
 
@@ -32,67 +41,87 @@ def periods_for(kind: str, months: list[str]) -> list[str]:
     return sorted({m[:4] for m in months}) if period == "year" else months
 
 
-def _ingest_asset(kind: str):
-    tables = FILE_KINDS[kind]
-    specs = [
+def files_of_run(inbox: list[InboxFile], months: list[str], where: str) -> list[InboxFile]:
+    """Every source file the months need, in contract order; FileRejected names the first
+    missing one (before anything is loaded)."""
+    available = {(f.kind, f.period): f for f in inbox}
+    files = []
+    for kind, tables in FILE_KINDS.items():
+        periods = periods_for(kind, months)
+        missing = [p for p in periods if (kind, p) not in available]
+        extension = SOURCES[tables[0]].extension
+        if missing:
+            raise FileRejected(
+                file=f"{kind}_{missing[0]}.{extension}",
+                problem=f"fehlt im Eingangsordner {where} (Zeitraum {', '.join(missing)})",
+                expected=f"je Zeitraum eine Datei {kind}_<Zeitraum>.{extension}",
+            )
+        files += [available[(kind, p)] for p in periods]
+    return files
+
+
+def _loaded_metadata(results: list[LoadResult]) -> dict:
+    rows = "\n".join(
+        f"| {r.period} | {r.file_name} | {r.encoding} | {r.rows_read} | {r.rows_loaded} "
+        f"| {r.rows_quarantined} | {r.rows_totals_removed} "
+        f"| {'unchanged' if r.skipped else 'loaded'} |"
+        for r in results
+    )
+    return {
+        "rows_loaded": sum(r.rows_loaded for r in results),
+        "rows_quarantined": sum(r.rows_quarantined for r in results),
+        "files": MetadataValue.md(
+            "| period | file | encoding | read | loaded | quarantined "
+            "| totals removed | state |\n"
+            "|---|---|---|---|---|---|---|---|\n" + rows
+        ),
+        "sha256": ", ".join(sorted({r.sha256[:12] for r in results})),
+    }
+
+
+def _raw_gate_spec(table: str) -> AssetCheckSpec:
+    return AssetCheckSpec(
+        "raw_gate",
+        asset=raw_key(table),
+        blocking=True,
+        description=f"Great Expectations suite of raw.{table}: required fields, codes, dates, "
+        "keys, amounts, row count against the previous month, quarantine share.",
+    )
+
+
+@multi_asset(
+    name="ingest",
+    specs=[
         AssetSpec(
-            raw_key(t),
+            raw_key(table),
             group_name="ingest",
-            description=f"{SOURCES[t].title} (raw.{t}, "
-            f"from {kind}_<period>.{SOURCES[t].extension})",
+            description=f"{SOURCES[table].title} (raw.{table}, "
+            f"from {kind}_<period>.{SOURCES[table].extension})",
             kinds={"polars", "duckdb"},
             owners=OWNERS,
         )
-        for t in tables
-    ]
-
-    @multi_asset(
-        name=f"ingest_{kind}",
-        specs=specs,
-        partitions_def=monthly_partitions,
-        backfill_policy=BackfillPolicy.single_run(),
-    )
-    def _asset(context: AssetExecutionContext, kim_paths: KimPaths):
-        inbox = kim_paths.inbox_dir
-        available = {(f.kind, f.period): f for f in scan(inbox)}
-        periods = periods_for(kind, months_of(context))
-        missing = [p for p in periods if (kind, p) not in available]
-        if missing:
-            raise FileRejected(
-                file=f"{kind}_{missing[0]}.{SOURCES[tables[0]].extension}",
-                problem=f"fehlt im Eingangsordner {inbox} (Zeitraum {', '.join(missing)})",
-                expected=f"je Zeitraum eine Datei {kind}_<Zeitraum>.{SOURCES[tables[0]].extension}",
-            )
-        key = resolve_key(inbox)
-        results = []
-        with connect(kim_paths.warehouse_file) as con:
-            for period in periods:
-                results.extend(
-                    load_file(con, available[(kind, period)].path, key=key, run_id=context.run_id)
-                )
-        for table in tables:
-            own = [r for r in results if r.source == table]
-            rows = "\n".join(
-                f"| {r.period} | {r.file_name} | {r.encoding} | {r.rows_read} | {r.rows_loaded} "
-                f"| {r.rows_quarantined} | {r.rows_totals_removed} "
-                f"| {'unchanged' if r.skipped else 'loaded'} |"
-                for r in own
-            )
-            yield MaterializeResult(
-                asset_key=raw_key(table),
-                metadata={
-                    "rows_loaded": sum(r.rows_loaded for r in own),
-                    "rows_quarantined": sum(r.rows_quarantined for r in own),
-                    "files": MetadataValue.md(
-                        "| period | file | encoding | read | loaded | quarantined "
-                        "| totals removed | state |\n"
-                        "|---|---|---|---|---|---|---|---|\n" + rows
-                    ),
-                    "sha256": ", ".join(sorted({r.sha256[:12] for r in own})),
-                },
-            )
-
-    return _asset
+        for kind, tables in FILE_KINDS.items()
+        for table in tables
+    ],
+    check_specs=[_raw_gate_spec(table) for table in SOURCES],
+    partitions_def=monthly_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+)
+def ingest(context: AssetExecutionContext, kim_paths: KimPaths):
+    inbox, months = kim_paths.inbox_dir, months_of(context)
+    files = files_of_run(scan(inbox), months, str(inbox))
+    key = resolve_key(inbox)
+    with connect(kim_paths.warehouse_file) as con:
+        results = [r for f in files for r in load_file(con, f.path, key=key, run_id=context.run_id)]
+    for table in SOURCES:
+        own = [r for r in results if r.source == table]
+        yield MaterializeResult(asset_key=raw_key(table), metadata=_loaded_metadata(own))
+    with connect(kim_paths.warehouse_file) as con:
+        outcomes = by_stored_gate(run_raw_gates(con, months, run_id=context.run.run_id))
+        write_gate_reports(con, months, kim_paths.output_dir)
+    for table in SOURCES:
+        outcome = outcomes[f"raw.{table}"]
+        yield check_result(outcome, asset_key=raw_key(table), check_name="raw_gate")
 
 
-ingest_assets = [_ingest_asset(kind) for kind in FILE_KINDS]
+ingest_assets = [ingest]

@@ -1,12 +1,14 @@
 """Quality gates as blocking asset checks: a failed gate stops everything downstream of it in
 the same run (dbt after a raw gate, the reports after a warehouse gate) and says why.
 
-Each check runs its Great Expectations gate once over the run's window (one validation per
+Each gate runs its Great Expectations checks once over the run's window (one validation per
 table, results per month), stores the results per month in meta.gate_results and refreshes each
-month's data-quality report.
+month's data-quality report. The raw gates run in the ingest step (assets/ingest.py), the
+warehouse gates here, as checks of their marts.
 """
 
 from collections.abc import Callable
+from pathlib import Path
 
 from dagster import (
     AssetCheckExecutionContext,
@@ -17,25 +19,19 @@ from dagster import (
     asset_check,
 )
 
-from dagster_project.assets.ingest import raw_key
 from dagster_project.partitions import monthly_partitions, months_of
 from dagster_project.resources import KimPaths
-from expectations.gates import (
-    GateOutcome,
-    run_mart_gates,
-    run_raw_gates,
-    run_reconciliation_gates,
-)
+from expectations.gates import GateOutcome, run_mart_gates, run_reconciliation_gates
 from expectations.report import write_gate_report
-from ingest.contracts import SOURCES
 from ingest.warehouse import connect
 from kim_settings import internal_dir
 
 Gate = Callable[..., list[GateOutcome]]
 
 
-def check_result(outcomes: list[GateOutcome]) -> AssetCheckResult:
-    """One check result for the window: passed only if every month's gate passed."""
+def check_result(outcomes: list[GateOutcome], **check: object) -> AssetCheckResult:
+    """One check result for the window: passed only if every month's gate passed. `check`:
+    asset_key and check_name where one step reports several checks."""
     failed = [o for o in outcomes if not o.passed]
     rows = "\n".join(
         f"| {o.partition} | {'bestanden' if o.passed else 'NICHT bestanden'} | "
@@ -44,6 +40,7 @@ def check_result(outcomes: list[GateOutcome]) -> AssetCheckResult:
     )
     warnings = [r.expectation for o in outcomes for r in o.failed if r.severity == "warning"]
     return AssetCheckResult(
+        **check,
         passed=not failed,
         severity=AssetCheckSeverity.ERROR,
         metadata={
@@ -56,30 +53,18 @@ def check_result(outcomes: list[GateOutcome]) -> AssetCheckResult:
     )
 
 
+def write_gate_reports(con, months: list[str], output: Path) -> None:
+    """Refresh each month's data-quality page with the gate results just stored."""
+    for month in months:
+        write_gate_report(con, month, internal_dir(output, month))
+
+
 def run_gate(context, kim_paths: KimPaths, gate: Gate, **kwargs) -> AssetCheckResult:
+    months = months_of(context)
     with connect(kim_paths.warehouse_file) as con:
-        outcomes = gate(con, months_of(context), run_id=context.run.run_id, **kwargs)
-        for outcome in outcomes:
-            month = outcome.partition
-            write_gate_report(con, month, internal_dir(kim_paths.output_dir, month))
+        outcomes = gate(con, months, run_id=context.run.run_id, **kwargs)
+        write_gate_reports(con, months, kim_paths.output_dir)
     return check_result(outcomes)
-
-
-def _raw_gate_check(table: str):
-    @asset_check(
-        asset=raw_key(table),
-        name="raw_gate",
-        blocking=True,
-        partitions_def=monthly_partitions,
-        description=f"Great Expectations suite of raw.{table}: required fields, codes, dates, "
-        "keys, amounts, row count against the previous month, quarantine share.",
-        # The participants' share found in the month's persons file needs raw.personen loaded.
-        additional_deps=[raw_key("personen")] if table == "teilnahmen" else None,
-    )
-    def _check(context: AssetCheckExecutionContext, kim_paths: KimPaths) -> AssetCheckResult:
-        return run_gate(context, kim_paths, run_raw_gates, tables=[table])
-
-    return _check
 
 
 @asset_check(
@@ -106,4 +91,4 @@ def mart_gate(context: AssetCheckExecutionContext, kim_paths: KimPaths):
     return run_gate(context, kim_paths, run_mart_gates)
 
 
-quality_checks = [*(_raw_gate_check(t) for t in SOURCES), reconciliation_gate, mart_gate]
+quality_checks = [reconciliation_gate, mart_gate]
