@@ -12,9 +12,11 @@ common top-level name in installed packages and would shadow or be shadowed.
 
 from __future__ import annotations
 
+import csv
 import os
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent
@@ -84,3 +86,19 @@ class Paths:
             warehouse=_path("KIM_WAREHOUSE", "warehouse/kim.duckdb"),
             output=_path("KIM_OUTPUT", "output"),
         )
+
+
+@cache
+def _labels_by_domain() -> dict[str, dict[str, str]]:
+    with (SEEDS_DIR / "labels.csv").open(encoding="utf-8", newline="") as f:
+        table: dict[str, dict[str, str]] = {}
+        for row in csv.DictReader(f):
+            table.setdefault(row["domain"], {})[row["code"]] = row["label"]
+    return table
+
+
+def labels(domain: str) -> dict[str, str]:
+    """German labels of the codes reports print, one domain (e.g. 'residence_status'): one
+    statement, the seed labels.csv (dbt loads it as reference.labels for SQL users). A code
+    without a label is printed as it is; an unknown domain is a KeyError."""
+    return dict(_labels_by_domain()[domain])

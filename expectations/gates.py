@@ -166,9 +166,7 @@ def _run(
     by_month = {m: [r for v in validated for r in _month_results(v, m, config)] for m in months}
     _store(con, run_id, by_month, stored_gates or [gate])
     seconds = time.perf_counter() - began
-    return [
-        _outcome_of(gate, month, results, seconds) for month, results in by_month.items()
-    ]
+    return [_outcome_of(gate, month, results, seconds) for month, results in by_month.items()]
 
 
 def _outcome_of(

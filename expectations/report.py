@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 
 from expectations.suites import month_bounds
+from kim_settings import labels
 
 MONTH_NAMES = (
     "Januar", "Februar", "März", "April", "Mai", "Juni",
@@ -20,7 +21,7 @@ MONTH_NAMES = (
 )  # fmt: skip
 
 GATE_TITLES = {"reconciliation": "Abstimmung nach dbt", "marts": "Marts vor den Berichten"}
-SEVERITY_LABELS = {"error": "Fehler", "warning": "Warnung"}
+SEVERITY_LABELS = labels("severity")
 
 _CSS = """
 body { font-family: 'DejaVu Sans', Arial, sans-serif; font-size: 10pt; margin: 2em; color: #222; }

@@ -23,7 +23,7 @@ import duckdb
 import polars as pl
 import xlsxwriter
 
-from kim_settings import public_dir
+from kim_settings import labels, public_dir
 from reports import data
 from reports.charts import trend_svg
 from reports.disclosure_audit import (
@@ -55,23 +55,9 @@ from reports.suppression import (
     is_rate_suppressed,
 )
 
-STATUS_LABELS = {
-    "ASYLSUCHEND": "Asylsuchende",
-    "GESTATTUNG": "Gestattung",
-    "DULDUNG": "Duldung",
-    "ERLAUBNIS": "Aufenthaltserlaubnis",
-}
-LEVEL_LABELS = {
-    "output": "Output (Leistung)",
-    "outcome": "Outcome (Wirkung)",
-    "impact": "Impact (gesellschaftliche Wirkung)",
-}
-DIRECTION_LABELS = {
-    "higher": "höher ist besser",
-    "lower": "niedriger ist besser",
-    "band": "Zielband",
-    "none": "ohne Richtung",
-}
+STATUS_LABELS = labels("residence_status")
+LEVEL_LABELS = labels("level_long")
+DIRECTION_LABELS = labels("direction")
 CSS_PATH = Path(__file__).with_name("report.css")
 TOTAL_LABEL = "Gesamt"
 

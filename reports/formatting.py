@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from kim_settings import labels
+
 # Column kinds: how a number is shown.
 TEXT, COUNT, MONEY, PERCENT, RATIO, NUMBER = "text", "count", "money", "percent", "ratio", "number"
 
-TRAFFIC_LIGHTS = {"green": "grün", "yellow": "gelb", "red": "rot"}
+TRAFFIC_LIGHTS = labels("traffic_light")
 
 
 @dataclass(frozen=True)

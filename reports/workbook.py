@@ -22,7 +22,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from expectations.gates import DISCLOSURE_GATE
 from expectations.report import gate_rows, quarantine_rows
-from kim_settings import internal_dir
+from kim_settings import internal_dir, labels
 from reports import data
 from reports.formatting import (
     COUNT,
@@ -38,19 +38,9 @@ from reports.formatting import (
 )
 
 HEADER_ROW = 3  # rows 0–2: title, period/Stand, note
-STATUS_LABELS = {
-    "ASYLSUCHEND": "Asylsuchende",
-    "GESTATTUNG": "Gestattung",
-    "DULDUNG": "Duldung",
-    "ERLAUBNIS": "Aufenthaltserlaubnis",
-}
-LEVEL_LABELS = {"output": "Output", "outcome": "Outcome", "impact": "Impact"}
-VALUE_STATUS_LABELS = {
-    "ok": "",
-    "no_denominator": "kein Nenner",
-    "below_min_denominator": "Nenner unter Mindestgröße",
-    "no_data": "keine Daten",
-}
+STATUS_LABELS = labels("residence_status")
+LEVEL_LABELS = labels("level")
+VALUE_STATUS_LABELS = labels("value_status")
 LIGHT_COLOURS = {"grün": "#C6EFCE", "gelb": "#FFEB9C", "rot": "#FFC7CE"}
 
 
@@ -270,8 +260,8 @@ ACCOUNT_COLUMNS = [
     (Column("Verfahren", TEXT), 11),
     (Column("Erwartete Abweichung", MONEY), 15),
 ]
-ACCOUNT_KIND_LABELS = {"revenue": "Ertrag", "expense": "Aufwand", "other": "sonstig"}
-FORECAST_LABELS = {"run_rate": "Verlauf", "caseload": "Fallzahl"}
+ACCOUNT_KIND_LABELS = labels("account_kind")
+FORECAST_LABELS = labels("forecast_method")
 
 
 def _sheet_accounts(book: Workbook, fmts: _Formats, con, month: date, subtitle: str) -> None:
