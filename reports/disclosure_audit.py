@@ -40,6 +40,7 @@ uses this to add secondary suppressions one at a time until every hidden cell pa
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -423,6 +424,29 @@ def protect(
     pinned = {c.key for c in final.checks if c.low == c.high and c.key not in primary}
     checks = tuple(c for c in final.checks if c.key not in pinned)
     return hidden - pinned, AuditResult(final.cells, checks)
+
+
+# protect() results of this process by publication model: a month's pattern is computed for its
+# public tables and asked for again by every council report whose trends show that month (a
+# full build asks ≈ 5 times per month). Keyed by the whole model in construction order, which
+# protect's deterministic choices follow, so a hit is the result protect would compute.
+_PROTECTED: dict[str, tuple[frozenset[Key], AuditResult]] = {}
+
+
+def protect_once(
+    model: Model, primary: Iterable[Key], rule: AuditRule | None = None
+) -> tuple[set[Key], AuditResult]:
+    """`protect`, computed once per distinct (model, primary cells, rule) in this process."""
+    rule = rule or AuditRule()
+    primary = set(primary)
+    fingerprint = hashlib.sha256(
+        repr((model, sorted(map(repr, primary)), rule)).encode("utf-8")
+    ).hexdigest()
+    if fingerprint not in _PROTECTED:
+        hidden, result = protect(model, primary, rule)
+        _PROTECTED[fingerprint] = (frozenset(hidden), result)
+    hidden, result = _PROTECTED[fingerprint]
+    return set(hidden), result
 
 
 def show_again(

@@ -30,7 +30,7 @@ from reports.disclosure_audit import (
     Rate,
     Relation,
     audit,
-    protect,
+    protect_once,
 )
 
 CellKey = Key
@@ -214,7 +214,7 @@ class SuppressionRegistry:
 
     def hidden(self) -> frozenset[CellKey]:
         if self._hidden is None:
-            self._hidden, self._audit = protect(self.model, self.primary(), self.config.rule())
+            self._hidden, self._audit = protect_once(self.model, self.primary(), self.config.rule())
         return frozenset(self._hidden)
 
     def is_suppressed(self, key: CellKey) -> bool:

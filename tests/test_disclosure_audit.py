@@ -266,7 +266,7 @@ def test_failing_publication_is_not_written(
         hidden = set(primary)
         return hidden, audit(model, hidden, rule)
 
-    monkeypatch.setattr(suppression, "protect", primary_only)
+    monkeypatch.setattr(suppression, "protect_once", primary_only)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         with pytest.raises(DisclosureError, match=r"öffentliche Tabellen 2025-12.*\[2, 2\]"):
             write_exports(con, "2025-12", tmp_path)
@@ -322,3 +322,22 @@ def test_failed_publication_is_a_failed_gate_in_the_data_quality_page(tmp_path: 
         stored = con.sql("select count(*) from meta.gate_results where gate = 'disclosure'")
         assert stored.fetchall() == [(0,)]
     assert reason not in page.read_text(encoding="utf-8")
+
+
+def test_a_months_pattern_is_computed_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    from reports import disclosure_audit
+
+    calls = []
+
+    def counting(model, primary, rule):
+        calls.append(model)
+        return protect(model, primary, rule)
+
+    monkeypatch.setattr(disclosure_audit, "protect", counting)
+    monkeypatch.setattr(disclosure_audit, "_PROTECTED", {})
+    first = disclosure_audit.protect_once(column_model(COLUMN_2023_12, 14), {"SR02", "SR07"})
+    again = disclosure_audit.protect_once(column_model(COLUMN_2023_12, 14), {"SR02", "SR07"})
+    other = disclosure_audit.protect_once(column_model({**COLUMN_2023_12, "SR01": 3}, 17), {"SR02"})
+    assert len(calls) == 2  # the equal model is answered from the first computation
+    assert first[0] == again[0] == protect(column_model(COLUMN_2023_12, 14), {"SR02", "SR07"})[0]
+    assert other[0] != first[0]
