@@ -54,6 +54,7 @@ from reports.suppression import (
     SuppressionRegistry,
     is_rate_suppressed,
 )
+from reports.xlsx import Formats, setup_sheet, write_table
 
 STATUS_LABELS = labels("residence_status")
 LEVEL_LABELS = labels("level_long")
@@ -666,18 +667,9 @@ def write_pdf(html: str, path: Path, stand: date) -> None:
         HTML(string=html, base_url=None).write_pdf(str(path), pdf_identifier=identifier)
 
 
-_XLSX_FORMATS = {
-    COUNT: "#,##0",
-    MONEY: '#,##0.00 "€"',
-    PERCENT: "0.0 %",
-    RATIO: "0.0 %",
-    NUMBER: "#,##0.0",
-    TEXT: "@",
-}
-
-
 def write_annex(report: CouncilReport, path: Path) -> None:
-    """Every table of the report on its own sheet, plus a contents sheet."""
+    """Every table of the report on its own sheet (title row 1, header row 3, data from row 4:
+    the layout `kim audit-disclosure` reads), plus a contents sheet. Numbers as printed."""
     book = xlsxwriter.Workbook(str(path), {"constant_memory": False, "in_memory": True})
     stand = report.period.stand
     try:
@@ -688,14 +680,11 @@ def write_annex(report: CouncilReport, path: Path) -> None:
                 "created": datetime(stand.year, stand.month, stand.day),
             }
         )
-        bold = book.add_format({"bold": True})
-        header = book.add_format(
-            {"bold": True, "bg_color": "#D9E1F2", "text_wrap": True, "valign": "top", "border": 1}
-        )
-        right = book.add_format({"align": "right"})
-        formats = {kind: book.add_format({"num_format": f}) for kind, f in _XLSX_FORMATS.items()}
+        fmts = Formats(book)
         contents = book.add_worksheet("Inhalt")
-        contents.write_string(0, 0, f"Integrationsbericht {report.period.label}: Tabellen", bold)
+        contents.write_string(
+            0, 0, f"Integrationsbericht {report.period.label}: Tabellen", fmts.title
+        )
         contents.write_string(
             1, 0, f"Datenstand {data.german_date(stand)}. {report.config.describe()}"
         )
@@ -706,32 +695,27 @@ def write_annex(report: CouncilReport, path: Path) -> None:
             contents.write_url(3 + number, 0, f"internal:'{sheet}'!A1", string=sheet)
             contents.write_string(3 + number, 1, table.title)
             ws = book.add_worksheet(sheet)
-            ws.write_string(0, 0, table.title, bold)
-            for col, column in enumerate(table.columns):
-                ws.write_string(2, col, column.label, header)
-                ws.set_column(col, col, 34 if col == 0 else 14)
-            for r, cells in enumerate(table.rows, start=3):
-                for col, (cell, column) in enumerate(zip(cells, table.columns, strict=True)):
-                    _annex_cell(ws, r, col, cell, column, formats, right)
+            setup_sheet(ws, fmts, table.title, "")
+            unwrapped = [
+                [
+                    cell_value_kind(cell, column)
+                    for cell, column in zip(cells, table.columns, strict=True)
+                ]
+                for cells in table.rows
+            ]
+            write_table(
+                ws,
+                fmts,
+                [(column, 34 if col == 0 else 14) for col, column in enumerate(table.columns)],
+                [[value for value, _ in cells] for cells in unwrapped],
+                top=2,
+                row_kinds=[[kind for _, kind in cells] for cells in unwrapped],
+                filter_and_freeze=False,
+                printed=True,
+            )
             ws.freeze_panes(3, 1)
-            ws.set_landscape()
-            ws.set_paper(9)
     finally:
         book.close()
-
-
-def _annex_cell(ws, row: int, col: int, cell: object, column: Column, formats, right) -> None:
-    value, kind = cell_value_kind(cell, column)
-    if value is None:
-        return
-    if isinstance(value, str):
-        text = format_cell(value, TEXT)
-        ws.write_string(row, col, text, right if kind != TEXT else formats[TEXT])
-    elif kind == TEXT:
-        ws.write_string(row, col, str(value), formats[TEXT])
-    else:  # the number as printed, never the unrounded double behind it
-        number = printed_value(value, kind)
-        ws.write_number(row, col, float(number / 100 if kind == PERCENT else number), formats[kind])
 
 
 def write_council_report(

@@ -10,7 +10,6 @@ byte-identical file.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -18,7 +17,6 @@ import polars as pl
 import xlsxwriter
 from xlsxwriter.utility import xl_range
 from xlsxwriter.workbook import Workbook
-from xlsxwriter.worksheet import Worksheet
 
 from expectations.gates import DISCLOSURE_GATE
 from expectations.report import gate_rows, quarantine_rows
@@ -28,131 +26,17 @@ from reports.formatting import (
     COUNT,
     MONEY,
     NUMBER,
-    PERCENT,
     RATIO,
     TEXT,
-    TRAFFIC_LIGHTS,
     Column,
     indicator_kind,
     traffic_light_rule,
 )
+from reports.xlsx import HEADER_ROW, Formats, setup_sheet, write_table
 
-HEADER_ROW = 3  # rows 0–2: title, period/Stand, note
 STATUS_LABELS = labels("residence_status")
 LEVEL_LABELS = labels("level")
 VALUE_STATUS_LABELS = labels("value_status")
-LIGHT_COLOURS = {"grün": "#C6EFCE", "gelb": "#FFEB9C", "rot": "#FFC7CE"}
-
-
-class _Formats:
-    """The cell formats of one workbook, by column kind."""
-
-    def __init__(self, book: Workbook) -> None:
-        self.title = book.add_format({"bold": True, "font_size": 14})
-        self.subtitle = book.add_format({"italic": True})
-        self.header = book.add_format(
-            {"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True, "valign": "top"}
-        )
-        self.total_text = book.add_format({"bold": True, "top": 1})
-        self.by_kind = {
-            TEXT: book.add_format({}),
-            COUNT: book.add_format({"num_format": "#,##0"}),
-            MONEY: book.add_format({"num_format": '#,##0.00 "€"'}),
-            PERCENT: book.add_format({"num_format": "0.0 %"}),
-            RATIO: book.add_format({"num_format": "0.0 %"}),
-            NUMBER: book.add_format({"num_format": "#,##0.0"}),
-        }
-        self.total_by_kind = {
-            kind: book.add_format({"num_format": fmt.num_format, "bold": True, "top": 1})
-            for kind, fmt in self.by_kind.items()
-        }
-        self.lights = {
-            label: book.add_format({"bg_color": colour}) for label, colour in LIGHT_COLOURS.items()
-        }
-        self.bad = book.add_format({"bg_color": "#FFC7CE"})
-
-
-def _number(value: object, kind: str) -> float | int | None:
-    """The number xlsxwriter stores: percent values (0–100) become fractions for '0.0 %'."""
-    if value is None:
-        return None
-    if kind == PERCENT:
-        return float(Decimal(str(value)) / 100)
-    if isinstance(value, Decimal):
-        return float(value)
-    return value  # type: ignore[return-value]
-
-
-def _write_cell(
-    ws: Worksheet, row: int, col: int, value: object, kind: str, fmts: _Formats, total: bool
-) -> None:
-    fmt = (fmts.total_by_kind if total else fmts.by_kind)[kind]
-    if value is None:
-        ws.write_blank(row, col, None, fmt)
-    elif isinstance(value, bool):
-        ws.write_string(row, col, "ja" if value else "nein", fmt)
-    elif isinstance(value, str) or kind == TEXT:
-        ws.write_string(row, col, TRAFFIC_LIGHTS.get(str(value), str(value)), fmt)
-    else:
-        ws.write_number(row, col, _number(value, kind), fmt)
-
-
-def _setup_sheet(ws: Worksheet, fmts: _Formats, title: str, subtitle: str, note: str = "") -> None:
-    """Title lines, print setup (A4 landscape, header with title and period)."""
-    ws.write_string(0, 0, title, fmts.title)
-    ws.write_string(1, 0, subtitle, fmts.subtitle)
-    if note:
-        ws.write_string(2, 0, note, fmts.subtitle)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.6)
-    ws.set_header(f"&L&B{_escape_header(title)}&R{_escape_header(subtitle)}")
-    ws.set_footer("&CSeite &P von &N")
-
-
-def _escape_header(text: str) -> str:
-    return text.replace("&", "&&")
-
-
-def _write_table(
-    ws: Worksheet,
-    fmts: _Formats,
-    columns: list[tuple[Column, int]],
-    rows: list[list[object]],
-    *,
-    top: int = HEADER_ROW,
-    row_kinds: list[list[str] | None] | None = None,
-    total_rows: set[int] = frozenset(),
-    light_col: int | None = None,
-    filter_and_freeze: bool = True,
-    freeze_cols: int = 0,
-) -> int:
-    """Write a header and rows at `top`; returns the index of the last data row."""
-    for col, (column, width) in enumerate(columns):
-        ws.write_string(top, col, column.label, fmts.header)
-        ws.set_column(col, col, width)
-    for index, cells in enumerate(rows):
-        kinds = (row_kinds[index] if row_kinds else None) or [c.kind for c, _ in columns]
-        for col, value in enumerate(cells):
-            _write_cell(ws, top + 1 + index, col, value, kinds[col], fmts, index in total_rows)
-    last = top + max(len(rows), 1)
-    if filter_and_freeze:
-        ws.freeze_panes(top + 1, freeze_cols)
-        ws.autofilter(top, 0, last, len(columns) - 1)
-        ws.repeat_rows(top)
-    if light_col is not None and rows:
-        for label, fmt in fmts.lights.items():
-            ws.conditional_format(
-                top + 1,
-                light_col,
-                last,
-                light_col,
-                {"type": "cell", "criteria": "equal to", "value": f'"{label}"', "format": fmt},
-            )
-    return last
-
-
 OVERVIEW_COLUMNS = [
     (Column("Produkt"), 11),
     (Column("Bezeichnung"), 36),
@@ -207,9 +91,9 @@ def _overview_rows(
     return rows, totals
 
 
-def _sheet_overview(book: Workbook, fmts: _Formats, con, month: date, subtitle: str) -> None:
+def _sheet_overview(book: Workbook, fmts: Formats, con, month: date, subtitle: str) -> None:
     ws = book.add_worksheet("Übersicht")
-    _setup_sheet(
+    setup_sheet(
         ws,
         fmts,
         "Budgetübersicht je Produkt",
@@ -219,7 +103,7 @@ def _sheet_overview(book: Workbook, fmts: _Formats, con, month: date, subtitle: 
     rows, totals = _overview_rows(
         data.budget_products(con, month), data.budget_unit_totals(con, month)
     )
-    last = _write_table(
+    last = write_table(
         ws, fmts, OVERVIEW_COLUMNS, rows, total_rows=totals, light_col=13, freeze_cols=2
     )
     chart = book.add_chart({"type": "line"})
@@ -264,9 +148,9 @@ ACCOUNT_KIND_LABELS = labels("account_kind")
 FORECAST_LABELS = labels("forecast_method")
 
 
-def _sheet_accounts(book: Workbook, fmts: _Formats, con, month: date, subtitle: str) -> None:
+def _sheet_accounts(book: Workbook, fmts: Formats, con, month: date, subtitle: str) -> None:
     ws = book.add_worksheet("Konten")
-    _setup_sheet(ws, fmts, "Produkte × Sachkonten", subtitle)
+    setup_sheet(ws, fmts, "Produkte × Sachkonten", subtitle)
     rows = [
         [
             r["product_id"],
@@ -290,7 +174,7 @@ def _sheet_accounts(book: Workbook, fmts: _Formats, con, month: date, subtitle: 
         ]
         for r in data.budget_accounts(con, month).iter_rows(named=True)
     ]
-    _write_table(ws, fmts, ACCOUNT_COLUMNS, rows, freeze_cols=3)
+    write_table(ws, fmts, ACCOUNT_COLUMNS, rows, freeze_cols=3)
 
 
 def _target_text(row: dict) -> object:
@@ -302,9 +186,9 @@ def _target_text(row: dict) -> object:
     return None
 
 
-def _sheet_indicators(book: Workbook, fmts: _Formats, con, month: date, subtitle: str) -> None:
+def _sheet_indicators(book: Workbook, fmts: Formats, con, month: date, subtitle: str) -> None:
     ws = book.add_worksheet("Kennzahlen")
-    _setup_sheet(
+    setup_sheet(
         ws,
         fmts,
         "Kennzahlen der Stadt",
@@ -363,7 +247,7 @@ def _sheet_indicators(book: Workbook, fmts: _Formats, con, month: date, subtitle
             + [kind] * 12
             + [TEXT]
         )
-    _write_table(ws, fmts, columns, rows, row_kinds=kinds, light_col=8, freeze_cols=2)
+    write_table(ws, fmts, columns, rows, row_kinds=kinds, light_col=8, freeze_cols=2)
     spark_col = len(columns) - 1
     for index in range(len(rows)):
         row = HEADER_ROW + 1 + index
@@ -372,9 +256,9 @@ def _sheet_indicators(book: Workbook, fmts: _Formats, con, month: date, subtitle
         )
 
 
-def _sheet_spaces(book: Workbook, fmts: _Formats, con, month: date, subtitle: str) -> None:
+def _sheet_spaces(book: Workbook, fmts: Formats, con, month: date, subtitle: str) -> None:
     ws = book.add_worksheet("Sozialräume")
-    _setup_sheet(
+    setup_sheet(
         ws,
         fmts,
         "Kennzahlen je Sozialraum",
@@ -428,12 +312,12 @@ def _sheet_spaces(book: Workbook, fmts: _Formats, con, month: date, subtitle: st
                 TEXT,
             ]
         )
-    _write_table(ws, fmts, columns, rows, row_kinds=kinds, light_col=9, freeze_cols=4)
+    write_table(ws, fmts, columns, rows, row_kinds=kinds, light_col=9, freeze_cols=4)
 
 
-def _sheet_reconciliation(book: Workbook, fmts: _Formats, con, month: date, subtitle: str) -> None:
+def _sheet_reconciliation(book: Workbook, fmts: Formats, con, month: date, subtitle: str) -> None:
     ws = book.add_worksheet("Abstimmung")
-    _setup_sheet(
+    setup_sheet(
         ws,
         fmts,
         "Abstimmung AsylbLG-Fallsoftware mit der Finanzbuchhaltung",
@@ -461,7 +345,7 @@ def _sheet_reconciliation(book: Workbook, fmts: _Formats, con, month: date, subt
         ]
         for r in data.reconciliation(con, month).iter_rows(named=True)
     ]
-    last = _write_table(ws, fmts, columns, rows, freeze_cols=3)
+    last = write_table(ws, fmts, columns, rows, freeze_cols=3)
     if rows:
         ws.conditional_format(
             HEADER_ROW + 1,
@@ -472,9 +356,9 @@ def _sheet_reconciliation(book: Workbook, fmts: _Formats, con, month: date, subt
         )
 
 
-def _sheet_quality(book: Workbook, fmts: _Formats, con, month_text: str, subtitle: str) -> None:
+def _sheet_quality(book: Workbook, fmts: Formats, con, month_text: str, subtitle: str) -> None:
     ws = book.add_worksheet("Datenqualität")
-    _setup_sheet(
+    setup_sheet(
         ws,
         fmts,
         "Datenqualität: Prüfergebnisse und Quarantäne",
@@ -506,7 +390,7 @@ def _sheet_quality(book: Workbook, fmts: _Formats, con, month_text: str, subtitl
         # written; its outcome stands in the data-quality page (and the run's failure notice).
         if r["gate"] != DISCLOSURE_GATE
     ]
-    last = _write_table(ws, fmts, columns, rows)
+    last = write_table(ws, fmts, columns, rows)
     if rows:
         ws.conditional_format(
             HEADER_ROW + 1,
@@ -528,13 +412,13 @@ def _sheet_quality(book: Workbook, fmts: _Formats, con, month_text: str, subtitl
         (Column("Regel"), 30),
         (Column("Zeilen", COUNT), 14),
     ]
-    _write_table(ws, fmts, q_columns, quarantine, top=top, filter_and_freeze=False)
+    write_table(ws, fmts, q_columns, quarantine, top=top, filter_and_freeze=False)
 
 
-def _sheet_trends(book: Workbook, fmts: _Formats, con, month: date, subtitle: str) -> None:
+def _sheet_trends(book: Workbook, fmts: Formats, con, month: date, subtitle: str) -> None:
     """Data of both charts; the persons-by-status chart sits here too."""
     ws = book.add_worksheet("Verlauf")
-    _setup_sheet(ws, fmts, "Verläufe", subtitle)
+    setup_sheet(ws, fmts, "Verläufe", subtitle)
     cumulative = data.budget_cumulative(con, month)
     rows = [
         [data.month_label(r["month"]), r["plan_to_date_net"], r["net_burden_to_date"]]
@@ -545,7 +429,7 @@ def _sheet_trends(book: Workbook, fmts: _Formats, con, month: date, subtitle: st
         (Column("Plan bis Monat", MONEY), 16),
         (Column("Ist bis Monat", MONEY), 16),
     ]
-    _write_table(ws, fmts, columns, rows, filter_and_freeze=False)
+    write_table(ws, fmts, columns, rows, filter_and_freeze=False)
 
     first = data.add_months(month, -11)
     caseload = data.caseload_by_status(con, first, month)
@@ -614,7 +498,7 @@ def write_controlling_workbook(
                 "created": datetime(stand.year, stand.month, stand.day),
             }
         )
-        fmts = _Formats(book)
+        fmts = Formats(book)
         _sheet_overview(book, fmts, con, first, subtitle)
         _sheet_accounts(book, fmts, con, first, subtitle)
         _sheet_indicators(book, fmts, con, first, subtitle)
