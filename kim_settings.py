@@ -32,6 +32,17 @@ SAMPLE_MONTHS = 36
 FIRST_MONTH = os.environ.get("KIM_FIRST_MONTH", SAMPLE_START)
 
 
+MONTH_NAMES = (
+    "Januar", "Februar", "März", "April", "Mai", "Juni",
+    "Juli", "August", "September", "Oktober", "November", "Dezember",
+)  # fmt: skip
+
+
+def month_label(month: date) -> str:
+    """'Oktober 2026': how reports and pages name a month."""
+    return f"{MONTH_NAMES[month.month - 1]} {month.year}"
+
+
 def month_key(d: date) -> str:
     return f"{d.year:04d}-{d.month:02d}"
 

@@ -13,12 +13,7 @@ from typing import Any
 import duckdb
 
 from expectations.suites import month_bounds
-from kim_settings import labels
-
-MONTH_NAMES = (
-    "Januar", "Februar", "März", "April", "Mai", "Juni",
-    "Juli", "August", "September", "Oktober", "November", "Dezember",
-)  # fmt: skip
+from kim_settings import labels, month_label
 
 GATE_TITLES = {"reconciliation": "Abstimmung nach dbt", "marts": "Marts vor den Berichten"}
 SEVERITY_LABELS = labels("severity")
@@ -126,8 +121,7 @@ def write_gate_report(con: duckdb.DuckDBPyConnection, month: str, folder: Path) 
 
 
 def _month_label(month: str) -> str:
-    start = month_bounds(month)[0]
-    return f"{MONTH_NAMES[start.month - 1]} {start.year}"
+    return month_label(month_bounds(month)[0])
 
 
 def _cell(value: Any, cls: str = "") -> str:

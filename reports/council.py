@@ -23,7 +23,7 @@ import duckdb
 import polars as pl
 import xlsxwriter
 
-from kim_settings import labels, public_dir
+from kim_settings import labels, month_label, public_dir
 from reports import data
 from reports.charts import trend_svg
 from reports.disclosure_audit import (
@@ -278,7 +278,7 @@ class ReportFigures:
 
     def assert_safe(self, publication: str) -> None:
         for figures in self.months.values():
-            figures.assert_safe(f"{publication}, {data.month_label(figures.month)}")
+            figures.assert_safe(f"{publication}, {month_label(figures.month)}")
 
 
 def _target(row: dict) -> object:
@@ -301,7 +301,7 @@ def _assessment(row: dict, published: object) -> list[object]:
 
 def _key_figures(city: pl.DataFrame, pub: ReportFigures, month: date, number: int) -> Table:
     table = Table(
-        f"Tabelle {number}: Kennzahlen der Stadt, {data.month_label(month)}",
+        f"Tabelle {number}: Kennzahlen der Stadt, {month_label(month)}",
         [
             Column("Kennzahl"),
             Column("Handlungsfeld"),
@@ -328,8 +328,7 @@ def _caseload_table(
     pub: PublishedFigures, names: dict[str, str], month: date, number: int
 ) -> Table:
     table = Table(
-        f"Tabelle {number}: Personen nach Sozialraum und Aufenthaltsstatus, "
-        f"{data.month_label(month)}",
+        f"Tabelle {number}: Personen nach Sozialraum und Aufenthaltsstatus, {month_label(month)}",
         [Column("Sozialraum")]
         + [Column(STATUS_LABELS.get(s, s), COUNT) for s in pub.statuses]
         + [Column(TOTAL_LABEL, COUNT)],
@@ -358,7 +357,7 @@ def _indicator_section(
     label = f"{indicator['indicator_id']} {indicator['name']}"
 
     summary = Table(
-        f"Tabelle {numbers.pop(0)}: {label}, {data.month_label(last)}",
+        f"Tabelle {numbers.pop(0)}: {label}, {month_label(last)}",
         [
             Column("Stadt"),
             Column("Wert", kind),
@@ -393,7 +392,7 @@ def _indicator_section(
     spaces = None
     if _has_spaces_table(indicator, last, pub.last.config):
         spaces = Table(
-            f"Tabelle {numbers.pop(0)}: {label} nach Sozialraum, {data.month_label(last)}",
+            f"Tabelle {numbers.pop(0)}: {label} nach Sozialraum, {month_label(last)}",
             [
                 Column("Sozialraum"),
                 Column("Wert", kind),
@@ -429,7 +428,7 @@ def _has_spaces_table(indicator: dict, last: date, config: SuppressionConfig) ->
 def _budget_table(products: pl.DataFrame, units: pl.DataFrame, month: date, number: int) -> Table:
     """Products, then each Teilhaushalt's row from its mart (the product set of K13/K14)."""
     table = Table(
-        f"Tabelle {number}: Haushalt der Produkte bis {data.month_label(month)} "
+        f"Tabelle {number}: Haushalt der Produkte bis {month_label(month)} "
         "(Zuschussbedarf = Aufwendungen − Erträge)",
         [
             Column("Produkt"),
@@ -531,7 +530,7 @@ def build_council_report(
     catalogue = _catalogue_table(indicators, config, next(counter))
     notes = [
         f"Berichtszeitraum: {p.title}. Alle Werte beziehen sich auf den letzten Monat des "
-        f"Zeitraums ({data.month_label(last)}): Bestandskennzahlen auf das Monatsende, "
+        f"Zeitraums ({month_label(last)}): Bestandskennzahlen auf das Monatsende, "
         "Monats- und 12-Monats-Kennzahlen so, wie der Kennzahlenkatalog sie definiert. "
         "Verläufe zeigen die zwölf Monate bis zu diesem Monat.",
         f"Datenstand (Stand): {data.german_date(p.stand)}.",

@@ -15,20 +15,7 @@ from decimal import Decimal
 import duckdb
 import polars as pl
 
-MONTH_NAMES = (
-    "Januar",
-    "Februar",
-    "März",
-    "April",
-    "Mai",
-    "Juni",
-    "Juli",
-    "August",
-    "September",
-    "Oktober",
-    "November",
-    "Dezember",
-)
+from kim_settings import MONTH_NAMES, month_label
 
 CITY = "GESAMT"
 UNKNOWN_SPACE = "unbekannt"
@@ -89,10 +76,6 @@ def month_end(month: date) -> date:
 def add_months(month: date, count: int) -> date:
     index = month.year * 12 + month.month - 1 + count
     return date(index // 12, index % 12 + 1, 1)
-
-
-def month_label(month: date) -> str:
-    return f"{MONTH_NAMES[month.month - 1]} {month.year}"
 
 
 def short_month_label(month: date) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
+from kim_settings import month_label
 from reports import data
 from reports.formatting import TRAFFIC_LIGHTS, format_cell, indicator_kind
 
@@ -17,7 +18,7 @@ def key_figures_markdown(con: duckdb.DuckDBPyConnection, month: str) -> str:
     first = data.parse_month(month)
     values = data.indicator_values(con, first, first, city_only=True)
     lines = [
-        f"**Kennzahlen {data.month_label(first)}** (Stadt gesamt)",
+        f"**Kennzahlen {month_label(first)}** (Stadt gesamt)",
         "",
         "| Kennzahl | Wert | Ziel | Ampel |",
         "| --- | ---: | ---: | --- |",

@@ -20,7 +20,7 @@ from xlsxwriter.workbook import Workbook
 
 from expectations.gates import DISCLOSURE_GATE
 from expectations.report import gate_rows, quarantine_rows
-from kim_settings import internal_dir, labels
+from kim_settings import internal_dir, labels, month_label
 from reports import data
 from reports.formatting import (
     COUNT,
@@ -335,7 +335,7 @@ def _sheet_reconciliation(book: Workbook, fmts: Formats, con, month: date, subti
     ]
     rows = [
         [
-            data.month_label(r["month"]),
+            month_label(r["month"]),
             r["product_id"],
             r["account_id"],
             r["payments_amount"],
@@ -421,7 +421,7 @@ def _sheet_trends(book: Workbook, fmts: Formats, con, month: date, subtitle: str
     setup_sheet(ws, fmts, "Verläufe", subtitle)
     cumulative = data.budget_cumulative(con, month)
     rows = [
-        [data.month_label(r["month"]), r["plan_to_date_net"], r["net_burden_to_date"]]
+        [month_label(r["month"]), r["plan_to_date_net"], r["net_burden_to_date"]]
         for r in cumulative.iter_rows(named=True)
     ]
     columns = [
@@ -446,7 +446,7 @@ def _sheet_trends(book: Workbook, fmts: Formats, con, month: date, subtitle: str
         ws.set_column(left + 1 + j, left + 1 + j, 14)
     months_with_data = {m for m, _ in counts}
     for i, m in enumerate(months):
-        ws.write_string(HEADER_ROW + 1 + i, left, data.month_label(m))
+        ws.write_string(HEADER_ROW + 1 + i, left, month_label(m))
         if m not in months_with_data:
             continue  # before the data start: empty cells, not invented zeros
         for j, status in enumerate(statuses):
@@ -485,14 +485,14 @@ def write_controlling_workbook(
     stand = data.month_end(first)
     path = workbook_path(out_dir, month)
     path.parent.mkdir(parents=True, exist_ok=True)
-    subtitle = f"{data.month_label(first)} · Stand {data.german_date(stand)}"
+    subtitle = f"{month_label(first)} · Stand {data.german_date(stand)}"
     if run_date is not None:
         subtitle += f" · erstellt {data.german_date(run_date)}"
     book = xlsxwriter.Workbook(str(path), {"constant_memory": False, "in_memory": True})
     try:
         book.set_properties(
             {
-                "title": f"Controlling {data.month_label(first)}",
+                "title": f"Controlling {month_label(first)}",
                 "subject": "Teilhaushalt Migration und Integration",
                 "author": "KIM Haushalt",
                 "created": datetime(stand.year, stand.month, stand.day),

@@ -23,6 +23,7 @@ import pytest
 from expectations.config import GateConfig
 from expectations.report import gate_rows, quarantine_rows
 from ingest.warehouse import connect
+from kim_settings import month_label
 from reports import data
 
 MARTS_DDL = """
@@ -303,7 +304,7 @@ def build_warehouse(path: Path) -> Path:
         for m in MONTHS:
             con.execute(
                 "insert into marts.dim_month values (?, 2025, ?, ?, ?)",
-                [m, (m.month - 1) // 3 + 1, m.month, data.month_label(m)],
+                [m, (m.month - 1) // 3 + 1, m.month, month_label(m)],
             )
         con.executemany(
             "insert into marts.dim_social_space values (?, ?, '08999000', ?)",
