@@ -6,11 +6,11 @@ warehouse content gives the same bytes), and the same rows for the workbook's sh
 from __future__ import annotations
 
 import json
-from html import escape
 from pathlib import Path
 from typing import Any
 
 import duckdb
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from expectations.suites import month_bounds
 from kim_settings import labels, month_label
@@ -124,82 +124,34 @@ def _month_label(month: str) -> str:
     return month_label(month_bounds(month)[0])
 
 
-def _cell(value: Any, cls: str = "") -> str:
-    text = "" if value is None else escape(str(value))
-    return f'<td class="{cls}">{text}</td>' if cls else f"<td>{text}</td>"
-
-
 def _status(success: bool, severity: str) -> tuple[str, str]:
+    """Result text and CSS class of one expectation."""
     if success:
         return "erfüllt", "ok"
     return ("nicht erfüllt", "fail") if severity == "error" else ("nicht erfüllt", "warn")
 
 
+_TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).with_name("templates")),
+    autoescape=True,
+    keep_trailing_newline=True,
+    undefined=StrictUndefined,
+)
+
+
 def render_html(month: str, rows: list[dict[str, Any]], quarantine: list[dict[str, Any]]) -> str:
-    label = _month_label(month)
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="de"><head><meta charset="utf-8">',
-        f"<title>Datenqualität {escape(label)}</title>",
-        f"<style>{_CSS}</style></head><body>",
-        f"<h1>Datenqualität {escape(label)}</h1>",
-        "<h2>Prüfstufen</h2>",
+    summary = [
+        s | {"result": ("bestanden", "ok") if s["passed"] else ("nicht bestanden", "fail")}
+        for s in gate_summary(rows)
     ]
-    summary = gate_summary(rows)
-    if summary:
-        parts.append(
-            "<table><tr><th>Prüfstufe</th><th>Ergebnis</th><th>Prüfungen</th>"
-            "<th>Fehler</th><th>Warnungen</th></tr>"
-        )
-        for s in summary:
-            text, cls = ("bestanden", "ok") if s["passed"] else ("nicht bestanden", "fail")
-            parts.append(
-                "<tr>"
-                + _cell(s["gate_title"])
-                + _cell(text, cls)
-                + _cell(s["expectations"], "num")
-                + _cell(s["errors"], "num")
-                + _cell(s["warnings"], "num")
-                + "</tr>"
-            )
-        parts.append("</table>")
-    else:
-        parts.append("<p>Für diesen Monat liegen keine Prüfergebnisse vor.</p>")
-    parts.append("<h2>Prüfergebnisse</h2>")
-    if rows:
-        parts.append(
-            "<table><tr><th>Prüfstufe</th><th>Prüfung</th><th>Beschreibung</th>"
-            "<th>Schweregrad</th><th>Ergebnis</th><th>Beobachtet</th>"
-            "<th>Abweichende Zeilen</th><th>Beispiele</th></tr>"
-        )
-        for r in rows:
-            text, cls = _status(r["success"], r["severity"])
-            parts.append(
-                "<tr>"
-                + _cell(r["gate_title"])
-                + _cell(r["expectation"])
-                + _cell(r["description"])
-                + _cell(SEVERITY_LABELS.get(r["severity"], r["severity"]))
-                + _cell(text, cls)
-                + _cell(r["observed_value"])
-                + _cell(r["unexpected_count"], "num")
-                + _cell("; ".join(r["sample_values"]))
-                + "</tr>"
-            )
-        parts.append("</table>")
-    parts.append("<h2>Quarantäne je Datei und Regel</h2>")
-    if quarantine:
-        parts.append("<table><tr><th>Datei</th><th>Regel</th><th>Zeilen</th></tr>")
-        for q in quarantine:
-            parts.append(
-                "<tr>"
-                + _cell(q["file_name"])
-                + _cell(q["rule"])
-                + _cell(q["rows"], "num")
-                + "</tr>"
-            )
-        parts.append("</table>")
-    else:
-        parts.append("<p>Keine Zeilen in Quarantäne.</p>")
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+    shown = [
+        r
+        | {
+            "severity_label": SEVERITY_LABELS.get(r["severity"], r["severity"]),
+            "result": _status(r["success"], r["severity"]),
+        }
+        for r in rows
+    ]
+    return _TEMPLATES.get_template("quality.html.j2").render(
+        label=_month_label(month), css=_CSS, summary=summary, rows=shown, quarantine=quarantine
+    )
