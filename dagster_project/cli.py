@@ -102,23 +102,21 @@ def run_months(
     *,
     instance=None,
     selection=None,
+    job=None,
     tags=None,
     run_id: str | None = None,
     log_handlers: list[logging.Handler] | None = None,
 ):
     """Materialise the pipeline for consecutive `months` in ONE Dagster run (single-run
     backfill: one dbt invocation for the whole window). With `log_handlers`, they receive every
-    log record of the run instead of Dagster's console logger."""
+    log record of the run instead of Dagster's console logger. `job`: the job to run (default:
+    `monthly_job(paths, selection)`)."""
     from dagster import DagsterInstance
 
     from dagster_project.automation import partition_tags
     from dagster_project.console import run_logger_def
-    from dagster_project.definitions import build_definitions
 
-    defs = build_definitions(paths)
-    job = defs.resolve_job_def("monthly_pipeline")
-    if selection is not None:
-        job = job.get_subset(asset_selection=selection)
+    job = job or monthly_job(paths, selection)
     run_config = {}
     if log_handlers is not None:
         job = job.with_logger_defs({"kim": run_logger_def(log_handlers)})
@@ -133,14 +131,25 @@ def run_months(
     )
 
 
-def stage_totals(paths: Paths) -> dict[str, int]:
+def monthly_job(paths: Paths, selection=None):
+    """The monthly job for these paths: `selection` (asset keys) or every asset, less the dbt
+    reference part while the warehouse records it as current (assets/warehouse.py)."""
+    from dagster_project.assets.warehouse import reference_current, warehouse_reference
+    from dagster_project.definitions import build_definitions
+
+    job = build_definitions(paths).resolve_job_def("monthly_pipeline")
+    if selection is None and reference_current(paths.warehouse):
+        selection = job.asset_layer.selected_asset_keys - set(warehouse_reference.keys)
+    return job if selection is None else job.get_subset(asset_selection=selection)
+
+
+def stage_totals(job) -> dict[str, int]:
     """Steps per stage of the job, for the counters."""
     from dagster._core.execution.api import create_execution_plan
 
     from dagster_project.console import stage_of
-    from dagster_project.definitions import build_definitions
 
-    plan = create_execution_plan(build_definitions(paths).resolve_job_def("monthly_pipeline"))
+    plan = create_execution_plan(job)
     totals: dict[str, int] = {}
     for key in plan.step_keys_to_execute:
         totals[stage_of(key)] = totals.get(stage_of(key), 0) + 1
@@ -151,15 +160,16 @@ def run_with_console(paths: Paths, months: list[str], tags: dict, log, *, verbos
     """The run with stage lines on stdout and every Dagster/dbt line in the run's log file."""
     from dagster_project.console import LogLines, StageConsole
 
+    job = monthly_job(paths)
     console = StageConsole(
-        sys.stdout, stage_totals(paths), live=sys.stdout.isatty() and not verbose, verbose=verbose
+        sys.stdout, stage_totals(job), live=sys.stdout.isatty() and not verbose, verbose=verbose
     )
     # dbt's lines arrive on stdout: into the log file, and on screen only with --verbose.
     dbt_lines = LogLines([log, console] if verbose else [log])
     try:
         with contextlib.redirect_stdout(dbt_lines):
             return run_months(
-                paths, months, tags=tags, run_id=log.run_id, log_handlers=[log, console]
+                paths, months, job=job, tags=tags, run_id=log.run_id, log_handlers=[log, console]
             )
     finally:
         console.close()

@@ -36,7 +36,7 @@ def stage_of(step_key: str) -> str:
     """The stage a Dagster step belongs to, by its key (see the job's execution plan)."""
     if step_key == "ingest":
         return "ingest"
-    if step_key == "warehouse_dbt":
+    if step_key in ("warehouse_dbt", "warehouse_reference"):
         return "dbt"
     if step_key.endswith(("_mart_gate", "_reconciliation_gate")):
         return "mart_gate"

@@ -13,7 +13,12 @@ from dagster import Definitions, in_process_executor
 from dagster_project.assets.ingest import ingest_assets
 from dagster_project.assets.quality import quality_checks
 from dagster_project.assets.reports import report_assets
-from dagster_project.assets.warehouse import KimDbtCliResource, dbt_project, warehouse_dbt
+from dagster_project.assets.warehouse import (
+    KimDbtCliResource,
+    dbt_project,
+    warehouse_dbt,
+    warehouse_reference,
+)
 from dagster_project.automation import failure_alert, inbox_sensor, monthly_schedule
 from dagster_project.jobs import monthly_pipeline
 from dagster_project.resources import KimPaths
@@ -22,7 +27,7 @@ from kim_settings import Paths
 
 def build_definitions(paths: Paths) -> Definitions:
     return Definitions(
-        assets=[*ingest_assets, warehouse_dbt, *report_assets],
+        assets=[*ingest_assets, warehouse_reference, warehouse_dbt, *report_assets],
         asset_checks=quality_checks,
         jobs=[monthly_pipeline],
         schedules=[monthly_schedule],

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 from dagster import (
+    AssetKey,
     DagsterInstance,
     PartitionKeyRange,
     RunRequest,
@@ -73,12 +74,8 @@ def test_run_window_is_half_open():
 def test_dbt_args_never_carry_the_window():
     # The window lives in meta.run_window: the command (and so dbt's parse) is the same each run.
     assert dbt_build_args() == [
-        "build", "--exclude-resource-type", "unit_test", "--exclude", "source:*"
+        "build", "--exclude-resource-type", "unit_test", "--indirect-selection", "cautious"
     ]  # fmt: skip
-    args = dbt_build_args(["resource_type:seed", "dim_a"])
-    assert args[args.index("--exclude") + 1] == "source:* resource_type:seed dim_a"
-    assert args[args.index("--indirect-selection") + 1] == "cautious"
-    assert "--vars" not in args
     assert dbt_build_args(full_refresh=True)[-1] == "--full-refresh"
 
 
@@ -93,8 +90,9 @@ def _node(name: str, kind: str, materialized: str | None, *parents: str) -> tupl
 
 
 def test_reference_part_is_what_does_not_read_the_data():
-    # seed -> dim_a (table): reference; source -> stg (view) -> fct (incremental) and dim_m
-    # (table): read the data; seed -> int (view) -> dim_c (table): reference (a seed only).
+    # seed -> dim_a (table): reference; source -> stg (view): reference (a view stores no rows);
+    # stg -> fct (incremental) and dim_m (table): read the data; seed -> int (view) -> dim_c
+    # (table): reference; fct -> rpt (view): after a data table, built with it.
     manifest = {
         "nodes": dict(
             [
@@ -105,15 +103,11 @@ def test_reference_part_is_what_does_not_read_the_data():
                 _node("dim_m", "model", "table", "model.kim.stg"),
                 _node("int", "model", "view", "seed.kim.products"),
                 _node("dim_c", "model", "table", "model.kim.int"),
+                _node("rpt", "model", "view", "model.kim.fct", "seed.kim.products"),
             ]
         )
     }
-    assert reference_selection(manifest) == [
-        "resource_type:seed",
-        "config.materialized:view",
-        "dim_a",
-        "dim_c",
-    ]
+    assert reference_selection(manifest) == ["resource_type:seed", "dim_a", "dim_c", "int", "stg"]
 
 
 def test_project_fingerprint_follows_the_project_files(tmp_path):
@@ -284,3 +278,30 @@ def test_failed_dbt_nodes_are_named_with_their_failing_rows(tmp_path):
         "dbt: unique_fct_caseload_monthly_key.1a2b fehlgeschlagen (3 Zeilen verletzen die "
         "Regel): Got 3 results, configured to fail if != 0."
     )
+
+
+def test_reference_part_is_its_own_unpartitioned_asset_left_out_while_current(tmp_path):
+    from dagster_project.assets.warehouse import (
+        DBT_PROJECT_DIR,
+        reference_current,
+        warehouse_dbt,
+        warehouse_reference,
+    )
+    from dagster_project.cli import monthly_job
+    from kim_settings import Paths
+
+    assert warehouse_reference.partitions_def is None
+    assert warehouse_dbt.partitions_def is not None
+    both = set(warehouse_reference.keys) & set(warehouse_dbt.keys)
+    assert not both and AssetKey(["dim_product"]) in warehouse_reference.keys
+    assert {AssetKey(["fct_indicator_values"]), AssetKey(["dim_month"])} <= warehouse_dbt.keys
+
+    paths = Paths(tmp_path / "inbox", tmp_path / "kim.duckdb", tmp_path / "out")
+    assert not reference_current(paths.warehouse)  # no warehouse yet: build it
+    assert AssetKey(["dim_product"]) in monthly_job(paths).asset_layer.selected_asset_keys
+    with duckdb.connect(str(paths.warehouse)) as con:
+        record_fingerprint(con, project_fingerprint(DBT_PROJECT_DIR))
+    assert reference_current(paths.warehouse)
+    selected = monthly_job(paths).asset_layer.selected_asset_keys
+    assert AssetKey(["dim_product"]) not in selected
+    assert AssetKey(["fct_indicator_values"]) in selected

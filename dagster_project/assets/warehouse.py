@@ -1,7 +1,9 @@
-"""The dbt project as Dagster assets: every model, seed and test, partitioned by month.
+"""The dbt project as Dagster assets, in two parts:
 
-One dbt invocation per run, whatever the number of months: a backfill of 36 months is one
-`dbt build` over the half-open window [min_month, max_month), not 36 invocations.
+- `warehouse_dbt`: the tables that read the data (incremental facts, `dim_month`), partitioned
+  by month. One dbt invocation per run, whatever the number of months: a backfill of 36 months
+  is one `dbt build` over the half-open window [min_month, max_month), not 36 invocations.
+- `warehouse_reference`: seeds, views and tables built from seeds alone, not partitioned.
 
 A monthly run costs what its month costs:
 - The window is written to the one-row table `meta.run_window` (read by the `month_window`
@@ -10,10 +12,10 @@ A monthly run costs what its month costs:
 - dbt keeps its parse cache and artifacts beside the warehouse (`<warehouse>.dbt/`): the
   profile names the warehouse file, and a profile other than the one parsed at install would
   otherwise force a full re-parse on every run.
-- The *reference part* (seeds, views and tables built from seeds alone) changes only when the
-  dbt project changes, so it is built when the project's files differ from those of the last
-  full build recorded in the warehouse (`meta.dbt_project_build`), and excluded otherwise.
-  Tables that read the data (the incremental facts and `dim_month`) build on every run.
+- The reference part changes only when the dbt project changes: `kim run` includes its step
+  only when the project's files differ from those it was last built from (recorded in the
+  warehouse, `meta.dbt_project_build`). Not partitioned, it also costs one stored event per
+  asset, not one per asset and month (a 36-month backfill: 34 instead of 1,224).
 """
 
 import hashlib
@@ -83,42 +85,45 @@ def month_window(months: list[str]) -> tuple[str, str]:
 
 
 def reference_selection(manifest: Mapping[str, Any]) -> list[str]:
-    """dbt selectors of the nodes whose stored result does not depend on the data: seeds, views
-    (a view stores its definition, not rows) and tables that read no source."""
+    """dbt selectors of the *reference part*: the nodes whose stored result does not depend on
+    the month: seeds, views (a view stores its definition, not rows) and tables that read no
+    source, unless they lie downstream of a table that reads the data (then they are built with
+    it: otherwise the two parts would depend on each other and Dagster would split them into
+    several dbt invocations)."""
     nodes = manifest["nodes"]
+    models = {uid: n for uid, n in nodes.items() if n["resource_type"] == "model"}
+
+    def parents(uid: str) -> list[str]:
+        return nodes[uid]["depends_on"].get("nodes", []) if uid in nodes else []
 
     @cache
-    def reads_data(unique_id: str) -> bool:
-        if unique_id.startswith("source."):
-            return True
-        return any(reads_data(parent) for parent in nodes[unique_id]["depends_on"].get("nodes", []))
+    def reads_data(uid: str) -> bool:
+        return uid.startswith("source.") or any(reads_data(p) for p in parents(uid))
 
-    tables = sorted(
-        node["name"]
-        for unique_id, node in nodes.items()
-        if node["resource_type"] == "model"
-        and node["config"]["materialized"] != "view"
-        and not reads_data(unique_id)
-    )
-    return ["resource_type:seed", "config.materialized:view", *tables]
+    @cache
+    def after_data_table(uid: str) -> bool:
+        """The node is, or lies downstream of, a table or incremental model that reads data."""
+        node = models.get(uid)
+        if node is None:
+            return False
+        if node["config"]["materialized"] != "view" and reads_data(uid):
+            return True
+        return any(after_data_table(p) for p in parents(uid))
+
+    reference = sorted(n["name"] for uid, n in models.items() if not after_data_table(uid))
+    return ["resource_type:seed", *reference]
 
 
 SOURCE_TESTS = "source:*"  # excluding the sources excludes the tests on them
 
 
-def dbt_build_args(reference: list[str] | None = None, full_refresh: bool = False) -> list[str]:
-    """The dbt command of a run (pure, so it is unit-tested without dbt). `reference`: selectors
-    of the nodes to leave out because they are current; None builds everything."""
-    # Unit tests run on fixed fixtures in `make test`; data tests of the models run here. The
-    # contract's tests on the raw sources (generated from ingest/contracts.py) are left out: the
-    # raw gates check the same contract before dbt runs, once is enough in production (they run
-    # in `make test` and in a plain `dbt build`).
-    args = ["build", "--exclude-resource-type", "unit_test", "--exclude", SOURCE_TESTS]
-    if reference:
-        # `cautious`: a test is left out only when all its parents are, so the relationships
-        # tests from the facts to the (excluded) dimensions still run.
-        args[-1] = " ".join([SOURCE_TESTS, *reference])
-        args += ["--indirect-selection", "cautious"]
+def dbt_build_args(full_refresh: bool = False) -> list[str]:
+    """The dbt command of the monthly step (pure, so it is unit-tested without dbt); dagster-dbt
+    adds the selection (every node but the reference part and the sources)."""
+    # Unit tests run on fixed fixtures in `make test`; data tests of the models run here.
+    # `cautious`: a test is left out only when all its parents are, so the relationships tests
+    # from the facts to the (excluded) dimensions still run.
+    args = ["build", "--exclude-resource-type", "unit_test", "--indirect-selection", "cautious"]
     return args + ["--full-refresh"] if full_refresh else args
 
 
@@ -196,35 +201,77 @@ def _manifest() -> dict[str, Any]:
     return json.loads(Path(dbt_project.manifest_path).read_text(encoding="utf-8"))
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
+# The reference part as dbt selectors: the nodes of the one asset that is not month-partitioned.
+REFERENCE = " ".join(reference_selection(_manifest()))
+TRANSLATOR = KimDbtTranslator(
     # dbt's data tests run inside `dbt build` (a failing error-severity test fails the step and
     # so stops the reports); as Dagster asset checks they would add two stored events per test
     # and run (≈ 150 per month, most of the run's event-log cost) and repeat the dbt log.
-    dagster_dbt_translator=KimDbtTranslator(
-        settings=DagsterDbtTranslatorSettings(enable_asset_checks=False)
-    ),
+    settings=DagsterDbtTranslatorSettings(enable_asset_checks=False)
+)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=TRANSLATOR,
+    select=REFERENCE,
+    name="warehouse_reference",
+)
+def warehouse_reference(context: AssetExecutionContext, dbt: DbtCliResource, kim_paths: KimPaths):
+    """Seeds, views and the tables built from seeds alone: not month-partitioned (their content
+    does not depend on the month), built when the dbt project changed. `kim run` leaves this step
+    out while the warehouse records the current project (`reference_current`)."""
+    kim_paths.export_to_dbt()
+    warehouse = kim_paths.warehouse_file
+    # `cautious`: the tests whose parents are all reference nodes; the relationships tests from
+    # the facts to the dimensions run with the facts.
+    args = ["build", "--exclude-resource-type", "unit_test", "--indirect-selection", "cautious"]
+    yield from _stream(dbt, args, context, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        record_fingerprint(con, project_fingerprint(Path(DBT_PROJECT_DIR)))
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=TRANSLATOR,
+    # The contract's tests on the raw sources (generated from ingest/contracts.py) are left out:
+    # the raw gates check the same contract before dbt runs (they run in `make test` and in a
+    # plain `dbt build`). Excluding the sources excludes the tests on them.
+    exclude=f"{SOURCE_TESTS} {REFERENCE}",
     partitions_def=monthly_partitions,
     backfill_policy=BackfillPolicy.single_run(),
     name="warehouse_dbt",
 )
 def warehouse_dbt(context: AssetExecutionContext, dbt: DbtCliResource, kim_paths: KimPaths):
+    """The tables that read the data (incremental facts, dim_month), for the run's months."""
     kim_paths.export_to_dbt()
     warehouse = kim_paths.warehouse_file
-    fingerprint = project_fingerprint(Path(DBT_PROJECT_DIR))
     # No connection may stay open while dbt (a subprocess) holds the write lock.
     with duckdb.connect(str(warehouse)) as con:
-        current = built_fingerprint(con) == fingerprint
         write_run_window(con, months_of(context))
-    args = dbt_build_args(reference_selection(_manifest()) if current else None)
+    try:
+        yield from _stream(dbt, dbt_build_args(), context, warehouse)
+    finally:
+        with duckdb.connect(str(warehouse)) as con:
+            drop_run_window(con)
+
+
+def _stream(dbt: DbtCliResource, args: list[str], context, warehouse: Path):
+    """dbt's events as Dagster's; a failure names the failed nodes."""
     try:
         yield from dbt.cli(args, context=context, target_path=dbt_target_dir(warehouse)).stream()
     except DagsterDbtCliRuntimeError as exc:
         raise Failure(failed_nodes_text(dbt_target_dir(warehouse)) or str(exc)) from exc
-    finally:
-        with duckdb.connect(str(warehouse)) as con:
-            drop_run_window(con)
-    if not current:
-        with duckdb.connect(str(warehouse)) as con:
-            record_fingerprint(con, fingerprint)
+
+
+def reference_current(warehouse: Path) -> bool:
+    """Whether the warehouse's reference part was built from the dbt project as it is now."""
+    if not warehouse.exists():
+        return False
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            return built_fingerprint(con) == project_fingerprint(Path(DBT_PROJECT_DIR))
+    except duckdb.Error:
+        return False  # busy or unreadable: build it (the run reports a real problem)
