@@ -458,6 +458,11 @@ def _quarantine_check(gate: str, source: Source, config: GateConfig) -> Check:
             as quarantine_share,
           (select count(*) from meta.quarantine q
            where q.load_id = b.load_id and q.rule = 'totals_mismatch') as totals_mismatches,
+          -- line, column and both sums with their difference (ingest/readers.py), to be shown
+          (select string_agg('Zeile ' || q.line || ', ' || q.column_name || ': ' || q.value, '; '
+                  order by q.line)
+           from meta.quarantine q
+           where q.load_id = b.load_id and q.rule = 'totals_mismatch') as totals_lines,
           (select count(*) from meta.quarantine q where q.load_id = b.load_id
            and q.rule in ('unknown_product', 'unknown_account')) as unknown_reference_with_money,
           (select count(*) from meta.quarantine q where q.load_id = b.load_id
@@ -482,7 +487,7 @@ def _quarantine_check(gate: str, source: Source, config: GateConfig) -> Check:
         "totals_line",
         "Summenzeile der Lieferung stimmt mit den Datenzeilen überein",
         "totals_mismatches",
-        ("file_name", "totals_mismatches"),
+        ("file_name", "totals_mismatches", "totals_lines"),
     )
     rules = (rule, totals)
     if source.raw_table in REFERENCE_CHECKED:

@@ -164,9 +164,14 @@ def test_wrong_totals_line_is_quarantined_with_difference(tmp_path):
     con = warehouse(tmp_path)
     [result] = load_file(con, path, key=KEY)
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (3, 2, 1)
-    # stated 1.000,00 - data 1.234,55 = -234,55
+    # data 1.234,56 + (-0,01) = 1.234,55; stated 1.000,00 - data 1.234,55 = -234,55
     assert quarantine(con) == [
-        (4, "totals_mismatch", "Betrag", "Summenzeile 1.000,00, Daten 1.234,55, Differenz -234,55")
+        (
+            4,
+            "totals_mismatch",
+            "Betrag",
+            "Summenzeile 1.000,00 €, Summe der Datenzeilen 1.234,55 €, Differenz -234,55 €",
+        )
     ]
 
 
