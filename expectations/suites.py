@@ -207,14 +207,6 @@ _DATE_RULES: dict[str, tuple[Rule, ...]] = {
             "beginn <= ende",
             ("kurs_id", "beginn", "ende"),
         ),
-        # The snapshot lists courses running in the month: none may start after it.
-        _helper(
-            "beginn_not_after_month_end",
-            "dates",
-            "Kursbeginn liegt nicht nach dem Monatsende",
-            f"beginn < {_NEXT_MONTH}",
-            ("kurs_id", "beginn"),
-        ),
     ),
     "teilnahmen": (
         _helper(
@@ -223,22 +215,6 @@ _DATE_RULES: dict[str, tuple[Rule, ...]] = {
             "Eintritt liegt nicht nach dem Austritt",
             "eintritt <= austritt",
             ("kurs_id", "eintritt", "austritt"),
-        ),
-        # Participations active in the month: entry before the month ends.
-        _helper(
-            "eintritt_not_after_month_end",
-            "dates",
-            "Eintritt liegt nicht nach dem Monatsende",
-            f"eintritt < {_NEXT_MONTH}",
-            ("kurs_id", "eintritt"),
-        ),
-        # Status is "as of month end": an exam cannot be dated later.
-        _helper(
-            "pruefungsdatum_not_after_month_end",
-            "dates",
-            "Prüfungsdatum liegt nicht nach dem Monatsende",
-            f"pruefungsdatum < {_NEXT_MONTH}",
-            ("kurs_id", "pruefungsdatum"),
         ),
         # Both sheets come from one workbook: every participation's course is on the Kurse sheet.
         _helper(
