@@ -9,7 +9,7 @@ import hmac
 from decimal import Decimal
 
 import xlsxwriter
-from test_ingest_load import (
+from support.ingest_files import (
     FIBU_HEADER,
     KEY,
     PERSON_HEADER,
