@@ -33,6 +33,18 @@ def manifest_target_dir(source_checkout: bool, warehouse: Path) -> Path:
     return DBT_PROJECT_DIR / "target" if source_checkout else dbt_target_dir(warehouse)
 
 
+def is_current(manifest: Path, project_dir: Path) -> bool:
+    """The manifest exists and is newer than every file dbt reads (the rule of the Makefile's
+    parse target): after `pip install` of a new version its files are newer, so it re-parses."""
+    if not manifest.exists():
+        return False
+    built = manifest.stat().st_mtime
+    files = [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
+    for folder in ("models", "seeds", "macros"):
+        files += (p for p in (project_dir / folder).rglob("*") if p.is_file())
+    return all(f.stat().st_mtime <= built for f in files)
+
+
 def parse_project(target_path: Path) -> None:
     """`dbt parse` into `target_path`, with dbt's log there too (not in the project folder)."""
     target_path.mkdir(parents=True, exist_ok=True)
@@ -46,7 +58,7 @@ def parse_project(target_path: Path) -> None:
 
 
 def prepared_project() -> DbtProject:
-    """The dbt project with a loadable manifest, parsed now if there is none yet."""
+    """The dbt project with a loadable manifest, parsed now if there is none or it is stale."""
     warehouse = Paths.from_env().warehouse
     # The profile reads the warehouse path; the CLI sets it, a bare import may not have.
     os.environ.setdefault("KIM_WAREHOUSE", str(warehouse))
@@ -55,6 +67,6 @@ def prepared_project() -> DbtProject:
         profiles_dir=DBT_PROJECT_DIR,
         target_path=manifest_target_dir(SOURCE_CHECKOUT, warehouse),
     )
-    if not project.manifest_path.exists():
+    if not is_current(project.manifest_path, DBT_PROJECT_DIR):
         parse_project(project.manifest_path.parent)
     return project

@@ -7,6 +7,7 @@ Python package, the whole dbt project and every data file the code opens.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.dbt_manifest import dbt_target_dir, manifest_target_dir
+from dagster_project.dbt_manifest import dbt_target_dir, is_current, manifest_target_dir
 from kim_settings import DBT_PROJECT_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,3 +95,19 @@ def test_an_installed_package_parses_beside_the_warehouse_not_in_site_packages(t
     assert manifest_target_dir(False, warehouse) == dbt_target_dir(warehouse)
     # checkout: where `make install` parses
     assert manifest_target_dir(True, warehouse) == DBT_PROJECT_DIR / "target"
+
+
+def test_a_manifest_older_than_a_project_file_is_parsed_again(tmp_path):
+    project = tmp_path / "project"
+    for name in ("dbt_project.yml", "profiles.yml", "models/a.sql", "seeds/s.csv", "macros/m.sql"):
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text("x", encoding="utf-8")
+    manifest = tmp_path / "target" / "manifest.json"
+    assert not is_current(manifest, project)  # none yet
+    manifest.parent.mkdir()
+    manifest.write_text("{}", encoding="utf-8")
+    assert is_current(manifest, project)
+    # a newer model (as after `pip install` of a new version) makes it stale
+    later = manifest.stat().st_mtime + 10
+    os.utime(project / "models" / "a.sql", (later, later))
+    assert not is_current(manifest, project)
