@@ -19,9 +19,16 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
+PACKAGE_ROOT = Path(__file__).resolve().parent
+# A source checkout keeps the dbt project in `dbt/` beside this module; an installed package
+# (`pip install .`) ships the same files as the data-only package `kim_dbt` (pyproject.toml
+# maps it to `dbt/`; a top-level `dbt` would shadow dbt-core).
+SOURCE_CHECKOUT = (PACKAGE_ROOT / "dbt" / "dbt_project.yml").is_file()
+DBT_PROJECT_DIR = PACKAGE_ROOT / ("dbt" if SOURCE_CHECKOUT else "kim_dbt")
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
+# Where relative paths (inbox, warehouse, output, Dagster home) resolve: the checkout, or the
+# working directory of an installed package, whose own files are read-only (site-packages).
+PROJECT_ROOT = PACKAGE_ROOT if SOURCE_CHECKOUT else Path.cwd()
 
 # First month of the bundled sample municipality (fixed; never taken from the clock).
 SAMPLE_START = "2023-11"

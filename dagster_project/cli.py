@@ -21,6 +21,7 @@ from kim_settings import (
     SAMPLE_MONTHS,
     SAMPLE_START,
     SEEDS_DIR,
+    SOURCE_CHECKOUT,
     Paths,
     internal_dir,
     month_range,
@@ -370,28 +371,29 @@ def cmd_ui(args: argparse.Namespace) -> int:
     _apply_path_args(args)
     _dagster_home()
     dagster = Path(sys.executable).parent / "dagster"
-    command = [
-        str(dagster),
-        "dev",
-        "-w",
-        str(PROJECT_ROOT / "workspace.yaml"),
-        "-p",
-        str(args.port),
-    ]
+    # The module, not workspace.yaml: an installed package has no workspace file.
+    command = [str(dagster), "dev", "-m", "dagster_project.definitions", "-p", str(args.port)]
     return subprocess.call(command, cwd=PROJECT_ROOT)
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
     """Data dictionary: `dbt docs generate --static` (one offline HTML file) into docs/."""
+    from dagster_project.dbt_manifest import DBT_EXECUTABLE, dbt_target_dir
+
     paths = _apply_path_args(args)
-    dbt = Path(sys.executable).parent / "dbt"
+    # dbt's artifacts go beside the warehouse: the project folder may be read-only (installed).
+    artifacts = dbt_target_dir(paths.warehouse)
     code = subprocess.call(
-        [str(dbt), "docs", "generate", "--static", "--profiles-dir", "."], cwd=DBT_PROJECT_DIR
+        [str(DBT_EXECUTABLE), "docs", "generate", "--static", "--profiles-dir", "."]
+        + ["--target-path", str(artifacts)],
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, "DBT_LOG_PATH": str(artifacts)},
     )
     if code:
         raise CliError("dbt docs generate ist fehlgeschlagen (siehe Ausgabe oben).")
     target = PROJECT_ROOT / "docs" / "data-dictionary.html"
-    target.write_bytes((DBT_PROJECT_DIR / "target" / "static_index.html").read_bytes())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes((artifacts / "static_index.html").read_bytes())
     print(f"Datenkatalog geschrieben: {target} (Warehouse {paths.warehouse}).")
     return 0
 
@@ -406,6 +408,12 @@ def cmd_stammdaten(args: argparse.Namespace) -> int:
         sheets = export_workbook(SEEDS_DIR, project_file, out)
         print(f"Stammdaten geschrieben: {out} ({len(sheets)} Blätter: {', '.join(sheets)}).")
         return 0
+    if not SOURCE_CHECKOUT:
+        raise CliError(
+            "Stammdaten werden in die Seeds des dbt-Projekts übernommen; ein mit pip "
+            "installiertes Paket ändert seine eigenen Dateien nicht. Bitte in einer "
+            "Arbeitskopie des Projekts (git clone, `make install`) importieren."
+        )
     try:
         counts = import_workbook(Path(args.file), SEEDS_DIR, project_file)
     except WorkbookError as exc:

@@ -307,6 +307,8 @@ class CrossFieldRule:
                       is the column's conditional `required`)
       in_file_month   the date columns[0] lies in the month of the file name
       file_month_end  the date columns[0] is the last day of the file's month
+      not_after_file_month  the date columns[0] is not later than the last day of the file's
+                      month (skipped when empty)
       file_month      the month columns[0] equals the file's month
       file_year       the year columns[0] equals the file's year
       exists_in       columns[0] occurs among the loaded values of `other` (raw table, column)
@@ -393,12 +395,35 @@ CROSS_FIELD_RULES: tuple[CrossFieldRule, ...] = (
         ("Beginn", "Ende"),
         "Beginn liegt nach Ende",
     ),
+    # The monthly snapshot lists the courses running in the month: none starts after it.
+    CrossFieldRule(
+        "course_start_after_month",
+        "kurse",
+        "not_after_file_month",
+        ("Beginn",),
+        "Beginn liegt nach dem Ende des Dateimonats",
+    ),
     CrossFieldRule(
         "exit_before_entry",
         "teilnahmen",
         "not_after",
         ("Eintritt", "Austritt"),
         "Eintritt liegt nach Austritt",
+    ),
+    # Participations active in the month, status as of its end: entry and exam lie before.
+    CrossFieldRule(
+        "entry_after_month",
+        "teilnahmen",
+        "not_after_file_month",
+        ("Eintritt",),
+        "Eintritt liegt nach dem Ende des Dateimonats",
+    ),
+    CrossFieldRule(
+        "exam_after_month",
+        "teilnahmen",
+        "not_after_file_month",
+        ("Pruefungsdatum",),
+        "Pruefungsdatum liegt nach dem Ende des Dateimonats",
     ),
     CrossFieldRule(
         "exam_date_without_result",

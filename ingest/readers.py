@@ -361,9 +361,10 @@ def _totals_problem(line: int, raw: dict[str, str], sums: dict[str, Decimal]) ->
         if stated is None:
             return Problem(line, "totals_mismatch", name, f"Summenzeile '{text}' unlesbar", raw)
         if stated != data_sum:
+            # Both sums and their difference in euros: the controller sees which is off by how much.
             detail = (
-                f"Summenzeile {format_money(stated)}, Daten {format_money(data_sum)}, "
-                f"Differenz {format_money(stated - data_sum)}"
+                f"Summenzeile {format_money(stated)} €, Summe der Datenzeilen "
+                f"{format_money(data_sum)} €, Differenz {format_money(stated - data_sum)} €"
             )
             return Problem(line, "totals_mismatch", name, detail, raw)
     return None

@@ -47,16 +47,16 @@ from pathlib import Path
 import duckdb
 
 from ingest.inbox import InboxFile
-from kim_settings import DBT_PROJECT_DIR, PROJECT_ROOT, internal_dir, public_dir
+from kim_settings import DBT_PROJECT_DIR, PACKAGE_ROOT, internal_dir, public_dir
 
 # What the program is: its Python packages and the dbt project's models and macros (the seeds
 # are fingerprinted on their own, by period). A changed file means a month's reports may differ.
 PROGRAM_PARTS = (
-    PROJECT_ROOT / "kim_settings.py",
-    PROJECT_ROOT / "ingest",
-    PROJECT_ROOT / "expectations",
-    PROJECT_ROOT / "reports",
-    PROJECT_ROOT / "dagster_project",
+    PACKAGE_ROOT / "kim_settings.py",
+    PACKAGE_ROOT / "ingest",
+    PACKAGE_ROOT / "expectations",
+    PACKAGE_ROOT / "reports",
+    PACKAGE_ROOT / "dagster_project",
     DBT_PROJECT_DIR / "dbt_project.yml",
     DBT_PROJECT_DIR / "models",
     DBT_PROJECT_DIR / "macros",

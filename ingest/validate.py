@@ -192,6 +192,8 @@ def cross_field_expr(rule: CrossFieldRule, ctx: Context) -> pl.Expr:
         return (a < first) | (a > last)
     if rule.check == "file_month_end":
         return a != last
+    if rule.check == "not_after_file_month":
+        return a > last
     if rule.check == "file_month":
         return a != first
     raise ValueError(f"unknown cross-field check {rule.check}")

@@ -7,15 +7,18 @@ shows the same figures.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
-from kim_settings import labels
+from kim_settings import SEEDS_DIR, labels
 
 # Column kinds: how a number is shown.
 TEXT, COUNT, MONEY, PERCENT, RATIO, NUMBER = "text", "count", "money", "percent", "ratio", "number"
 
 TRAFFIC_LIGHTS = labels("traffic_light")
+SUFFIX = {MONEY: " €", PERCENT: " %"}  # PERCENT is stored as percent, 0–100
 
 
 @dataclass(frozen=True)
@@ -65,9 +68,36 @@ def _group(digits: str) -> str:
     return sign + ".".join(groups)
 
 
-# Printed precision: decimals shown per kind (RATIO is shown in percent: 0.1 % = 3 decimals
-# of the fraction). Every format publishes values rounded to exactly this precision.
-DECIMALS = {COUNT: 0, MONEY: 2, PERCENT: 1, RATIO: 3, NUMBER: 1}
+def indicator_kind(unit: str) -> str:
+    """Column kind of an indicator value by its catalogue unit."""
+    return {"Anzahl": COUNT, "%": PERCENT, "€": MONEY}.get(unit, NUMBER)
+
+
+def printed_decimals(catalogue: Path) -> dict[str, int]:
+    """Decimals printed per kind, read from the indicator catalogue's `decimals` column (the one
+    statement of the printed precision; dbt's macro `displayed` rounds with the same column).
+    Counts, money and percentages outside the indicators print like the indicators of that kind;
+    RATIO is a fraction shown in percent (2 more decimals of the fraction)."""
+    decimals: dict[str, int] = {}
+    first: dict[str, dict] = {}  # kind -> the first row of that kind
+    with catalogue.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            kind, places = indicator_kind(row["unit"]), int(row["decimals"])
+            other = first.setdefault(kind, row)
+            if decimals.setdefault(kind, places) != places:
+                raise ValueError(
+                    f"{catalogue.name}: {row['indicator_id']} ({row['unit']}) hat {places} "
+                    f"Nachkommastellen, {other['indicator_id']} ({other['unit']}) derselben Art "
+                    f"{decimals[kind]}; eine Art wird einheitlich gedruckt"
+                )
+    missing = {COUNT, MONEY, PERCENT, NUMBER} - set(decimals)
+    if missing:
+        raise ValueError(f"{catalogue.name}: keine Kennzahl der Art {sorted(missing)}")
+    return {**decimals, RATIO: decimals[PERCENT] + 2}
+
+
+# Every format publishes values rounded to exactly this precision.
+DECIMALS = printed_decimals(SEEDS_DIR / "indicators.csv")
 
 
 def round_half_up(value: float | int | Decimal, decimals: int) -> Decimal:
@@ -102,22 +132,11 @@ def format_cell(value: object, kind: str) -> str:
         return "–"
     if isinstance(value, str):
         return TRAFFIC_LIGHTS.get(value, value)
-    if kind == COUNT:
-        return german_number(value, 0)
-    if kind == MONEY:
-        return german_number(value, 2) + " €"
-    if kind == PERCENT:  # stored as percent, 0–100
-        return german_number(value, 1) + " %"
-    if kind == RATIO:  # stored as a fraction
-        return german_number(Decimal(str(value)) * 100, 1) + " %"
-    if kind == NUMBER:
-        return german_number(value, 1)
+    if kind == RATIO:  # stored as a fraction, shown in percent
+        return german_number(Decimal(str(value)) * 100, DECIMALS[RATIO] - 2) + " %"
+    if kind in DECIMALS:
+        return german_number(value, DECIMALS[kind]) + SUFFIX.get(kind, "")
     return str(value)
-
-
-def indicator_kind(unit: str) -> str:
-    """Column kind of an indicator value by its catalogue unit."""
-    return {"Anzahl": COUNT, "%": PERCENT, "€": MONEY}.get(unit, NUMBER)
 
 
 def traffic_light_rule(tolerance: Decimal) -> str:

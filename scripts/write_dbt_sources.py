@@ -152,6 +152,8 @@ def rule_expression(rule: c.CrossFieldRule, raw_names: set[str]) -> str | None:
         return f"{first} is null or {condition_sql(rule.condition)}"
     if rule.check == "file_month_end":
         return f"{first} = last_day({WINDOW_COLUMN})"
+    if rule.check == "not_after_file_month":
+        return f"{first} is null or {first} <= last_day({WINDOW_COLUMN})"
     if rule.check == "in_file_month":
         return f"date_trunc('month', {first}) = {WINDOW_COLUMN}"
     if rule.check == "file_month":

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import duckdb
+from support.marts import create_marts
 
 from dagster_project.console import LogLines, StageConsole, stage_of
 from dagster_project.run_summary import summary_lines
@@ -73,7 +74,8 @@ def test_dbt_lines_lose_their_colour_codes():
 def _warehouse() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("create schema meta")
-    con.execute("create schema marts")
+    # the marts as the dbt project declares them (support/marts.py)
+    create_marts(con, ["fct_indicator_values", "fct_budget_unit_monthly", "fct_reconciliation"])
     con.execute(
         "create table meta.load_batches (source varchar, period varchar, rows_loaded int,"
         " rows_quarantined int, loaded_at timestamp)"
@@ -101,26 +103,19 @@ def _warehouse() -> duckdb.DuckDBPyConnection:
         ('r0', 'marts', '2024-01', false, 'error')  -- another run"""
     )
     con.execute(
-        "create table marts.fct_indicator_values (month date, indicator_id varchar,"
-        " social_space_id varchar, display_value double)"
-    )
-    con.execute(
-        """insert into marts.fct_indicator_values values
+        """insert into marts.fct_indicator_values
+        (month, indicator_id, social_space_id, display_value) values
         ('2024-02-01', 'K01', 'GESAMT', 1135), ('2024-02-01', 'K01', 'S1', 40),
         ('2024-01-01', 'K01', 'GESAMT', 130), ('2024-02-01', 'K02', 'GESAMT', 7)"""
     )
     con.execute(
-        "create table marts.fct_budget_unit_monthly (month date, budget_unit varchar,"
-        " net_burden_to_date decimal(18,2), plan_to_date_net decimal(18,2))"
-    )
-    con.execute(
-        """insert into marts.fct_budget_unit_monthly values
+        """insert into marts.fct_budget_unit_monthly
+        (month, budget_unit, net_burden_to_date, plan_to_date_net) values
         ('2024-02-01', 'THH 50', 1000.50, 1200.00), ('2024-02-01', 'THH 60', 234.25, 300.10),
         ('2024-01-01', 'THH 50', 400.00, 600.00)"""
     )
-    con.execute("create table marts.fct_reconciliation (month date, difference decimal(18,2))")
     con.execute(
-        """insert into marts.fct_reconciliation values
+        """insert into marts.fct_reconciliation (month, difference) values
         ('2024-02-01', 0.00), ('2024-02-01', 12.34), ('2024-02-01', -2.34),
         ('2024-01-01', 99.00)"""
     )

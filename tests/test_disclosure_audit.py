@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from test_reports_warehouse import build_warehouse
+from support.report_warehouse import build_warehouse
 
 from reports import suppression
 from reports.council import (

@@ -1,5 +1,5 @@
 """Reconciliation gate (after dbt) and mart gate (before reports) on hand-written marts rows
-(the real marts are built by dbt; here only the columns of docs/marts.md are created)."""
+(the tables as the dbt project declares them, the rows written by hand)."""
 
 from __future__ import annotations
 
@@ -13,32 +13,20 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from support.marts import create_marts
 
 from expectations.gates import run_mart_gate, run_reconciliation_gate, run_reconciliation_gates
 from ingest.warehouse import connect
 
 OCT = date(2026, 10, 1)
 
-MARTS_DDL = (
-    "create schema if not exists marts",
-    """create table marts.dim_social_space (social_space_id varchar, name varchar, ags varchar,
-       is_unknown boolean)""",
-    """create table marts.dim_indicator (indicator_id varchar, name varchar, definition varchar,
-       level varchar, field_of_action varchar, product_id varchar, unit varchar,
-       direction varchar, per_social_space boolean, min_denominator int,
-       counts_persons boolean, sort_order int)""",
-    """create table marts.fct_indicator_values (month date, indicator_id varchar,
-       social_space_id varchar, numerator decimal(18,2), denominator decimal(18,2),
-       value double, display_value double, target_value double, target_band_low double,
-       target_band_high double, attainment_ratio double, traffic_light varchar,
-       value_status varchar)""",
-    """create table marts.fct_reconciliation (month date, product_id varchar, account_id varchar,
-       payments_amount decimal(18,2), ledger_amount decimal(18,2), difference decimal(18,2),
-       is_reconciled boolean)""",
-    """create table marts.fct_budget_execution (month date, year int, product_id varchar,
-       account_id varchar, account_kind varchar, budget_unit varchar,
-       original_appropriation decimal(18,2), supplementary decimal(18,2),
-       carried_over decimal(18,2), current_appropriation decimal(18,2))""",
+# Created from the dbt project's column contracts (support/marts.py).
+MARTS = (
+    "dim_social_space",
+    "dim_indicator",
+    "fct_indicator_values",
+    "fct_reconciliation",
+    "fct_budget_execution",
 )
 
 SPACES = [("S01", "Nord", False), ("S02", "Süd", False), ("unbekannt", "unbekannt", True)]
@@ -148,8 +136,7 @@ PLAN = [
 
 
 def load(con, marts: dict[str, list[dict]], plan=PLAN) -> None:
-    for ddl in MARTS_DDL:
-        con.execute(ddl).fetchall()
+    create_marts(con, MARTS)
     for table, rows in marts.items():
         for row in rows:
             cols = list(row)

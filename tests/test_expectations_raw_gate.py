@@ -419,13 +419,18 @@ def test_totals_line_that_disagrees_with_the_rows_blocks(con):
     _load_batch(con, "L-f-10", "fibu_ist", "2026-10", loaded=500, quarantined=1)  # share 0.2 %
     con.execute(
         "insert into meta.quarantine values ('L-f-10', 'fibu_ist', '2026-10', "
-        "'fibu_ist_2026-10.csv', 42, 'totals_mismatch', 'Betrag', 'Differenz 1.000,00', null)"
+        "'fibu_ist_2026-10.csv', 42, 'totals_mismatch', 'Betrag', "
+        "'Summenzeile 2.000,00 €, Summe der Datenzeilen 1.000,00 €, Differenz 1.000,00 €', null)"
     )
     outcome = run_raw_gate(con, "2026-10", tables=["fibu_ist"])
     assert not outcome.passed
     (failed,) = outcome.failed
     assert failed.expectation == "totals_line_matches_rows"
-    assert failed.sample_values == ["file_name=fibu_ist_2026-10.csv, totals_mismatches=1"]
+    # the gate names file, line and column and repeats both sums and the difference
+    assert failed.sample_values == [
+        "file_name=fibu_ist_2026-10.csv, totals_mismatches=1, totals_lines=Zeile 42, Betrag: "
+        "Summenzeile 2.000,00 €, Summe der Datenzeilen 1.000,00 €, Differenz 1.000,00 €"
+    ]
     assert "totals_line_matches_rows" in outcome.summary_text
 
 

@@ -9,7 +9,7 @@ import hmac
 from decimal import Decimal
 
 import xlsxwriter
-from test_ingest_load import (
+from support.ingest_files import (
     FIBU_HEADER,
     KEY,
     PERSON_HEADER,
@@ -223,3 +223,47 @@ def test_first_valid_reversal_counts_and_later_ones_name_its_line(tmp_path):
     ]
     # Loaded: 100,00 - 100,00 = 0,00 €.
     assert rows(con, "select sum(betrag) from raw.asylblg_zahlungen") == [(Decimal("0.00"),)]
+
+
+def test_dates_after_the_file_month_are_quarantined_not_blocking(tmp_path):
+    # Month 2026-10 ends on 31.10.2026: that day passes, 01.11.2026 and later are quarantined
+    # (contract rules course_start_after_month, entry_after_month, exam_after_month).
+    path = tmp_path / "kurse_2026-10.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    kurse = wb.add_worksheet("Kurse")
+    kurse.write_row(
+        0, 0, ["Kurs_ID", "Kursart", "Traeger", "Sozialraum", "Beginn", "Ende", "UE_geplant"]
+    )
+    kurse.write_row(0, 7, ["Plaetze", "Kosten_Kommune"])
+    kurse.write_row(1, 0, ["000001", "BSK", "VHS", "SR01", "31.10.2026", "28.02.2027", "300"])
+    kurse.write_row(1, 7, ["15"])
+    kurse.write_row(2, 0, ["000002", "BSK", "VHS", "SR01", "01.11.2026", "28.02.2027", "300"])
+    kurse.write_row(2, 7, ["15"])
+    teil = wb.add_worksheet("Teilnahmen")
+    header = ["Kurs_ID", "Person_ID", "Eintritt", "Austritt", "Status", "UE_besucht", "Pruefung"]
+    teil.write_row(0, 0, [*header, "Pruefungsdatum"])
+    teil.write_row(1, 0, ["000001", "0000001", "31.10.2026", "", "LAUFEND", "10"])
+    teil.write_row(2, 0, ["000001", "0000002", "02.11.2026", "", "LAUFEND", "10"])
+    teil.write_row(3, 0, ["000001", "0000003", "01.10.2026", "", "LAUFEND", "10", "B1"])
+    teil.write_row(3, 7, ["01.11.2026"])
+    wb.close()
+    con = warehouse(tmp_path)
+    results = load_file(con, path, key=KEY)
+    # kurse: line 2 loads, line 3 is quarantined; teilnahmen: line 2 loads, lines 3 and 4 not
+    assert [(r.rows_loaded, r.rows_quarantined) for r in results] == [(1, 1), (1, 2)]
+    assert rows(
+        con,
+        "select file_name, source, line, rule, column_name, value from meta.quarantine "
+        "order by source, line",
+    ) == [
+        ("kurse_2026-10.xlsx", "kurse", 3, "course_start_after_month", "Beginn", "01.11.2026"),
+        ("kurse_2026-10.xlsx", "teilnahmen", 3, "entry_after_month", "Eintritt", "02.11.2026"),
+        (
+            "kurse_2026-10.xlsx",
+            "teilnahmen",
+            4,
+            "exam_after_month",
+            "Pruefungsdatum",
+            "01.11.2026",
+        ),
+    ]

@@ -12,8 +12,8 @@ import duckdb
 import openpyxl
 import pytest
 from pypdf import PdfReader
-from test_reports_suppression import derivable_by_elimination, determined_by_linear_algebra
-from test_reports_warehouse import INDICATORS, build_warehouse
+from support.disclosure import derivable_by_elimination, determined_by_linear_algebra
+from support.report_warehouse import INDICATORS, build_warehouse
 
 from reports.council import (
     PublishedFigures,

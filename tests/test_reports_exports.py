@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from test_reports_warehouse import build_warehouse
+from support.report_warehouse import build_warehouse
 
 from reports.exports import write_exports
 from reports.preview import key_figures_markdown

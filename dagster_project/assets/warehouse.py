@@ -32,17 +32,17 @@ from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
     DbtCliResource,
-    DbtProject,
     dbt_assets,
 )
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 from packaging import version
 
+from dagster_project.dbt_manifest import dbt_target_dir, prepared_project
 from dagster_project.partitions import add_months, monthly_partitions, months_of
 from dagster_project.resources import KimPaths
 from kim_settings import DBT_PROJECT_DIR
 
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+dbt_project = prepared_project()
 
 # What dbt reads of the project (the same list the Makefile's parse target depends on).
 PROJECT_FILES = ("dbt_project.yml", "models", "seeds", "macros")
@@ -137,11 +137,6 @@ def project_fingerprint(project_dir: Path) -> str:
             digest.update(str(path.relative_to(project_dir)).encode() + b"\0")
             digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
-
-
-def dbt_target_dir(warehouse: Path) -> Path:
-    """dbt's target folder of a warehouse: its parse cache and the artifacts of its last run."""
-    return warehouse.with_name(warehouse.name + ".dbt")
 
 
 def write_run_window(con: duckdb.DuckDBPyConnection, months: list[str]) -> None:

@@ -3,15 +3,16 @@
     (select cast(value as double) from {{ ref('settings') }} where setting = '{{ name }}')
 {%- endmacro %}
 
-{#- A value as the reports print it (reports/formatting.py): Anzahl 0 decimals,
-    € 2, every other unit (%, Tage, Fälle je VZÄ) 1; half away from zero like the reports'
-    ROUND_HALF_UP. Traffic lights and attainment are decided on this value, so a value printed
-    as the target is green. -#}
-{% macro displayed(value, unit) -%}
-    case {{ unit }}
-        when 'Anzahl' then cast(round(cast({{ value }} as decimal(38, 9)), 0) as double)
-        when '€' then cast(round(cast({{ value }} as decimal(38, 9)), 2) as double)
-        else cast(round(cast({{ value }} as decimal(38, 9)), 1) as double)
+{#- A value as the reports print it: rounded to the indicator's `decimals` (seed `indicators`,
+    the one statement of the printed precision, also read by reports/formatting.py), half away
+    from zero like the reports' ROUND_HALF_UP. Traffic lights and attainment are decided on this
+    value, so a value printed as the target is green. DuckDB's round() needs a constant
+    precision: one branch per precision the seed allows (0-4, tested in seeds/_seeds.yml). -#}
+{% macro displayed(value, decimals) -%}
+    case {{ decimals }}
+    {%- for places in range(5) %}
+        when {{ places }} then cast(round(cast({{ value }} as decimal(38, 9)), {{ places }}) as double)
+    {%- endfor %}
     end
 {%- endmacro %}
 

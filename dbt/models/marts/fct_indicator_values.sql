@@ -80,6 +80,7 @@ filled as (
         spine.indicator_id,
         spine.social_space_id,
         indicators.unit,
+        indicators.decimals,
         indicators.direction,
         indicators.min_denominator,
         coalesce(indicators.target_pro_rata, false) as target_pro_rata,
@@ -111,11 +112,11 @@ filled as (
 with_targets as (
     select
         filled.*,
-        {{ displayed('value', 'filled.unit') }} as display_value,
+        {{ displayed('value', 'filled.decimals') }} as display_value,
         {{ displayed(
             'coalesce(own_target.target_value, city_target.target_value)'
             ~ ' * case when filled.target_pro_rata then months_to_date.months_with_data / 12'
-            ~ ' else 1 end', 'filled.unit') }} as target_value,
+            ~ ' else 1 end', 'filled.decimals') }} as target_value,
         coalesce(own_target.band_low, city_target.band_low) as target_band_low,
         coalesce(own_target.band_high, city_target.band_high) as target_band_high
     from filled
