@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, Failure
+from dagster import AssetDep, AssetExecutionContext, AssetKey, AssetSpec, BackfillPolicy, Failure
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -61,6 +61,34 @@ class KimDbtTranslator(DagsterDbtTranslator):
 
     def get_owners(self, dbt_resource_props: Mapping[str, Any]):
         return ["team:controlling"]
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project) -> AssetSpec:
+        """Every model also depends directly on the raw tables it reads through its parents: a
+        month's run may leave the reference part (the staging views) out, and the facts must
+        still wait for the ingest step and be stopped by a failed raw gate."""
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        known = {dep.asset_key for dep in spec.deps}
+        raw = [key for key in _raw_read(manifest, unique_id) if key not in known]
+        return spec.replace_attributes(deps=[*spec.deps, *map(AssetDep, raw)]) if raw else spec
+
+
+def _raw_read(manifest: Mapping[str, Any], unique_id: str) -> list[AssetKey]:
+    """The raw tables (dbt sources) a node reads, directly or through its parents."""
+    found: set[str] = set()
+    stack, seen = [unique_id], set()
+    while stack:
+        uid = stack.pop()
+        if uid in seen:
+            continue
+        seen.add(uid)
+        if uid.startswith("source."):
+            found.add(uid)
+            continue
+        node = manifest["nodes"].get(uid)
+        if node is not None:
+            stack.extend(node.get("depends_on", {}).get("nodes", []))
+    sources = manifest["sources"]
+    return sorted(AssetKey([sources[u]["source_name"], sources[u]["name"]]) for u in found)
 
 
 class KimDbtCliResource(DbtCliResource):
