@@ -23,7 +23,7 @@ from xlsxwriter.worksheet import Worksheet
 from expectations.gates import DISCLOSURE_GATE
 from expectations.report import gate_rows, quarantine_rows
 from kim_settings import internal_dir
-from reports import data
+from reports import cost_accounting, data
 from reports.formatting import (
     COUNT,
     MONEY,
@@ -595,6 +595,21 @@ def _sheet_trends(book: Workbook, fmts: _Formats, con, month: date, subtitle: st
     ws.freeze_panes(HEADER_ROW + 1, 0)
 
 
+def _sheet_space_budgets(book: Workbook, fmts: _Formats, con, month: date, subtitle: str) -> None:
+    ws = book.add_worksheet("Sozialraumbudgets")
+    _setup_sheet(ws, fmts, "Sozialraumbudgets", subtitle, cost_accounting.BUDGET_NOTE)
+    rows = cost_accounting.budget_rows(con, month)
+    columns = cost_accounting.BUDGET_COLUMNS
+    _write_table(ws, fmts, columns, rows, light_col=len(columns) - 1, freeze_cols=3)
+
+
+def _sheet_cost_per_person(book: Workbook, fmts: _Formats, con, month: date, subtitle: str) -> None:
+    ws = book.add_worksheet("Kosten je Person")
+    _setup_sheet(ws, fmts, "Kosten je Person", subtitle, cost_accounting.COST_NOTE)
+    rows = cost_accounting.cost_rows(con, month)
+    _write_table(ws, fmts, cost_accounting.COST_COLUMNS, rows, freeze_cols=4)
+
+
 def workbook_path(out_dir: Path, month_text: str) -> Path:
     return internal_dir(out_dir, month_text) / f"Controlling_{month_text}.xlsx"
 
@@ -629,6 +644,8 @@ def write_controlling_workbook(
         _sheet_accounts(book, fmts, con, first, subtitle)
         _sheet_indicators(book, fmts, con, first, subtitle)
         _sheet_spaces(book, fmts, con, first, subtitle)
+        _sheet_space_budgets(book, fmts, con, first, subtitle)
+        _sheet_cost_per_person(book, fmts, con, first, subtitle)
         _sheet_reconciliation(book, fmts, con, first, subtitle)
         _sheet_quality(book, fmts, con, month, subtitle)
         _sheet_trends(book, fmts, con, first, subtitle)
