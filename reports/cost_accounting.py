@@ -59,8 +59,8 @@ def social_space_budgets(con: duckdb.DuckDBPyConnection, month: date) -> pl.Data
         " b.plan_to_date, b.actual_to_date, b.deviation_to_date, b.deviation_to_date_ratio,"
         " b.forecast, b.expected_deviation, b.traffic_light"
         " from marts.fct_social_space_budget b"
-        " left join reference.social_spaces s on s.social_space_id = b.social_space_id"
-        " left join reference.products p on p.product_id = b.product_id"
+        " left join marts.dim_social_space s on s.social_space_id = b.social_space_id"
+        " left join marts.dim_product p on p.product_id = b.product_id"
         " where b.month = ? order by b.social_space_id, b.product_id",
         [month],
     )

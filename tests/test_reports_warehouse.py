@@ -81,6 +81,14 @@ create table marts.fct_course_outcomes(month date, course_type varchar,
     social_space_id varchar, active_participations bigint, new_participations bigint,
     completions bigint, dropouts bigint, exams_taken bigint, exams_b1 bigint, exams_a2 bigint,
     exams_below_a2 bigint);
+create table marts.fct_cost_per_person_monthly(month date, social_space_id varchar,
+    residence_status varchar, housing varchar, cost_object varchar, persons integer,
+    amount decimal(18,2), amount_per_person decimal(18,2));
+create table marts.fct_social_space_budget(month date, year int, social_space_id varchar,
+    product_id varchar, appropriation decimal(18,2), plan_to_date decimal(18,2),
+    actual_to_date decimal(18,2), deviation_to_date decimal(18,2), deviation_to_date_ratio double,
+    forecast decimal(18,2), expected_deviation decimal(18,2), is_partial_year boolean,
+    is_ledger_complete boolean, traffic_light varchar);
 """
 
 MONTH = date(2025, 12, 1)
@@ -290,6 +298,29 @@ def _budget_product_rows() -> list[tuple]:
 SETTINGS_SEED = Path(__file__).resolve().parent.parent / "dbt" / "seeds" / "settings.csv"
 
 
+COST_PER_PERSON = [  # December 2025, city-wide (GESAMT); DULDUNG has two persons (small)
+    ("GESAMT", "GESAMT", "gesamt", 40, "48000.00", "1200.00"),
+    ("GESAMT", "GESAMT", "leistungen", 40, "20000.00", "500.00"),
+    ("GESTATTUNG", "GESAMT", "gesamt", 38, "46000.00", "1210.53"),
+    ("DULDUNG", "GESAMT", "gesamt", 2, "2000.00", "1000.00"),
+    ("GESAMT", "GU", "gesamt", 25, "35000.00", "1400.00"),
+    ("GESAMT", "DEZENTRAL", "gesamt", 15, "13000.00", "866.67"),
+]
+
+
+def _insert_cost_accounting(con) -> None:
+    con.executemany(
+        "insert into marts.fct_cost_per_person_monthly values"
+        " ('2025-12-01', 'GESAMT', ?, ?, ?, ?, ?, ?)",
+        COST_PER_PERSON,
+    )
+    con.execute(
+        "insert into marts.fct_social_space_budget values ('2025-12-01', 2025, 'SR01',"
+        " '31.30.01', 12000.00, 12000.00, 12600.00, 600.00, 0.05, 12600.00, 600.00, false,"
+        " true, 'yellow')"
+    )
+
+
 def build_warehouse(path: Path) -> Path:
     """Create the marts and meta tables of the tiny warehouse at `path`; reference.settings is
     the seed, as `dbt seed` loads it."""
@@ -305,6 +336,7 @@ def build_warehouse(path: Path) -> Path:
                 "insert into marts.dim_month values (?, 2025, ?, ?, ?)",
                 [m, (m.month - 1) // 3 + 1, m.month, data.month_label(m)],
             )
+        _insert_cost_accounting(con)
         con.executemany(
             "insert into marts.dim_social_space values (?, ?, '08999000', ?)",
             [[s, n, s == "unbekannt"] for s, n in SPACES],
