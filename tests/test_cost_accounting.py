@@ -15,6 +15,8 @@ ledger 2025-01 (product, account, cost centre, amount)
 payments 2025-01 (31.30.01 4331): A1 400.00 SR01, B2 300.00 SR03, one line without person 150.00
 course C1 in SR03 with participants A1 and B3.
 plan 2025: 31.40.06 4291 12,000.00 LINEAR.
+February 2025 (results only, no ledger): A2 lives in flat WE-001 (SR01), K1 (SR02, arrived
+2020, Rechtskreis KEINER) is in the stock, B3 completes C1 with B1 on 10.02.2025.
 """
 
 from __future__ import annotations
@@ -54,20 +56,29 @@ LEDGER = [
     ("27.10.01", "4291", "271000", "200.00"),
     ("12.22.09", "4012", "322100", "1000.00"),
 ]
-SELECTION = (
-    "+fct_cost_allocation_monthly+ +fct_cost_per_person_monthly+ +fct_social_space_budget+"
-    " resource_type:seed"
-)
 
 
 def _fill(con: duckdb.DuckDBPyConnection) -> None:
+    person_sql = f"insert into raw.personen ({PERSON_COLS}) values ({', '.join(['?'] * 19)})"
     con.executemany(
-        f"insert into raw.personen ({PERSON_COLS}) values ({', '.join(['?'] * 19)})",
+        person_sql,
         [
             ("2025-01-31", pid, "F" + pid, 1990, "27-44", "m", "SYR", status, "2024-01-01")
             + ("2024-01-01", "ASYLBLG", "GRUND", "GU", acc, space, cm, "CM1" if cm else None)
             + ("2025-01-01", "L-P-01")
             for pid, status, acc, space, cm in PERSONS
+        ],
+    )
+    february = ("2025-02-01", "L-P-02")
+    con.executemany(
+        person_sql,
+        [
+            ("2025-02-28", "A2", "FA2", 1990, "27-44", "m", "SYR", "DULDUNG", "2024-01-01")
+            + ("2024-01-01", "ASYLBLG", "GRUND", "DEZENTRAL", "WE-001", "SR01", False, None)
+            + february,
+            ("2025-02-28", "K1", "FK1", 1980, "45-64", "w", "SYR", "ERLAUBNIS", "2021-01-01")
+            + ("2020-01-01", "KEINER", None, "PRIVAT", None, "SR02", False, None)
+            + february,
         ],
     )
     con.executemany(
@@ -86,10 +97,16 @@ def _fill(con: duckdb.DuckDBPyConnection) -> None:
         " period_month) values ('2025-01-01', ?, ?, ?, ?, '2025-01-01')",
         LEDGER,
     )
-    con.execute(
+    con.executemany(
         "insert into raw.kurse (kurs_id, kursart, traeger, sozialraum, beginn, ende, ue_geplant,"
         " plaetze, period_month) values ('C1', 'INT_ALLG', 'VHS', 'SR03', '2024-12-01',"
-        " '2025-06-30', 700, 20, '2025-01-01')"
+        " '2025-06-30', 700, 20, ?)",
+        [("2025-01-01",), ("2025-02-01",)],
+    )
+    con.execute(
+        "insert into raw.teilnahmen (period_month, kurs_id, person_id, eintritt, austritt,"
+        " status, ue_besucht, pruefung, pruefungsdatum) values ('2025-02-01', 'C1', 'B3',"
+        " '2024-12-01', '2025-02-10', 'ABGESCHLOSSEN', 700, 'B1', '2025-02-10')"
     )
     con.executemany(
         "insert into raw.teilnahmen (period_month, kurs_id, person_id, eintritt, austritt,"
@@ -110,7 +127,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with connect(warehouse) as con:
         _fill(con)
     env = {**os.environ, "KIM_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    command = [str(Path(sys.executable).parent / "dbt"), "build", "--select", *SELECTION.split()]
+    command = [str(Path(sys.executable).parent / "dbt"), "build"]  # the whole project and tests
     command += ["--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
     command += ["--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")]
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
@@ -130,7 +147,7 @@ def _by_space(warehouse: Path, cost_object: str) -> dict[str, Decimal]:
     rows = _query(
         warehouse,
         "select social_space_id, sum(amount) from marts.fct_cost_allocation_monthly"
-        " where cost_object = ? group by all",
+        " where month = '2025-01-01' and cost_object = ? group by all",
         [cost_object],
     )
     return dict(rows)
@@ -219,7 +236,7 @@ def test_cost_per_person(built: Path) -> None:
         built,
         "select social_space_id, residence_status, housing, cost_object, persons, amount,"
         " amount_per_person from marts.fct_cost_per_person_monthly"
-        " where (social_space_id, residence_status, housing) in"
+        " where month = '2025-01-01' and (social_space_id, residence_status, housing) in"
         " (('GESAMT', 'GESAMT', 'GESAMT'), ('SR02', 'GESAMT', 'GU'))"
         " and cost_object in ('gesamt', 'personal') order by 1, 4",
     )
@@ -240,7 +257,7 @@ def test_social_space_budget(built: Path) -> None:
         built,
         "select appropriation, plan_to_date, actual_to_date, deviation_to_date, forecast,"
         " traffic_light from marts.fct_social_space_budget"
-        " where social_space_id = 'SR02' and product_id = '31.40.06'",
+        " where month = '2025-01-01' and social_space_id = 'SR02' and product_id = '31.40.06'",
     )
     # Share of SR02 in 31.40.06 for 2025 (seed social_space_budget_shares): 0.2069.
     # Appropriation 12,000.00 x 0.2069 = 2,482.80; plan to date (LINEAR, January) 1,000.00 x
@@ -256,6 +273,28 @@ def test_social_space_budget(built: Path) -> None:
             Decimal("6000.00"),
             "red",
         )
+    ]
+
+
+def test_cost_of_results(built: Path) -> None:
+    rows = _query(
+        built,
+        "select social_space_id, cost, independent_persons, b1_certificates, moves_to_flat,"
+        " cost_per_independent_person, cost_per_b1_certificate, cost_per_move_to_flat"
+        " from marts.fct_cost_of_results where month = '2025-02-01' order by social_space_id",
+    )
+    # 2025 as of February = January's attributed expenses (February has no ledger). Results:
+    # K1 independent in February (arrived 2020 > 24 months, KEINER; SR02), B3's B1 in SR03 (the
+    # course's social space), A2's move GU-01 -> WE-001 in SR01.
+    # SR01: 333.34 + 333.33 + 400.00 + 30,100.00 + 333.94 = 31,500.61 per move.
+    # SR02: 30,932.75 per independent person. SR03: 333.33 + 300.00 + 30,100.00 + 200.00
+    # + 333.31 = 31,266.64 per B1 certificate. City: 93,700.00 per result of each kind.
+    d = Decimal
+    assert rows == [
+        ("GESAMT", d("93700.00"), 1, 1, 1, d("93700.00"), d("93700.00"), d("93700.00")),
+        ("SR01", d("31500.61"), 0, 0, 1, None, None, d("31500.61")),
+        ("SR02", d("30932.75"), 1, 0, 0, d("30932.75"), None, None),
+        ("SR03", d("31266.64"), 0, 1, 0, None, d("31266.64"), None),
     ]
 
 

@@ -1,4 +1,4 @@
-{{ config(meta={"dagster": {"asset_key": ["fct_cost_allocation_monthly"]}}) }}
+{{ config(meta={"dagster": {"ref": {"name": "fct_cost_allocation_monthly"}}}) }}
 -- Money is conserved: per month x product x account of the run window, the cost allocation
 -- adds up to the ledger (all cost centres) to the cent. Returns the cells that differ.
 with ledger as (
