@@ -21,6 +21,7 @@ February 2025 (results only, no ledger): A2 lives in flat WE-001 (SR01), K1 (SR0
 
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import sys
@@ -296,6 +297,20 @@ def test_cost_of_results(built: Path) -> None:
         ("SR02", d("30932.75"), 1, 0, 0, d("30932.75"), None, None),
         ("SR03", d("31266.64"), 0, 1, 0, None, d("31266.64"), None),
     ]
+
+
+def test_every_collective_accommodation_has_its_cost_centre() -> None:
+    # The generator books GU operation on these cost centres, the cost accounting reads them:
+    # one mapping (seed cost_centres.csv) for the six GUs of accommodation.csv.
+    seeds = DBT_DIR / "seeds"
+    with (seeds / "accommodation.csv").open(encoding="utf-8") as f:
+        gus = {r["accommodation_id"] for r in csv.DictReader(f) if r["kind"] == "GU"}
+    with (seeds / "cost_centres.csv").open(encoding="utf-8") as f:
+        mapped = [r for r in csv.DictReader(f) if r["allocation_key"] == "unterkunft"]
+    assert sorted(r["accommodation_id"] for r in mapped) == sorted(gus) == [
+        "GU-01", "GU-02", "GU-03", "GU-04", "GU-05", "GU-06",
+    ]  # fmt: skip
+    assert {r["cost_object"] for r in mapped} == {"unterbringung"}
 
 
 def test_sample_allocation_conserves_the_ledger(pipeline_run) -> None:
