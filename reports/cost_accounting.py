@@ -146,7 +146,12 @@ def cost_rows(con: duckdb.DuckDBPyConnection, month: date) -> list[list[object]]
 
 
 def _per_person_table(
-    frame: pl.DataFrame, dimension: str, first: str, title: str, config: SuppressionConfig
+    frame: pl.DataFrame,
+    dimension: str,
+    first: str,
+    title: str,
+    config: SuppressionConfig,
+    labels: dict[str, str],
 ) -> Table:
     """City-wide cost per person by one dimension (the other is GESAMT), no person counts."""
     objects = list(COST_OBJECT_LABELS)
@@ -156,7 +161,7 @@ def _per_person_table(
     for (member,), group in city.group_by(dimension, maintain_order=True):
         per_person = {r["cost_object"]: r["amount_per_person"] for r in group.iter_rows(named=True)}
         hidden = config.is_small(group["persons"].max())
-        label = HOUSING_LABELS.get(member, member) if dimension == "housing" else _label(member)
+        label = labels.get(member, _label(member))
         if member == ALL:
             table.total_rows.add(len(table.rows))
         values = [config.rate_symbol if hidden else per_person.get(o) for o in objects]
@@ -170,9 +175,14 @@ def _per_person_table(
 
 
 def council_tables(
-    con: duckdb.DuckDBPyConnection, month: date, config: SuppressionConfig, numbers: list[int]
+    con: duckdb.DuckDBPyConnection,
+    month: date,
+    config: SuppressionConfig,
+    numbers: list[int],
+    status_labels: dict[str, str],
 ) -> list[Table]:
-    """The chapter's tables: cost per person by status and by housing, social-space budgets."""
+    """The chapter's tables: cost per person by status (labelled as the report's caseload
+    table) and by housing, and the social-space budgets."""
     frame = cost_per_person(con, month)
     label = data.month_label(month)
     tables = [
@@ -182,6 +192,7 @@ def council_tables(
             "Aufenthaltsstatus",
             f"Tabelle {numbers[0]}: Kosten je Person nach Aufenthaltsstatus, {label} (stadtweit)",
             config,
+            status_labels,
         ),
         _per_person_table(
             frame,
@@ -189,6 +200,7 @@ def council_tables(
             "Unterbringung",
             f"Tabelle {numbers[1]}: Kosten je Person nach Unterbringung, {label} (stadtweit)",
             config,
+            HOUSING_LABELS,
         ),
     ]
     budgets = Table(

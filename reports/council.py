@@ -542,7 +542,8 @@ def build_council_report(
     budget = _budget_table(
         data.budget_products(con, last), data.budget_unit_totals(con, last), last, next(counter)
     )
-    costs = cost_accounting.council_tables(con, last, config, [next(counter) for _ in range(3)])
+    numbers = [next(counter) for _ in range(3)]
+    costs = cost_accounting.council_tables(con, last, config, numbers, STATUS_LABELS)
     catalogue = _catalogue_table(indicators, config, next(counter))
     notes = [
         f"Berichtszeitraum: {p.title}. Alle Werte beziehen sich auf den letzten Monat des "

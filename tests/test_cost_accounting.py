@@ -277,6 +277,17 @@ def test_social_space_budget(built: Path) -> None:
     ]
 
 
+def test_budget_lines_only_with_a_share_or_expenses(built: Path) -> None:
+    spaces = _query(
+        built,
+        "select social_space_id from marts.fct_social_space_budget where month = '2025-01-01'"
+        " and product_id = '31.40.06' order by 1",
+    )
+    # Shares 2025 for 31.40.06 > 0: SR02, SR04, SR05, SR06, SR08; SR01 and SR03 have a share
+    # of 0 but GU expenses (GU-01, GU-02 residents); SR07 has neither.
+    assert [s for (s,) in spaces] == ["SR01", "SR02", "SR03", "SR04", "SR05", "SR06", "SR08"]
+
+
 def test_cost_of_results(built: Path) -> None:
     rows = _query(
         built,

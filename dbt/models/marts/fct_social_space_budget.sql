@@ -76,6 +76,8 @@ joined as (
         on actuals.month = product_plan.month
         and actuals.product_id = product_plan.product_id
         and actuals.social_space_id = shares.social_space_id
+    -- a social space without a share and without expenses of the product has no budget line
+    where shares.share_per_10000 > 0 or actuals.actual_to_date_cents is not null
 ),
 
 nets as (
