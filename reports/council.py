@@ -24,7 +24,7 @@ import polars as pl
 import xlsxwriter
 
 from kim_settings import labels, month_label, public_dir
-from reports import data
+from reports import cost_accounting, data
 from reports.charts import trend_svg
 from reports.disclosure_audit import (
     NUMERATOR_WITHIN_DENOMINATOR,
@@ -86,6 +86,7 @@ class CouncilReport:
     budget: Table
     catalogue: Table
     notes: list[str] = field(default_factory=list)
+    costs: list[Table] = field(default_factory=list)  # cost per person, social-space budgets
 
     def tables(self) -> list[Table]:
         """Every table in the order it appears in the report."""
@@ -93,7 +94,7 @@ class CouncilReport:
         for _, sections in self.chapters:
             for s in sections:
                 tables += [s.summary, s.trend] + ([s.spaces] if s.spaces else [])
-        return tables + [self.budget, self.catalogue]
+        return tables + [self.budget, *self.costs, self.catalogue]
 
 
 def _caseload_grid(caseload: pl.DataFrame, spaces: list[str], statuses: list[str]) -> dict:
@@ -527,6 +528,8 @@ def build_council_report(
     budget = _budget_table(
         data.budget_products(con, last), data.budget_unit_totals(con, last), last, next(counter)
     )
+    numbers = [next(counter) for _ in range(3)]
+    costs = cost_accounting.council_tables(con, last, config, numbers, STATUS_LABELS)
     catalogue = _catalogue_table(indicators, config, next(counter))
     notes = [
         f"Berichtszeitraum: {p.title}. Alle Werte beziehen sich auf den letzten Monat des "
@@ -539,7 +542,9 @@ def build_council_report(
         + traffic_light_rule(data.traffic_light_tolerance(con))
         + " „–“ bedeutet: kein Wert oder kein Ziel.",
     ]
-    return CouncilReport(p, config, key_figures, caseload_table, chapters, budget, catalogue, notes)
+    return CouncilReport(
+        p, config, key_figures, caseload_table, chapters, budget, catalogue, notes, costs
+    )
 
 
 # ---------------------------------------------------------------- HTML
@@ -582,7 +587,11 @@ def render_html(report: CouncilReport) -> str:
         (f"kap-feld-{i}", f"Handlungsfeld {name}")
         for i, (name, _) in enumerate(report.chapters, start=1)
     ]
-    chapters += [("kap-haushalt", "Haushalt"), ("kap-methodik", "Methodik und Datenstand")]
+    chapters += [
+        ("kap-haushalt", "Haushalt"),
+        ("kap-kosten", "Kosten je Person und Sozialraumbudgets"),
+        ("kap-methodik", "Methodik und Datenstand"),
+    ]
     toc = "".join(f'<li><a href="#{cid}">{escape(name)}</a></li>' for cid, name in chapters)
     out = [
         '<!DOCTYPE html>\n<html lang="de">\n<head>\n<meta charset="utf-8">',
@@ -621,6 +630,9 @@ def render_html(report: CouncilReport) -> str:
         out.append("</section>")
     out += [
         f'<section><h2 id="kap-haushalt">Haushalt</h2>{render_table(report.budget)}</section>',
+        '<section><h2 id="kap-kosten">Kosten je Person und Sozialraumbudgets</h2>',
+        *(render_table(t) for t in report.costs),
+        "</section>",
         '<section><h2 id="kap-methodik">Methodik und Datenstand</h2>',
         *(f"<p>{escape(n)}</p>" for n in report.notes),
         render_table(report.catalogue),

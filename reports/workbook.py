@@ -21,7 +21,7 @@ from xlsxwriter.workbook import Workbook
 from expectations.gates import DISCLOSURE_GATE
 from expectations.report import gate_rows, quarantine_rows
 from kim_settings import internal_dir, labels, month_label
-from reports import data
+from reports import cost_accounting, data
 from reports.formatting import (
     COUNT,
     MONEY,
@@ -469,6 +469,21 @@ def _sheet_trends(book: Workbook, fmts: Formats, con, month: date, subtitle: str
     ws.freeze_panes(HEADER_ROW + 1, 0)
 
 
+def _sheet_space_budgets(book: Workbook, fmts: Formats, con, month: date, subtitle: str) -> None:
+    ws = book.add_worksheet("Sozialraumbudgets")
+    setup_sheet(ws, fmts, "Sozialraumbudgets", subtitle, cost_accounting.BUDGET_NOTE)
+    rows = cost_accounting.budget_rows(con, month)
+    columns = cost_accounting.BUDGET_COLUMNS
+    write_table(ws, fmts, columns, rows, light_col=len(columns) - 1, freeze_cols=3)
+
+
+def _sheet_cost_per_person(book: Workbook, fmts: Formats, con, month: date, subtitle: str) -> None:
+    ws = book.add_worksheet("Kosten je Person")
+    setup_sheet(ws, fmts, "Kosten je Person", subtitle, cost_accounting.COST_NOTE)
+    rows = cost_accounting.cost_rows(con, month)
+    write_table(ws, fmts, cost_accounting.COST_COLUMNS, rows, freeze_cols=4)
+
+
 def workbook_path(out_dir: Path, month_text: str) -> Path:
     return internal_dir(out_dir, month_text) / f"Controlling_{month_text}.xlsx"
 
@@ -503,6 +518,8 @@ def write_controlling_workbook(
         _sheet_accounts(book, fmts, con, first, subtitle)
         _sheet_indicators(book, fmts, con, first, subtitle)
         _sheet_spaces(book, fmts, con, first, subtitle)
+        _sheet_space_budgets(book, fmts, con, first, subtitle)
+        _sheet_cost_per_person(book, fmts, con, first, subtitle)
         _sheet_reconciliation(book, fmts, con, first, subtitle)
         _sheet_quality(book, fmts, con, month, subtitle)
         _sheet_trends(book, fmts, con, first, subtitle)

@@ -445,6 +445,7 @@ def test_allocation_keeps_flats_within_their_places() -> None:
         capacity=np.array([4, 3]),
         valid_from=np.array([0, 0]),
         valid_to=np.array([NO_EVENT, NO_EVENT]),
+        cost_centre=np.array(["", ""]),
     )
     chosen = allocate_flats(
         np.random.default_rng(0),

@@ -6,6 +6,7 @@ import hashlib
 import re
 import shutil
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -152,3 +153,36 @@ def test_pdf_page_renders_to_png(rendered: list[list[Path]], tmp_path: Path) -> 
                     str(rendered[0][1]), str(tmp_path / "page")], check=True)  # fmt: skip
     png = (tmp_path / "page.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 2000
+
+
+def test_cost_chapter_city_wide_and_small_groups_hidden(warehouse: Path) -> None:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        report = build_council_report(con, "2025")
+    by_status, by_housing, budgets = report.costs
+    # Columns: Aufenthaltsstatus, then Leistungen .. Gemeinkosten, Gesamt (fixture rows of
+    # test_reports_warehouse.COST_PER_PERSON); no person counts are published.
+    assert [c.label for c in by_status.columns][-1] == "Gesamt"
+    assert all(c.kind != COUNT for c in by_status.columns + by_housing.columns)
+    rows = {r[0]: r for r in by_status.rows}
+    assert rows["Gesamt"][1] == Decimal("500.00") and rows["Gesamt"][-1] == Decimal("1200.00")
+    assert rows["Gestattung"][-1] == Decimal("1210.53")
+    # DULDUNG has 2 persons (max_count 2): every amount per person hidden.
+    assert set(rows["Duldung"][1:]) == {SuppressionConfig().rate_symbol}
+    housing = {r[0]: r[-1] for r in by_housing.rows}
+    assert housing == {
+        "Gesamt": Decimal("1200.00"),
+        "Gemeinschaftsunterkunft": Decimal("1400.00"),
+        "Wohnung der Stadt": Decimal("866.67"),
+    }
+    assert budgets.rows == [
+        [
+            "SR01 Innenstadt",
+            "31.30.01",
+            Decimal("12000.00"),
+            Decimal("12000.00"),
+            Decimal("12600.00"),
+            Decimal("600.00"),
+            Decimal("12600.00"),
+            "yellow",
+        ]
+    ]

@@ -32,7 +32,7 @@ def test_every_mart_as_csv_and_parquet(exported: tuple[list[Path], list[Path]]) 
     assert folder.name == "export" and folder.parent.name == "2025-12"
     assert folder.parent.parent.name == "internal"
     internal = sorted(p.name for p in paths if p.parent == folder)
-    assert len(internal) == 2 * 13  # 13 marts in the fixture, CSV and Parquet each
+    assert len(internal) == 2 * 15  # 15 marts in the fixture, CSV and Parquet each
     assert "fct_budget_product_monthly.parquet" in internal and "dim_month.csv" in internal
 
 

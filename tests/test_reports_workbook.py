@@ -46,7 +46,8 @@ def test_path_sheets_and_properties(workbook_files: tuple[Path, Path]) -> None:
     assert path.name == "Controlling_2025-12.xlsx" and path.parent.name == "2025-12"
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == ["Übersicht", "Konten", "Kennzahlen", "Sozialräume",
-                               "Abstimmung", "Datenqualität", "Verlauf"]  # fmt: skip
+                               "Sozialraumbudgets", "Kosten je Person", "Abstimmung",
+                               "Datenqualität", "Verlauf"]  # fmt: skip
     assert book.properties.created == datetime(2025, 12, 31)
     for ws in book.worksheets:
         assert ws.page_setup.orientation == "landscape"
@@ -152,3 +153,17 @@ def test_history_has_no_invented_zeros_before_the_data_start(tmp_path: Path) -> 
     # March (fixture month index 2, each count + 2): Duldung (10+2) + (2+2) + (0+2) = 18,
     # Gestattung (30+2) + (14+2) = 48; Aufenthaltserlaubnis absent in a month with data -> 0.
     assert by_month["März 2025"] == (18, 0, 48)
+
+
+def test_cost_sheets(workbook_files: tuple[Path, Path]) -> None:
+    book = openpyxl.load_workbook(workbook_files[0])
+    # Fixture rows (test_reports_warehouse): SR01 x 31.30.01 budget, yellow light.
+    budget = [c.value for c in _row(book["Sozialraumbudgets"], "SR01")]
+    assert budget[2] == "31.30.01" and budget[-1] == "gelb"
+    assert _amount(book["Sozialraumbudgets"].cell(5, 7)) == Decimal("12600.00")
+    # Kosten je Person: the city rows first, cost objects in order (Leistungen: 40 persons,
+    # 20,000.00 €, 500.00 € per person), then their total (48,000.00 €, 1,200.00 €).
+    ws = book["Kosten je Person"]
+    assert [c.value for c in ws[5]][:5] == ["Gesamt", "Gesamt", "Gesamt", "Leistungen", 40]
+    assert (_amount(ws.cell(5, 6)), _amount(ws.cell(5, 7))) == (Decimal("20000"), Decimal("500"))
+    assert [c.value for c in ws[6]][3:6] == ["Gesamt", 40, 48000]

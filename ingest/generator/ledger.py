@@ -107,7 +107,9 @@ def month_ledger(
         amount = round(int(acc.capacity[g]) * persons_scale / 2.5) * params.cents(
             "GU_OPERATION_PER_PLACE", year
         )
-        rows.append(("31.40.06", "4291", f"5314{g + 1:02d}", amount))
+        # Booked on the accommodation's own cost centre: the cost accounting allocates it to
+        # the residents (dbt seed cost_centres.csv, the one statement of the mapping).
+        rows.append(("31.40.06", "4291", str(acc.cost_centre[g]), amount))
     in_flats = int((state.housing == 1).sum())
     rows.append(
         ("31.40.07", "4231", "531500", in_flats * params.cents("FLAT_RENT_PER_PERSON", year))

@@ -54,6 +54,7 @@ class Accommodation:
     capacity: np.ndarray
     valid_from: np.ndarray  # day numbers
     valid_to: np.ndarray  # day numbers, NO_EVENT when open-ended
+    cost_centre: np.ndarray  # ledger Kostenstelle (seed cost_centres.csv), '' when none
 
 
 def read_social_spaces(seeds_dir: Path) -> list[str]:
@@ -65,6 +66,10 @@ def read_accommodation(seeds_dir: Path) -> Accommodation:
     with (seeds_dir / "accommodation.csv").open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
 
+    with (seeds_dir / "cost_centres.csv").open(encoding="utf-8", newline="") as f:
+        centres = [r for r in csv.DictReader(f) if r["accommodation_id"]]
+    centre_of = {r["accommodation_id"]: r["cost_centre"] for r in centres}
+
     def day(text: str) -> int:
         return day_number(dt.date.fromisoformat(text)) if text else NO_EVENT
 
@@ -75,6 +80,7 @@ def read_accommodation(seeds_dir: Path) -> Accommodation:
         capacity=np.array([int(r["capacity"]) for r in rows], dtype=np.int64),
         valid_from=np.array([day(r["valid_from"]) for r in rows], dtype=np.int64),
         valid_to=np.array([day(r["valid_to"]) for r in rows], dtype=np.int64),
+        cost_centre=np.array([centre_of.get(r["accommodation_id"], "") for r in rows]),
     )
 
 

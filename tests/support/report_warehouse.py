@@ -256,6 +256,35 @@ def _budget_product_rows() -> list[tuple]:
 SETTINGS_SEED = SEEDS_DIR / "settings.csv"
 
 
+COST_PER_PERSON = [  # December 2025, city-wide (GESAMT); DULDUNG has two persons (small)
+    ("GESAMT", "GESAMT", "gesamt", 40, "48000.00", "1200.00"),
+    ("GESAMT", "GESAMT", "leistungen", 40, "20000.00", "500.00"),
+    ("GESTATTUNG", "GESAMT", "gesamt", 38, "46000.00", "1210.53"),
+    ("DULDUNG", "GESAMT", "gesamt", 2, "2000.00", "1000.00"),
+    ("GESAMT", "GU", "gesamt", 25, "35000.00", "1400.00"),
+    ("GESAMT", "DEZENTRAL", "gesamt", 15, "13000.00", "866.67"),
+]
+
+
+def _insert_cost_accounting(con) -> None:
+    insert(
+        con,
+        "marts.fct_cost_per_person_monthly",
+        "month social_space_id residence_status housing cost_object persons amount "
+        "amount_per_person",
+        [[MONTH, "GESAMT", *row] for row in COST_PER_PERSON],
+    )
+    insert(
+        con,
+        "marts.fct_social_space_budget",
+        "month year social_space_id product_id appropriation plan_to_date actual_to_date "
+        "deviation_to_date deviation_to_date_ratio forecast expected_deviation is_partial_year "
+        "is_ledger_complete traffic_light",
+        [[MONTH, 2025, "SR01", "31.30.01", "12000.00", "12000.00", "12600.00", "600.00", 0.05,
+          "12600.00", "600.00", False, True, "yellow"]],
+    )  # fmt: skip
+
+
 def build_warehouse(path: Path) -> Path:
     """Create the marts and meta tables of the tiny warehouse at `path`; reference.settings is
     the seed, as `dbt seed` loads it."""
@@ -275,6 +304,7 @@ def build_warehouse(path: Path) -> Path:
             "month year quarter month_of_year label",
             [[m, 2025, (m.month - 1) // 3 + 1, m.month, month_label(m)] for m in MONTHS],
         )
+        _insert_cost_accounting(con)
         insert(
             con,
             "marts.dim_social_space",
