@@ -72,10 +72,10 @@ def test_run_window_is_half_open():
 def test_dbt_args_never_carry_the_window():
     # The window lives in meta.run_window: the command (and so dbt's parse) is the same each run.
     assert dbt_build_args() == [
-        "build", "--exclude-resource-type", "unit_test", "--exclude", "source:*"
+        "build", "--exclude-resource-type", "unit_test", "--exclude", "source:* tag:planning"
     ]  # fmt: skip
     args = dbt_build_args(["resource_type:seed", "dim_a"])
-    assert args[args.index("--exclude") + 1] == "source:* resource_type:seed dim_a"
+    assert args[args.index("--exclude") + 1] == "source:* tag:planning resource_type:seed dim_a"
     assert args[args.index("--indirect-selection") + 1] == "cautious"
     assert "--vars" not in args
     assert dbt_build_args(full_refresh=True)[-1] == "--full-refresh"

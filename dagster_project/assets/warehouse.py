@@ -97,6 +97,9 @@ def reference_selection(manifest: Mapping[str, Any]) -> list[str]:
 
 
 SOURCE_TESTS = "source:*"  # excluding the sources excludes the tests on them
+# The planning models (scenarios, projection, proposal) are recomputed on demand by the planning
+# asset (dagster_project/assets/planning.py), never by the monthly run: a month costs its month.
+PLANNING = "tag:planning"
 
 
 def dbt_build_args(reference: list[str] | None = None, full_refresh: bool = False) -> list[str]:
@@ -106,11 +109,11 @@ def dbt_build_args(reference: list[str] | None = None, full_refresh: bool = Fals
     # contract's tests on the raw sources (generated from ingest/contracts.py) are left out: the
     # raw gates check the same contract before dbt runs, once is enough in production (they run
     # in `make test` and in a plain `dbt build`).
-    args = ["build", "--exclude-resource-type", "unit_test", "--exclude", SOURCE_TESTS]
+    args = ["build", "--exclude-resource-type", "unit_test", "--exclude", f"{SOURCE_TESTS} {PLANNING}"]
     if reference:
         # `cautious`: a test is left out only when all its parents are, so the relationships
         # tests from the facts to the (excluded) dimensions still run.
-        args[-1] = " ".join([SOURCE_TESTS, *reference])
+        args[-1] = " ".join([SOURCE_TESTS, PLANNING, *reference])
         args += ["--indirect-selection", "cautious"]
     return args + ["--full-refresh"] if full_refresh else args
 
@@ -179,6 +182,7 @@ def _manifest() -> dict[str, Any]:
     partitions_def=monthly_partitions,
     backfill_policy=BackfillPolicy.single_run(),
     name="warehouse_dbt",
+    exclude=PLANNING,
 )
 def warehouse_dbt(context: AssetExecutionContext, dbt: DbtCliResource, kim_paths: KimPaths):
     kim_paths.export_to_dbt()
