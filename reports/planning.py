@@ -49,7 +49,7 @@ def plan_path(out_dir: Path, year: int) -> Path:
 
 
 def last_actual_month(con: duckdb.DuckDBPyConnection) -> date:
-    return con.execute("select max(origin) from marts.int_planning_origins").fetchone()[0]
+    return con.execute("select max(origin) from marts.int_planning_origins").fetchall()[0][0]
 
 
 def plan_years(con: duckdb.DuckDBPyConnection) -> list[int]:

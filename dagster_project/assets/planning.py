@@ -50,10 +50,15 @@ def run_planning_dbt(warehouse: Path) -> None:
         str(target / "logs"),
     ]
     env = {**os.environ, "KIM_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    # cwd = the project: dbt-duckdb loads seeds by a path relative to it.
+    result = subprocess.run(
+        command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, check=False
+    )
     if result.returncode != 0:
+        errors = [line for line in result.stdout.splitlines() if "Error" in line]
         raise Failure(
-            description="dbt build der Planungsmodelle (tag:planning) ist fehlgeschlagen.",
+            description="dbt build der Planungsmodelle (tag:planning) ist fehlgeschlagen: "
+            + " ".join(errors[-3:] or [result.stderr[-500:]]),
             metadata={"dbt": MetadataValue.text(result.stdout[-4000:])},
         )
 

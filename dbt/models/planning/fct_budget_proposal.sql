@@ -1,10 +1,18 @@
 -- The proposed appropriation per scenario, year, product and account: the sum of the year's
 -- projected months (fct_budget_projection), so equal to them to the cent; only years whose
--- twelve months are all projected. Compared with the year before: its current appropriation
--- (Ansatz + Nachtrag + Übertragung of the imported plan) and its actual booked so far (ledger
--- up to the last actual month). change = proposed − prior year's appropriation.
+-- twelve months are all projected (a line may have fewer rows: the June share). Compared with
+-- the year before: its current appropriation (Ansatz + Nachtrag + Übertragung of the imported
+-- plan) and its actual booked so far (ledger up to the last actual month).
+-- change = proposed − prior year's appropriation.
 with projection as (
     select * from {{ ref('fct_budget_projection') }}
+),
+
+full_years as (
+    select year(month) as year
+    from projection
+    group by year(month)
+    having count(distinct month) = 12
 ),
 
 proposed as (
@@ -16,8 +24,8 @@ proposed as (
         any_value(account_kind) as account_kind,
         sum(amount) as proposed_appropriation
     from projection
+    where year(month) in (select year from full_years)
     group by scenario, year(month), product_id, account_id
-    having count(distinct month) = 12
 ),
 
 appropriations as (
