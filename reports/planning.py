@@ -150,7 +150,8 @@ def _sheet_proposal(book: Workbook, fmts: _Formats, con, year: int, names, subti
         fmts,
         f"Vorgeschlagener Ansatz {year} je Produkt und Konto",
         subtitle,
-        "Vorschlag = Summe der projizierten Monate; Ist Vorjahr = gebucht bis zum letzten Ist-Monat.",
+        "Vorschlag = Summe der projizierten Monate; Ist Vorjahr = gebucht bis zum letzten"
+        " Ist-Monat.",
     )
     frame = data.query(
         con,
@@ -294,3 +295,36 @@ def write_planning_workbook(
     finally:
         book.close()
     return path
+
+
+BACKTEST_START = "<!-- backtest:start -->"
+BACKTEST_END = "<!-- backtest:end -->"
+
+
+def _percent(share: float | None) -> str:
+    return "–" if share is None else f"{share * 100:.1f} %".replace(".", ",")
+
+
+def backtest_markdown(con: duckdb.DuckDBPyConnection) -> str:
+    """The backtest (marts.fct_planning_backtest) as a Markdown table for docs/planning.md."""
+    rows = data.query(
+        con, "select * from marts.fct_planning_backtest order by measure desc, horizon"
+    ).iter_rows(named=True)
+    lines = [
+        "| Größe | Horizont | Ausgangsmonate | MAPE Projektion | MAPE naiv |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {r['measure']} | {r['horizon']} Monate | {r['origins']} "
+        f"({data.short_month_label(r['first_origin'])}–{data.short_month_label(r['last_origin'])})"
+        f" | {_percent(r['mape'])} | {_percent(r['mape_naive'])} |"
+        for r in rows
+    ]
+    return "\n".join(lines)
+
+
+def replace_backtest(document: str, table: str) -> str:
+    """`document` with the text between the backtest markers replaced by `table`."""
+    head, rest = document.split(BACKTEST_START, 1)
+    _, tail = rest.split(BACKTEST_END, 1)
+    return f"{head}{BACKTEST_START}\n{table}\n{BACKTEST_END}{tail}"

@@ -54,6 +54,7 @@ STOCK = {
 KEY_S1 = "SR01|GESTATTUNG|ASYLBLG|GU"
 KEY_S2 = "SR01|ERLAUBNIS|SGB2|DEZENTRAL"
 CENT = Decimal("0.01")
+LEDGER_4331 = ("1600.00", "1200.00", "1200.00")  # 4, 3, 3 AsylbLG persons × 400 €
 
 
 def _person(day: str, person: str, state: tuple) -> tuple:
@@ -72,7 +73,7 @@ def _fill_raw(con: duckdb.DuckDBPyConnection) -> None:
     con.executemany(
         "insert into raw.fibu_ist (periode, produkt, sachkonto, kostenstelle, betrag,"
         " period_month) values (?, '31.30.01', '4331', 'KST1', ?, ?)",
-        [(m, amount, m) for m, amount in zip(MONTHS.values(), ("1600.00", "1200.00", "1200.00"))],
+        [(m, amount, m) for m, amount in zip(MONTHS.values(), LEDGER_4331, strict=True)],
     )
     con.execute(
         "insert into raw.haushaltsplan (jahr, produkt, sachkonto, ansatz, nachtrag,"

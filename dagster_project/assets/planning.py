@@ -6,7 +6,6 @@ builds them on demand (`kim plan`, or materialised in the UI after the monthly p
 writes `output/internal/plan/Planung_<YYYY>.xlsx`.
 """
 
-
 import os
 import subprocess
 import sys

@@ -109,7 +109,13 @@ def dbt_build_args(reference: list[str] | None = None, full_refresh: bool = Fals
     # contract's tests on the raw sources (generated from ingest/contracts.py) are left out: the
     # raw gates check the same contract before dbt runs, once is enough in production (they run
     # in `make test` and in a plain `dbt build`).
-    args = ["build", "--exclude-resource-type", "unit_test", "--exclude", f"{SOURCE_TESTS} {PLANNING}"]
+    args = [
+        "build",
+        "--exclude-resource-type",
+        "unit_test",
+        "--exclude",
+        f"{SOURCE_TESTS} {PLANNING}",
+    ]
     if reference:
         # `cautious`: a test is left out only when all its parents are, so the relationships
         # tests from the facts to the (excluded) dimensions still run.

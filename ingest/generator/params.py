@@ -3,8 +3,9 @@
 `ingest/generator_params.csv` holds what only the sample needs (probabilities, staffing of the
 simulated town); the prices (AsylbLG rates per Bedarfsstufe, cost per GU place, personnel cost per
 FTE, the Land's reimbursement) are the dbt seed `dbt/seeds/prices.csv`, which the planning models
-read too: one table, read by both. A controller corrects amounts there without touching code. A parameter applies from its year
-on until a later year overrides it; years before the first entry use the first entry.
+read too: one table, read by both. A controller corrects amounts there without touching code.
+A parameter applies from its year on until a later year overrides it; years before the first
+entry use the first entry.
 """
 
 from __future__ import annotations
