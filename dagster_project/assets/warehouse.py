@@ -98,13 +98,18 @@ def reference_selection(manifest: Mapping[str, Any]) -> list[str]:
 
 SOURCE_TESTS = "source:*"  # excluding the sources excludes the tests on them
 # The planning models (scenarios, projection, proposal) are recomputed on demand by the planning
-# asset (dagster_project/assets/planning.py), never by the monthly run: a month costs its month.
+# asset (dagster_project/assets/planning.py). The monthly run builds them only when its window
+# holds a June: the June controlling workbook shows the mid-year forecast (fct_midyear_forecast).
 PLANNING = "tag:planning"
+PLANNING_MONTH = "06"
 
 
-def dbt_build_args(reference: list[str] | None = None, full_refresh: bool = False) -> list[str]:
+def dbt_build_args(
+    reference: list[str] | None = None, full_refresh: bool = False, planning: bool = False
+) -> list[str]:
     """The dbt command of a run (pure, so it is unit-tested without dbt). `reference`: selectors
-    of the nodes to leave out because they are current; None builds everything."""
+    of the nodes to leave out because they are current; None builds everything. `planning`:
+    build the planning models too (else they are left out)."""
     # Unit tests run on fixed fixtures in `make test`; data tests of the models run here. The
     # contract's tests on the raw sources (generated from ingest/contracts.py) are left out: the
     # raw gates check the same contract before dbt runs, once is enough in production (they run
@@ -114,12 +119,12 @@ def dbt_build_args(reference: list[str] | None = None, full_refresh: bool = Fals
         "--exclude-resource-type",
         "unit_test",
         "--exclude",
-        f"{SOURCE_TESTS} {PLANNING}",
+        " ".join([SOURCE_TESTS, *([] if planning else [PLANNING])]),
     ]
     if reference:
         # `cautious`: a test is left out only when all its parents are, so the relationships
         # tests from the facts to the (excluded) dimensions still run.
-        args[-1] = " ".join([SOURCE_TESTS, PLANNING, *reference])
+        args[-1] = " ".join([args[-1], *reference])
         args += ["--indirect-selection", "cautious"]
     return args + ["--full-refresh"] if full_refresh else args
 
@@ -188,7 +193,6 @@ def _manifest() -> dict[str, Any]:
     partitions_def=monthly_partitions,
     backfill_policy=BackfillPolicy.single_run(),
     name="warehouse_dbt",
-    exclude=PLANNING,
 )
 def warehouse_dbt(context: AssetExecutionContext, dbt: DbtCliResource, kim_paths: KimPaths):
     kim_paths.export_to_dbt()
@@ -198,7 +202,10 @@ def warehouse_dbt(context: AssetExecutionContext, dbt: DbtCliResource, kim_paths
     with duckdb.connect(str(warehouse)) as con:
         current = built_fingerprint(con) == fingerprint
         write_run_window(con, months_of(context))
-    args = dbt_build_args(reference_selection(_manifest()) if current else None)
+    args = dbt_build_args(
+        reference_selection(_manifest()) if current else None,
+        planning=any(m[5:7] == PLANNING_MONTH for m in months_of(context)),
+    )
     try:
         yield from dbt.cli(args, context=context, target_path=dbt_target_dir(warehouse)).stream()
     finally:
