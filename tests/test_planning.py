@@ -238,3 +238,41 @@ def test_scenarios_keep_their_order_on_arrival_driven_figures(planned: Path) -> 
         " and month = '2025-04-01' and residence_status = 'GESTATTUNG'",
     )
     assert hoch_april == [(Decimal("3.21"),)]
+
+
+def test_midyear_forecast_is_actual_to_date_plus_projected_remainder(planned: Path) -> None:
+    rows = _query(
+        planned,
+        "select current_appropriation, actual_to_date, projected_remainder, forecast,"
+        " expected_deviation from marts.fct_midyear_forecast where month = '2025-03-01'"
+        " and scenario = 'basis' and product_id = '31.30.01' and account_id = '4331'",
+    )
+    actual = Decimal("4000.00")  # 1,600 + 1,200 + 1,200 booked January to March
+    remainder = sum(_cents(_s1(h) * 400) for h in range(1, 10))  # April … December at 400 €
+    assert rows == [
+        (Decimal("15000.00"), actual, remainder, actual + remainder, actual + remainder - 15000)
+    ]
+
+
+def test_planning_workbook_formats_the_marts_reproducibly(planned: Path, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from reports.planning import PlanningError, write_planning_workbook
+
+    with duckdb.connect(str(planned), read_only=True) as con:
+        first = write_planning_workbook(con, 2026, tmp_path / "a", ["basis", "hoch"])
+        second = write_planning_workbook(con, 2026, tmp_path / "b", ["basis", "hoch"])
+        with pytest.raises(PlanningError, match="Planjahr 2031"):
+            write_planning_workbook(con, 2031, tmp_path / "c")
+        with pytest.raises(PlanningError, match="Szenario extrem fehlt"):
+            write_planning_workbook(con, 2026, tmp_path / "c", ["extrem"])
+    assert first == tmp_path / "a" / "internal" / "plan" / "Planung_2026.xlsx"
+    assert first.read_bytes() == second.read_bytes()
+    book = load_workbook(first)
+    assert book.sheetnames == ["Szenarien", "Produkte", "Ansatzvorschlag", "Monate", "Backtest"]
+    sheet = book["Szenarien"]
+    labels = {sheet.cell(row, 1).value: row for row in range(5, sheet.max_row + 1)}
+    # Aufwand basis 2026 = the proposal of 31.30.01/4331 (the only expense line), by hand.
+    by_hand = sum(_cents(_s1(h) * 500) for h in range(10, 22))
+    assert sheet.cell(labels["Aufwand"], 2).value == pytest.approx(float(by_hand), abs=0.001)
+    assert sheet.cell(4, 2).value == "basis" and sheet.cell(4, 3).value == "hoch"

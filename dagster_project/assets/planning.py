@@ -1,8 +1,8 @@
 """The planning asset (issue 13): scenarios, projection, proposal and the planning workbook.
 
 Not month-partitioned: the planning models (dbt tag `planning`) are recomputed from the whole
-history each time, so the monthly dbt build leaves them out (warehouse.PLANNING) and this asset
-builds them on demand (`kim plan`, or materialised in the UI after the monthly pipeline), then
+history each time, so the monthly dbt build leaves them out (warehouse.PLANNING; except a run
+whose window holds a June, for the mid-year forecast) and this asset builds them on demand (`kim plan`, or materialised in the UI after the monthly pipeline), then
 writes `output/internal/plan/Planung_<YYYY>.xlsx`.
 """
 
