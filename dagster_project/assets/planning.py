@@ -2,8 +2,9 @@
 
 Not month-partitioned: the planning models (dbt tag `planning`) are recomputed from the whole
 history each time, so the monthly dbt build leaves them out (warehouse.PLANNING; except a run
-whose window holds a June, for the mid-year forecast) and this asset builds them on demand (`kim plan`, or materialised in the UI after the monthly pipeline), then
-writes `output/internal/plan/Planung_<YYYY>.xlsx`.
+whose window holds a June, for the mid-year forecast) and this asset builds them on demand
+(`kim plan`, or materialised in the UI after the monthly pipeline), then writes
+`output/internal/plan/Planung_<YYYY>.xlsx`.
 """
 
 import os
