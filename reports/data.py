@@ -241,11 +241,7 @@ def midyear_forecast(con: duckdb.DuckDBPyConnection, month: date) -> pl.DataFram
     """Per product × account: the planning mart's forecast to year end (scenario basis) beside
     the run-rate/caseload Hochrechnung of fct_budget_execution. None when the planning models
     were not built (the monthly run builds them when its window holds a June)."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables"
-        " where table_schema = 'marts' and table_name = 'fct_midyear_forecast'"
-    ).fetchall()[0][0]
-    if not exists:
+    if not _has_mart(con, "fct_midyear_forecast"):
         return None
     return query(
         con,
@@ -263,6 +259,35 @@ def midyear_forecast(con: duckdb.DuckDBPyConnection, month: date) -> pl.DataFram
         order by f.product_id, f.account_id
         """,
         [month, MIDYEAR_SCENARIO],
+    )
+
+
+def _has_mart(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables"
+            " where table_schema = 'marts' and table_name = ?",
+            [name],
+        ).fetchall()[0][0]
+    )
+
+
+def planning_outlook(con: duckdb.DuckDBPyConnection, december: date) -> pl.DataFrame:
+    """The outlook from `december` (fct_planning_outlook), scenarios in seed order; empty when
+    the planning models were not built or `december` is not a December with data."""
+    if not _has_mart(con, "fct_planning_outlook"):
+        return pl.DataFrame()
+    return query(
+        con,
+        """
+        select o.*
+        from marts.fct_planning_outlook as o
+        inner join (select scenario, min(rowid) as seed_order from reference.scenarios
+                    group by scenario) as s using (scenario)
+        where o.origin = ?
+        order by s.seed_order, o.month
+        """,
+        [december],
     )
 
 

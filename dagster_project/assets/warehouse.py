@@ -99,9 +99,10 @@ def reference_selection(manifest: Mapping[str, Any]) -> list[str]:
 SOURCE_TESTS = "source:*"  # excluding the sources excludes the tests on them
 # The planning models (scenarios, projection, proposal) are recomputed on demand by the planning
 # asset (dagster_project/assets/planning.py). The monthly run builds them only when its window
-# holds a June: the June controlling workbook shows the mid-year forecast (fct_midyear_forecast).
+# holds a June or a December: the June controlling workbook shows the mid-year forecast
+# (fct_midyear_forecast), the yearly council report its outlook (fct_planning_outlook).
 PLANNING = "tag:planning"
-PLANNING_MONTH = "06"
+PLANNING_MONTHS = ("06", "12")
 
 
 def dbt_build_args(
@@ -204,7 +205,7 @@ def warehouse_dbt(context: AssetExecutionContext, dbt: DbtCliResource, kim_paths
         write_run_window(con, months_of(context))
     args = dbt_build_args(
         reference_selection(_manifest()) if current else None,
-        planning=any(m[5:7] == PLANNING_MONTH for m in months_of(context)),
+        planning=any(m[5:7] in PLANNING_MONTHS for m in months_of(context)),
     )
     try:
         yield from dbt.cli(args, context=context, target_path=dbt_target_dir(warehouse)).stream()

@@ -3,8 +3,8 @@
 -- with the source state '+' holding the month's arrivals, so stock(h + 1) also gets
 -- arrivals × a(s'). Stock at h = 0 = the persons of the origin month. Persons are expected
 -- values (fractional). A recursive CTE: the step is set-based (one join and one sum per month).
--- The latest origin runs planning_horizon_months ahead; backtest origins 12 (the backtest's
--- longest horizon).
+-- The latest origin runs planning_horizon_months ahead; other origins 12 (the backtest's
+-- longest horizon; from a December, the whole next year).
 {%- set backtest_horizon = 12 %}
 with recursive scenarios as (
     select * from {{ ref('int_planning_scenarios') }}

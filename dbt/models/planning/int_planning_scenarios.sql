@@ -1,5 +1,6 @@
--- Scenarios per origin with their parameters resolved: the latest origin gets every scenario of
--- the seed, a backtest origin only `basis`. Monthly arrivals = the scenario's arrivals_per_month,
+-- Scenarios per origin with their parameters resolved: the latest origin and every December
+-- (the outlook of the yearly council report) get every scenario of the seed, other origins
+-- only `basis` (backtest, mid-year forecast). Monthly arrivals = the scenario's arrivals_per_month,
 -- or when empty the mean arrivals per month pair of the origin's window, times arrivals_factor.
 with parameters as (
     select
@@ -41,7 +42,7 @@ final as (
         parameters.gu_places_change
     from origins
     inner join parameters
-        on origins.is_latest or parameters.scenario = 'basis'
+        on origins.is_latest or parameters.scenario = 'basis' or month(origins.origin) = 12
     left join estimated_arrivals on estimated_arrivals.origin = origins.origin
 )
 
