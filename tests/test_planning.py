@@ -19,6 +19,8 @@ Prices (reference.prices replaced by the test): GL3_BS1 400 € in 2025, 500 €
 all Bedarfsstufe 1 (single adults), so the rate index is GL3_BS1 of the year.
 Ledger 31.30.01/4331: 1,600 (Jan: 4 AsylbLG persons × 400), 1,200 (Feb: 3), 1,200 (Mar: 3)
   -> cost per AsylbLG person-month at price 1 = (1600 + 1200 + 1200) / 400 / (4 + 3 + 3) = 1.
+Ledger 31.30.01/3481 (the Land's yearly share): 100 in March (its amount does not matter: the
+share is LAND_YEARLY_SHARE 0.25 × last year's AsylbLG expense, in June).
 Plan 2025: 31.30.01/4331 Ansatz 15,000.
 """
 
@@ -75,6 +77,10 @@ def _fill_raw(con: duckdb.DuckDBPyConnection) -> None:
         " period_month) values (?, '31.30.01', '4331', 'KST1', ?, ?)",
         [(m, amount, m) for m, amount in zip(MONTHS.values(), LEDGER_4331, strict=True)],
     )
+    con.execute(  # the Land's June share line: its driver, not this amount, projects it
+        "insert into raw.fibu_ist (periode, produkt, sachkonto, kostenstelle, betrag,"
+        " period_month) values ('2025-03-01', '31.30.01', '3481', 'KST1', 100.00, '2025-03-01')"
+    )
     con.execute(
         "insert into raw.haushaltsplan (jahr, produkt, sachkonto, ansatz, nachtrag,"
         " uebertragung, profil) values (2025, '31.30.01', '4331', 15000.00, null, null, 'LINEAR')"
@@ -108,7 +114,7 @@ def planned(tmp_path_factory: pytest.TempPathFactory) -> Path:
         con.execute("delete from reference.prices")
         con.execute(
             "insert into reference.prices values ('GL3_BS1', 2025, 400, 'x'),"
-            " ('GL3_BS1', 2026, 500, 'x')"
+            " ('GL3_BS1', 2026, 500, 'x'), ('LAND_YEARLY_SHARE', 2025, 0.25, 'x')"
         )
     _dbt(warehouse, target, "build", "--select", "tag:planning",
          "--exclude-resource-type", "unit_test")  # fmt: skip
@@ -276,3 +282,21 @@ def test_planning_workbook_formats_the_marts_reproducibly(planned: Path, tmp_pat
     by_hand = sum(_cents(_s1(h) * 500) for h in range(10, 22))
     assert sheet.cell(labels["Aufwand"], 2).value == pytest.approx(float(by_hand), abs=0.001)
     assert sheet.cell(4, 2).value == "basis" and sheet.cell(4, 3).value == "hoch"
+
+
+def test_land_share_in_june_is_a_quarter_of_last_years_asylblg_expense(planned: Path) -> None:
+    rows = _query(
+        planned,
+        "select strftime(month, '%Y-%m'), amount from marts.fct_budget_projection"
+        " where scenario = 'basis' and product_id = '31.30.01' and account_id = '3481'"
+        " order by 1",
+    )
+    # 2025: 4,000 actual (Jan-Mar) + April-December projected at 400 €; 2026: h 10-21 at 500 €.
+    expense_2025 = Decimal("4000.00") + sum(_cents(_s1(h) * 400) for h in range(1, 10))
+    expense_2026 = sum(_cents(_s1(h) * 500) for h in range(10, 22))
+    quarter = Decimal("0.25")
+    # June 2025 has no row: 2024 has no data. One row a year, in June.
+    assert rows == [
+        ("2026-06", (quarter * expense_2025).quantize(CENT, ROUND_HALF_UP)),
+        ("2027-06", (quarter * expense_2026).quantize(CENT, ROUND_HALF_UP)),
+    ]
