@@ -344,7 +344,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
     result = materialize(
         [planning_workbook],
         resources={"kim_paths": KimPaths.from_paths(paths)},
-        run_config={"ops": {"planning_workbook": {"config": config}}},
+        run_config={
+            "ops": {"planning_workbook": {"config": config}},
+            # Dagster's step log stays in the run record; the console shows warnings only.
+            "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+        },
         instance=DagsterInstance.get(),
         raise_on_error=False,
     )

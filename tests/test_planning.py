@@ -300,3 +300,11 @@ def test_land_share_in_june_is_a_quarter_of_last_years_asylblg_expense(planned: 
         ("2026-06", (quarter * expense_2025).quantize(CENT, ROUND_HALF_UP)),
         ("2027-06", (quarter * expense_2026).quantize(CENT, ROUND_HALF_UP)),
     ]
+
+
+def test_kim_plan_command_line():
+    from dagster_project.cli import build_parser, cmd_plan
+
+    args = build_parser().parse_args(["plan", "--year", "2027", "--scenario", "hoch"])
+    assert (args.year, args.scenario, args.func) == (2027, ["hoch"], cmd_plan)
+    assert build_parser().parse_args(["plan", "--year", "2027"]).scenario is None
