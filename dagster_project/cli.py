@@ -367,6 +367,37 @@ def cmd_import_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    """Materialise the planning asset (dbt tag `planning` + the planning workbook) in process."""
+    from dagster import DagsterInstance, materialize
+
+    from dagster_project.assets.planning import planning_workbook
+    from dagster_project.resources import KimPaths
+
+    paths = _apply_path_args(args)
+    if not paths.warehouse.exists():
+        raise CliError(f"Kein Warehouse unter {paths.warehouse}: erst `kim run` ausführen.")
+    _dagster_home()
+    config = {"year": args.year, "scenarios": args.scenario or []}
+    result = materialize(
+        [planning_workbook],
+        resources={"kim_paths": KimPaths.from_paths(paths)},
+        run_config={
+            "ops": {"planning_workbook": {"config": config}},
+            # Dagster's step log stays in the run record; the console shows warnings only.
+            "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+        },
+        instance=DagsterInstance.get(),
+        raise_on_error=False,
+    )
+    if not result.success:
+        raise CliError(explain_failure(result))
+    for event in result.get_asset_materialization_events():
+        path = event.materialization.metadata["path"].value
+        print(f"Planungsmappe geschrieben: {path}")
+    return 0
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     _apply_path_args(args)
     _dagster_home()
@@ -490,6 +521,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     _add_paths(p)
     p.set_defaults(func=cmd_import_plan)
+
+    p = sub.add_parser("plan", help="scenarios, projection and budget proposal for a plan year")
+    p.add_argument("--year", type=int, required=True, help="plan year YYYY")
+    p.add_argument(
+        "--scenario", action="append", help="scenario of the workbook (repeatable; default all)"
+    )
+    _add_paths(p)
+    p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser("ui", help="start the Dagster UI on this workspace")
     p.add_argument("--port", type=int, default=3000)

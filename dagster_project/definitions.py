@@ -11,6 +11,7 @@ from pathlib import Path
 from dagster import Definitions, in_process_executor
 
 from dagster_project.assets.ingest import ingest_assets
+from dagster_project.assets.planning import planning_workbook
 from dagster_project.assets.quality import quality_checks
 from dagster_project.assets.reports import report_assets
 from dagster_project.assets.warehouse import (
@@ -27,7 +28,13 @@ from kim_settings import Paths
 
 def build_definitions(paths: Paths) -> Definitions:
     return Definitions(
-        assets=[*ingest_assets, warehouse_reference, warehouse_dbt, *report_assets],
+        assets=[
+            *ingest_assets,
+            warehouse_reference,
+            warehouse_dbt,
+            *report_assets,
+            planning_workbook,
+        ],
         asset_checks=quality_checks,
         jobs=[monthly_pipeline],
         schedules=[monthly_schedule],

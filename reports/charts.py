@@ -61,6 +61,32 @@ def trend_svg(
     return _inline(buffer.getvalue(), title)
 
 
+FAN_COLOURS = ("#1f4e79", "#7f7f7f", "#c55a11", "#548235", "#7030a0")
+
+
+def fan_svg(
+    months: list[date], series: dict[str, list[float]], *, title: str, unit: str = ""
+) -> str:
+    """One line per scenario over the same months (the outlook's fan) as an inline <svg>."""
+    with plt.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(6.4, 2.4))
+        try:
+            xs = list(range(len(months)))
+            for index, (name, values) in enumerate(series.items()):
+                colour = FAN_COLOURS[index % len(FAN_COLOURS)]
+                ax.plot(xs, [float(v) for v in values], color=colour, label=name)
+            ax.set_xticks(xs, [short_month_label(m) for m in months])
+            ax.set_ylabel(unit)
+            ax.grid(axis="y", color="#dddddd", linewidth=0.5)
+            ax.legend(loc="best", frameon=False, fontsize=7)
+            fig.tight_layout()
+            buffer = io.StringIO()
+            fig.savefig(buffer, format="svg", metadata={"Date": None})
+        finally:
+            plt.close(fig)
+    return _inline(buffer.getvalue(), title)
+
+
 def _inline(svg: str, title: str) -> str:
     """Drop the XML prolog, make the chart an accessible image with a title."""
     svg = svg[svg.index("<svg") :]

@@ -25,7 +25,7 @@ import xlsxwriter
 
 from kim_settings import labels, month_label, public_dir
 from reports import cost_accounting, data
-from reports.charts import trend_svg
+from reports.charts import fan_svg, trend_svg
 from reports.disclosure_audit import (
     NUMERATOR_WITHIN_DENOMINATOR,
     PERSONS_DENOMINATOR,
@@ -75,6 +75,18 @@ class IndicatorSection:
 
 
 @dataclass
+class Outlook:
+    """The "Ausblick" chapter: city-wide scenarios of the year after a yearly report's period
+    (marts.fct_planning_outlook). City totals only, never per social space; the persons are
+    expected values of a projection, not counts of individuals."""
+
+    year: int
+    persons: Table
+    money: Table
+    chart_svg: str
+
+
+@dataclass
 class CouncilReport:
     """Everything the council report publishes, already suppressed."""
 
@@ -87,6 +99,7 @@ class CouncilReport:
     catalogue: Table
     notes: list[str] = field(default_factory=list)
     costs: list[Table] = field(default_factory=list)  # cost per person, social-space budgets
+    outlook: Outlook | None = None
 
     def tables(self) -> list[Table]:
         """Every table in the order it appears in the report."""
@@ -94,7 +107,8 @@ class CouncilReport:
         for _, sections in self.chapters:
             for s in sections:
                 tables += [s.summary, s.trend] + ([s.spaces] if s.spaces else [])
-        return tables + [self.budget, *self.costs, self.catalogue]
+        outlook = [self.outlook.persons, self.outlook.money] if self.outlook else []
+        return tables + [self.budget, *self.costs, *outlook, self.catalogue]
 
 
 def _caseload_grid(caseload: pl.DataFrame, spaces: list[str], statuses: list[str]) -> dict:
@@ -462,6 +476,50 @@ def _budget_table(products: pl.DataFrame, units: pl.DataFrame, month: date, numb
     return table
 
 
+def _outlook(frame: pl.DataFrame, numbers: list[int]) -> Outlook | None:
+    """The Ausblick from the planning mart's rows of one December (None: no rows)."""
+    if frame.is_empty():
+        return None
+    rows = list(frame.iter_rows(named=True))
+    year = rows[0]["month"].year
+    scenarios = list(dict.fromkeys(r["scenario"] for r in rows))
+    months = list(dict.fromkeys(r["month"] for r in rows))
+    persons = {(r["scenario"], r["month"]): r["persons"] for r in rows}
+    person_table = Table(
+        f"Tabelle {numbers[0]}: Ausblick {year}, Personen je Szenario (erwartet, gesamte Stadt)",
+        [Column("Monat")] + [Column(name, COUNT) for name in scenarios],
+        notes=[
+            "Projektion ab Dezember des Berichtsjahres (Zugänge, Übergänge und Abgänge der "
+            "letzten 12 Monate; Szenarien laut Planungsdaten). Erwartungswerte, keine Zählung."
+        ],
+    )
+    person_table.rows = [
+        [data.month_label(m)] + [persons.get((name, m)) for name in scenarios] for m in months
+    ]
+    totals = {r["scenario"]: r for r in rows}
+    money = Table(
+        f"Tabelle {numbers[1]}: Ausblick {year}, Haushalt je Szenario (gesamte Stadt)",
+        [
+            Column("Szenario"),
+            Column("Aufwendungen", MONEY),
+            Column("Erträge", MONEY),
+            Column("Zuschussbedarf", MONEY),
+        ],
+        notes=["Zuschussbedarf = Aufwendungen − Erträge der Produkte des Teilhaushalts."],
+    )
+    money.rows = [
+        [name, totals[name]["year_expense"], totals[name]["year_revenue"], totals[name]["year_net"]]
+        for name in scenarios
+    ]
+    chart = fan_svg(
+        months,
+        {name: [persons[(name, m)] for m in months] for name in scenarios},
+        title=f"Ausblick {year}: Personen je Szenario",
+        unit="Personen",
+    )
+    return Outlook(year, person_table, money, chart)
+
+
 def _catalogue_table(indicators: pl.DataFrame, config: SuppressionConfig, number: int) -> Table:
     table = Table(
         f"Tabelle {number}: Kennzahlenkatalog",
@@ -530,6 +588,10 @@ def build_council_report(
     )
     numbers = [next(counter) for _ in range(3)]
     costs = cost_accounting.council_tables(con, last, config, numbers, STATUS_LABELS)
+    outlook = None
+    if p.first_month.month == 1 and last.month == 12:  # a yearly report
+        frame = data.planning_outlook(con, last)
+        outlook = _outlook(frame, [next(counter), next(counter)] if not frame.is_empty() else [])
     catalogue = _catalogue_table(indicators, config, next(counter))
     notes = [
         f"Berichtszeitraum: {p.title}. Alle Werte beziehen sich auf den letzten Monat des "
@@ -543,7 +605,7 @@ def build_council_report(
         + " „–“ bedeutet: kein Wert oder kein Ziel.",
     ]
     return CouncilReport(
-        p, config, key_figures, caseload_table, chapters, budget, catalogue, notes, costs
+        p, config, key_figures, caseload_table, chapters, budget, catalogue, notes, costs, outlook
     )
 
 
@@ -590,8 +652,9 @@ def render_html(report: CouncilReport) -> str:
     chapters += [
         ("kap-haushalt", "Haushalt"),
         ("kap-kosten", "Kosten je Person und Sozialraumbudgets"),
-        ("kap-methodik", "Methodik und Datenstand"),
     ]
+    chapters += [("kap-ausblick", "Ausblick")] if report.outlook else []
+    chapters += [("kap-methodik", "Methodik und Datenstand")]
     toc = "".join(f'<li><a href="#{cid}">{escape(name)}</a></li>' for cid, name in chapters)
     out = [
         '<!DOCTYPE html>\n<html lang="de">\n<head>\n<meta charset="utf-8">',
@@ -633,6 +696,7 @@ def render_html(report: CouncilReport) -> str:
         '<section><h2 id="kap-kosten">Kosten je Person und Sozialraumbudgets</h2>',
         *(render_table(t) for t in report.costs),
         "</section>",
+        _render_outlook(report.outlook),
         '<section><h2 id="kap-methodik">Methodik und Datenstand</h2>',
         *(f"<p>{escape(n)}</p>" for n in report.notes),
         render_table(report.catalogue),
@@ -640,6 +704,17 @@ def render_html(report: CouncilReport) -> str:
         "</main>\n</body>\n</html>\n",
     ]
     return "\n".join(out)
+
+
+def _render_outlook(outlook: Outlook | None) -> str:
+    if outlook is None:
+        return ""
+    return (
+        f'<section><h2 id="kap-ausblick">Ausblick</h2>{render_table(outlook.persons)}'
+        f"<figure>{outlook.chart_svg}<figcaption>Abbildung: Ausblick {outlook.year}, Personen je "
+        "Szenario (Werte in der Tabelle davor)</figcaption></figure>"
+        f"{render_table(outlook.money)}</section>"
+    )
 
 
 # ---------------------------------------------------------------- PDF and XLSX

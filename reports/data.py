@@ -217,6 +217,63 @@ def budget_accounts(con: duckdb.DuckDBPyConnection, month: date) -> pl.DataFrame
     )
 
 
+MIDYEAR_SCENARIO = "basis"  # the scenario of the mid-year forecast in the controlling workbook
+
+
+def midyear_forecast(con: duckdb.DuckDBPyConnection, month: date) -> pl.DataFrame | None:
+    """Per product × account: the planning mart's forecast to year end (scenario basis) beside
+    the run-rate/caseload Hochrechnung of fct_budget_execution. None when the planning models
+    were not built (the monthly run builds them when its window holds a June)."""
+    if not _has_mart(con, "fct_midyear_forecast"):
+        return None
+    return query(
+        con,
+        """
+        select f.product_id, p.title as product_title, f.account_id,
+               a.title as account_title, f.account_kind, f.current_appropriation,
+               f.actual_to_date, f.projected_remainder, f.forecast, f.expected_deviation,
+               e.forecast as run_rate_forecast
+        from marts.fct_midyear_forecast as f
+        left join marts.dim_product as p using (product_id)
+        left join marts.dim_account as a using (account_id)
+        left join marts.fct_budget_execution as e
+            on e.month = f.month and e.product_id = f.product_id and e.account_id = f.account_id
+        where f.month = ? and f.scenario = ?
+        order by f.product_id, f.account_id
+        """,
+        [month, MIDYEAR_SCENARIO],
+    )
+
+
+def _has_mart(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables"
+            " where table_schema = 'marts' and table_name = ?",
+            [name],
+        ).fetchall()[0][0]
+    )
+
+
+def planning_outlook(con: duckdb.DuckDBPyConnection, december: date) -> pl.DataFrame:
+    """The outlook from `december` (fct_planning_outlook), scenarios in seed order; empty when
+    the planning models were not built or `december` is not a December with data."""
+    if not _has_mart(con, "fct_planning_outlook"):
+        return pl.DataFrame()
+    return query(
+        con,
+        """
+        select o.*
+        from marts.fct_planning_outlook as o
+        inner join (select scenario, min(rowid) as seed_order from reference.scenarios
+                    group by scenario) as s using (scenario)
+        where o.origin = ?
+        order by s.seed_order, o.month
+        """,
+        [december],
+    )
+
+
 def budget_cumulative(con: duckdb.DuckDBPyConnection, month: date) -> pl.DataFrame:
     """Plan and actual net to date of all products, per month of the year up to `month`."""
     return query(

@@ -177,6 +177,51 @@ def _sheet_accounts(book: Workbook, fmts: Formats, con, month: date, subtitle: s
     write_table(ws, fmts, ACCOUNT_COLUMNS, rows, freeze_cols=3)
 
 
+MIDYEAR_MONTH = 6  # the mid-year report to the supervisory authority, reference date 30 June
+MIDYEAR_COLUMNS = [
+    (Column("Produkt"), 11),
+    (Column("Produktbezeichnung"), 30),
+    (Column("Sachkonto"), 10),
+    (Column("Kontobezeichnung"), 30),
+    (Column("Kontoart"), 10),
+    (Column("Fortgeschriebener Ansatz", MONEY), 16),
+    (Column("Ist bis Monat", MONEY), 15),
+    (Column("Projektion Restmonate", MONEY), 15),
+    (Column("Prognose Jahresende", MONEY), 15),
+    (Column("Erwartete Abweichung", MONEY), 15),
+    (Column("Hochrechnung (Blatt Konten)", MONEY), 15),
+]
+
+
+def _sheet_midyear(book: Workbook, fmts: Formats, con, month: date, subtitle: str) -> None:
+    """The mid-year forecast (fct_midyear_forecast, scenario basis), June only."""
+    ws = book.add_worksheet("Prognose Jahresende")
+    frame = data.midyear_forecast(con, month)
+    note = (
+        "Ist bis Monat + Projektion der Restmonate (Szenario basis, docs/planning.md)."
+        if frame is not None
+        else "Nicht berechnet: die Planungsmodelle fehlen (kim plan ausführen)."
+    )
+    setup_sheet(ws, fmts, "Prognose zum Jahresende (Halbjahresbericht)", subtitle, note)
+    rows = [
+        [
+            r["product_id"],
+            r["product_title"],
+            r["account_id"],
+            r["account_title"],
+            ACCOUNT_KIND_LABELS.get(r["account_kind"], r["account_kind"]),
+            r["current_appropriation"],
+            r["actual_to_date"],
+            r["projected_remainder"],
+            r["forecast"],
+            r["expected_deviation"],
+            r["run_rate_forecast"],
+        ]
+        for r in (frame.iter_rows(named=True) if frame is not None else [])
+    ]
+    write_table(ws, fmts, MIDYEAR_COLUMNS, rows, freeze_cols=3)
+
+
 def _target_text(row: dict) -> object:
     if row["target_value"] is not None:
         return row["target_value"]
@@ -516,6 +561,8 @@ def write_controlling_workbook(
         fmts = Formats(book)
         _sheet_overview(book, fmts, con, first, subtitle)
         _sheet_accounts(book, fmts, con, first, subtitle)
+        if first.month == MIDYEAR_MONTH:
+            _sheet_midyear(book, fmts, con, first, subtitle)
         _sheet_indicators(book, fmts, con, first, subtitle)
         _sheet_spaces(book, fmts, con, first, subtitle)
         _sheet_space_budgets(book, fmts, con, first, subtitle)

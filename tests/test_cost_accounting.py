@@ -185,7 +185,7 @@ def test_benefits_staff_courses_and_overhead(built: Path) -> None:
         "SR03": Decimal("300.00"),
         "nicht_zurechenbar": Decimal("700.00"),  # 200.00 + 500.00
     }
-    # Staff: 14.00 FTE (staff_fte, FALLMANAGEMENT 2025-01) x 6,450.00 (personnel_cost_rates
+    # Staff: 14.00 FTE (staff_fte, FALLMANAGEMENT 2025-01) x 6,450.00 (prices PERSONNEL_COST_PER_FTE
     # 2025) = 90,300.00 of the ledger's 100,000.00, over A1, A3, B2: 30,100.00 each; the other
     # 9,700.00 nicht_zurechenbar.
     assert _by_space(built, "personal") == {

@@ -21,13 +21,24 @@ A monthly run costs what its month costs:
 import hashlib
 import importlib.metadata
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Mapping
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
 import duckdb
-from dagster import AssetDep, AssetExecutionContext, AssetKey, AssetSpec, BackfillPolicy, Failure
+from dagster import (
+    AssetDep,
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    BackfillPolicy,
+    Failure,
+    MetadataValue,
+)
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -138,11 +149,21 @@ def reference_selection(manifest: Mapping[str, Any]) -> list[str]:
             return True
         return any(after_data_table(p) for p in parents(uid))
 
-    reference = sorted(n["name"] for uid, n in models.items() if not after_data_table(uid))
+    reference = sorted(
+        n["name"]
+        for uid, n in models.items()
+        if not after_data_table(uid) and "planning" not in n["config"].get("tags", [])
+    )
     return ["resource_type:seed", *reference]
 
 
 SOURCE_TESTS = "source:*"  # excluding the sources excludes the tests on them
+# The planning models (scenarios, projection, proposal) are recomputed on demand by the planning
+# asset (dagster_project/assets/planning.py). The monthly run builds them only when its window
+# holds a June or a December: the June controlling workbook shows the mid-year forecast
+# (fct_midyear_forecast), the yearly council report its outlook (fct_planning_outlook).
+PLANNING = "tag:planning"
+PLANNING_MONTHS = ("06", "12")
 
 
 def dbt_build_args(full_refresh: bool = False) -> list[str]:
@@ -262,7 +283,8 @@ def warehouse_reference(context: AssetExecutionContext, dbt: DbtCliResource, kim
     # The contract's tests on the raw sources (generated from ingest/contracts.py) are left out:
     # the raw gates check the same contract before dbt runs (they run in `make test` and in a
     # plain `dbt build`). Excluding the sources excludes the tests on them.
-    exclude=f"{SOURCE_TESTS} {REFERENCE}",
+    # The planning models are not assets of the monthly step: see `run_planning_dbt`.
+    exclude=f"{SOURCE_TESTS} {PLANNING} {REFERENCE}",
     partitions_def=monthly_partitions,
     backfill_policy=BackfillPolicy.single_run(),
     name="warehouse_dbt",
@@ -279,6 +301,50 @@ def warehouse_dbt(context: AssetExecutionContext, dbt: DbtCliResource, kim_paths
     finally:
         with duckdb.connect(str(warehouse)) as con:
             drop_run_window(con)
+    if any(m[5:7] in PLANNING_MONTHS for m in months_of(context)):
+        run_planning_dbt(warehouse)
+
+
+# The seeds the planning models read that a controller edits between runs: re-seeded each time.
+PLANNING_SEEDS = ("settings", "prices", "scenarios", "planning_drivers")
+
+
+def planning_dbt_args() -> list[str]:
+    """The dbt command of the planning models (pure, unit-tested without dbt)."""
+    return ["build", "--select", PLANNING, *PLANNING_SEEDS, "--exclude-resource-type", "unit_test"]
+
+
+def run_planning_dbt(warehouse: Path) -> None:
+    """The planning models (dbt tag `planning`: scenarios, projection, proposal, mid-year
+    forecast, outlook), recomputed from the whole history: by the planning asset (`kim plan`) and
+    by a monthly run whose window holds a June or a December (the June workbook shows the
+    mid-year forecast, the yearly council report the outlook). dbt as a subprocess with the
+    monthly run's target folder (its parse cache); not Dagster assets of the monthly step."""
+    target = dbt_target_dir(warehouse)
+    command = [
+        str(Path(sys.executable).parent / "dbt"),
+        *planning_dbt_args(),
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(target / "logs"),
+    ]
+    env = {**os.environ, "KIM_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    # cwd = the project: dbt-duckdb loads seeds by a path relative to it.
+    result = subprocess.run(
+        command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        errors = [line for line in result.stdout.splitlines() if "Error" in line]
+        raise Failure(
+            description="dbt build der Planungsmodelle (tag:planning) ist fehlgeschlagen: "
+            + " ".join(errors[-3:] or [result.stderr[-500:]]),
+            metadata={"dbt": MetadataValue.text(result.stdout[-4000:])},
+        )
 
 
 def _stream(dbt: DbtCliResource, args: list[str], context, warehouse: Path):

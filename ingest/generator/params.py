@@ -1,7 +1,11 @@
-"""The generator's parameter table (`ingest/generator_params.csv`): a value per parameter and year.
+"""The generator's parameter tables: a value per parameter and year.
 
-A controller corrects amounts there without touching code. A parameter applies from its year
-on until a later year overrides it; years before the first entry use the first entry.
+`ingest/generator_params.csv` holds what only the sample needs (probabilities, staffing of the
+simulated town); the prices (AsylbLG rates per Bedarfsstufe, cost per GU place, personnel cost per
+FTE, the Land's reimbursement) are the dbt seed `dbt/seeds/prices.csv`, which the planning models
+read too: one table, read by both. A controller corrects amounts there without touching code.
+A parameter applies from its year on until a later year overrides it; years before the first
+entry use the first entry.
 """
 
 from __future__ import annotations
@@ -11,7 +15,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from kim_settings import SEEDS_DIR
+
 PARAMS_FILE = Path(__file__).resolve().parent.parent / "generator_params.csv"
+PRICES_FILE = SEEDS_DIR / "prices.csv"
 
 
 @dataclass(frozen=True)
@@ -35,11 +42,13 @@ class Params:
         return float(self.get(name, year))
 
 
-def load_params(path: Path = PARAMS_FILE) -> Params:
+def load_params(*paths: Path) -> Params:
+    """Both tables (or the given ones, same columns: parameter, year, value, description)."""
     grouped: dict[str, list[tuple[int, Decimal]]] = {}
-    with path.open(encoding="utf-8", newline="") as f:
-        for row in csv.DictReader(f):
-            grouped.setdefault(row["parameter"], []).append(
-                (int(row["year"]), Decimal(row["value"]))
-            )
+    for path in paths or (PARAMS_FILE, PRICES_FILE):
+        with path.open(encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f):
+                grouped.setdefault(row["parameter"], []).append(
+                    (int(row["year"]), Decimal(row["value"]))
+                )
     return Params({k: tuple(sorted(v)) for k, v in grouped.items()})

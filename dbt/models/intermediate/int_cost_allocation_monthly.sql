@@ -114,15 +114,24 @@ lines as (
     )
 ),
 
--- Staff cost imputed as FTE x monthly rate; the key distributes at most that much.
+-- Staff cost imputed as FTE x monthly rate (prices: PERSONNEL_COST_PER_FTE, the value of the
+-- latest year up to the month's); the key distributes at most that much.
+personnel_rates as (
+    select year, value as monthly_cost_per_fte
+    from {{ ref('prices') }}
+    where parameter = 'PERSONNEL_COST_PER_FTE'
+),
+
 staff_cost as (
     select
         staff.unit,
         staff.month,
         cast(round(staff.fte * rates.monthly_cost_per_fte * 100) as hugeint) as imputed_cents
     from {{ ref('staff_fte') }} as staff
-    inner join {{ ref('personnel_cost_rates') }} as rates
-        on rates.unit = staff.unit and rates.year = year(staff.month)
+    inner join personnel_rates as rates
+        on rates.year = (
+            select max(r.year) from personnel_rates as r where r.year <= year(staff.month)
+        )
 ),
 
 person_weights as (

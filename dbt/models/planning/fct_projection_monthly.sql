@@ -1,0 +1,22 @@
+-- Projected persons per scenario, month and state from the last actual month,
+-- planning_horizon_months ahead (int_planning_projection). Persons are expected values,
+-- rounded to 2 decimals.
+with projection as (
+    select * from {{ ref('int_planning_projection') }}
+    where origin = (select max(origin) from {{ ref('int_planning_origins') }})
+      and not is_arrivals
+),
+
+final as (
+    select
+        scenario,
+        month,
+        split_part(state_key, '|', 1) as social_space_id,
+        split_part(state_key, '|', 2) as residence_status,
+        split_part(state_key, '|', 3) as benefit_law,
+        split_part(state_key, '|', 4) as housing,
+        cast(round(persons, 2) as decimal(12, 2)) as persons
+    from projection
+)
+
+select * from final

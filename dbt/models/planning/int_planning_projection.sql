@@ -1,0 +1,72 @@
+-- The stock-and-flow projection: persons per state, month by month from each origin.
+--   stock(h + 1, s') = Σ_s stock(h, s) × p(s → s')   (int_planning_transitions)
+-- with the source state '+' holding the month's arrivals, so stock(h + 1) also gets
+-- arrivals × a(s'). Stock at h = 0 = the persons of the origin month. Persons are expected
+-- values (fractional). A recursive CTE: the step is set-based (one join and one sum per month).
+-- The latest origin runs planning_horizon_months ahead; other origins 12 (the backtest's
+-- longest horizon; from a December, the whole next year).
+{%- set backtest_horizon = 12 %}
+with recursive scenarios as (
+    select * from {{ ref('int_planning_scenarios') }}
+),
+
+transitions as (
+    select * from {{ ref('int_planning_transitions') }}
+),
+
+start as (
+    select scenarios.origin, scenarios.scenario, persons.state_key, count(*)::double as persons
+    from scenarios
+    inner join {{ ref('int_planning_person_months') }} as persons
+        on persons.month = scenarios.origin
+    group by all
+    union all
+    select origin, scenario, '+' as state_key, arrivals_per_month as persons
+    from scenarios
+),
+
+horizons as (
+    select
+        origin,
+        scenario,
+        case when is_latest then cast({{ setting('planning_horizon_months') }} as integer)
+            else {{ backtest_horizon }} end as horizon
+    from scenarios
+),
+
+projection(origin, scenario, horizon, h, state_key, persons) as (
+    select start.origin, start.scenario, horizons.horizon, 0, start.state_key, start.persons
+    from start
+    inner join horizons
+        on horizons.origin = start.origin and horizons.scenario = start.scenario
+    union all
+    select
+        projection.origin,
+        projection.scenario,
+        projection.horizon,
+        projection.h + 1,
+        transitions.to_key,
+        sum(projection.persons * transitions.probability)
+    from projection
+    inner join transitions
+        on transitions.origin = projection.origin
+        and transitions.scenario = projection.scenario
+        and transitions.from_key = projection.state_key
+    where projection.h < projection.horizon
+    group by all
+),
+
+final as (
+    select
+        origin,
+        scenario,
+        h,
+        cast(origin + to_months(h) as date) as month,
+        state_key,
+        state_key = '+' as is_arrivals,
+        persons
+    from projection
+    where h > 0
+)
+
+select * from final
