@@ -77,8 +77,6 @@ def test_dbt_args_never_carry_the_window():
         "build", "--exclude-resource-type", "unit_test", "--indirect-selection", "cautious"
     ]  # fmt: skip
     assert dbt_build_args(full_refresh=True)[-1] == "--full-refresh"
-    # The planning models build only when asked (a run whose window holds a June).
-    assert dbt_build_args(planning=True)[-1] == "source:*"
 
 
 def _node(name: str, kind: str, materialized: str | None, *parents: str) -> tuple[str, dict]:

@@ -108,7 +108,7 @@ def planned(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # The upstream models, then the fixture's prices, then the planning asset's own dbt command
     # without the seeds it re-seeds (they would overwrite the fixture's prices).
     _dbt(warehouse, target, "build", "--select", "+tag:planning", "resource_type:seed",
-         "--exclude", "tag:planning",
+         "--exclude", "tag:planning", "--indirect-selection", "cautious",
          "--exclude-resource-type", "unit_test")  # fmt: skip
     with duckdb.connect(str(warehouse)) as con:
         con.execute("delete from reference.prices")
