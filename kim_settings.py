@@ -99,6 +99,34 @@ class Paths:
         )
 
 
+def seeds_dir() -> Path:
+    """The reference data (dbt seeds) of this deployment: $KIM_SEEDS_DIR, else the project's
+    seeds. dbt reads the same variable (seed-paths in dbt_project.yml), so ingest validation and
+    the warehouse always use one set. `kim run` sets it to the inbox's `stammdaten/` folder when
+    the inbox carries one (the district sample does)."""
+    value = os.environ.get("KIM_SEEDS_DIR")
+    return Path(value).resolve() if value else SEEDS_DIR
+
+
+DEPLOYMENT_MODES = ("city", "kreis")
+
+
+def deployment_mode(seeds: Path | None = None) -> str:
+    """'city' (a kreisfreie Stadt, the default) or 'kreis' (a Landkreis with its municipalities):
+    $KIM_MODE, else the setting `deployment_mode` of the seed settings.csv. The one statement of
+    the mode; ingest validation and the reports read it here."""
+    mode = os.environ.get("KIM_MODE")
+    if not mode:
+        path = (seeds or seeds_dir()) / "settings.csv"
+        with path.open(encoding="utf-8", newline="") as f:
+            values = {row["setting"]: row["value"] for row in csv.DictReader(f)}
+        mode = values.get("deployment_mode", "city")
+    mode = mode.strip().lower()
+    if mode not in DEPLOYMENT_MODES:
+        raise ValueError(f"deployment_mode/KIM_MODE muss city oder kreis sein, nicht {mode!r}")
+    return mode
+
+
 @cache
 def _labels_by_domain() -> dict[str, dict[str, str]]:
     with (SEEDS_DIR / "labels.csv").open(encoding="utf-8", newline="") as f:

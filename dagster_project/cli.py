@@ -43,10 +43,19 @@ def _apply_path_args(args: argparse.Namespace) -> Paths:
         if value:
             os.environ[env] = str(Path(value).resolve())
     paths = Paths.from_env()
+    _use_inbox_reference_data(paths.inbox)
     os.environ.update(
         KIM_INBOX=str(paths.inbox), KIM_WAREHOUSE=str(paths.warehouse), KIM_OUTPUT=str(paths.output)
     )
     return paths
+
+
+def _use_inbox_reference_data(inbox: Path) -> None:
+    """An inbox with a `stammdaten/` folder (the district sample writes one) brings its own
+    reference data: it becomes KIM_SEEDS_DIR for ingest validation and dbt, unless that is set."""
+    folder = inbox / "stammdaten"
+    if not os.environ.get("KIM_SEEDS_DIR") and (folder / "settings.csv").is_file():
+        os.environ["KIM_SEEDS_DIR"] = str(folder.resolve())
 
 
 def _dagster_home() -> Path:
@@ -79,17 +88,22 @@ def _progress(stage: str, done: int, total: int) -> None:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from ingest.generator import generate
+    from ingest.generator.kreis import generate_kreis
 
     out = Path(args.out).resolve()
-    summary = generate(
-        out,
+    common = dict(
         months=args.months,
         start=args.start,
         persons=args.persons,
         seed=args.seed,
-        defects=args.defects,
         progress=_progress,
     )
+    if args.kreis:
+        if args.defects:
+            raise CliError("--defects gibt es nur für die Musterstadt, nicht mit --kreis.")
+        summary = generate_kreis(out, **common)
+    else:
+        summary = generate(out, defects=args.defects, **common)
     print(f"{len(summary.files)} Dateien nach {out} geschrieben.")
     for defect in getattr(summary, "defects", []) or []:
         print(f"  eingebauter Fehler: {defect}")
@@ -447,6 +461,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--persons", type=int, default=2500)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--defects", action="store_true", help="inject documented defects")
+    p.add_argument(
+        "--kreis",
+        action="store_true",
+        help="the district sample Musterkreis (with its reference data in OUT/stammdaten/)",
+    )
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("run", help="run the pipeline for one month or all months of the inbox")
