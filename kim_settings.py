@@ -99,13 +99,24 @@ class Paths:
         )
 
 
+# Another deployment's reference data: a seed folder inside the dbt project, relative to it
+# (dbt writes each seed's SQL to target/run/<project>/<seed path>: an absolute or outside path
+# would make it overwrite the seed files). `kim run` sets it for an inbox with `stammdaten/`.
+SEED_PATH_ENV = "KIM_SEED_PATH"
+DEPLOYMENTS_DIR = DBT_PROJECT_DIR / "deployments"
+
+
 def seeds_dir() -> Path:
-    """The reference data (dbt seeds) of this deployment: $KIM_SEEDS_DIR, else the project's
-    seeds. dbt reads the same variable (seed-paths in dbt_project.yml), so ingest validation and
-    the warehouse always use one set. `kim run` sets it to the inbox's `stammdaten/` folder when
-    the inbox carries one (the district sample does)."""
-    value = os.environ.get("KIM_SEEDS_DIR")
-    return Path(value).resolve() if value else SEEDS_DIR
+    """The reference data (dbt seeds) of this deployment: dbt/$KIM_SEED_PATH, else the
+    project's seeds. dbt reads the same variable (seed-paths in dbt_project.yml), so ingest
+    validation and the warehouse always use one set."""
+    value = os.environ.get(SEED_PATH_ENV)
+    if not value:
+        return SEEDS_DIR
+    path = (DBT_PROJECT_DIR / value).resolve()
+    if Path(value).is_absolute() or DBT_PROJECT_DIR not in path.parents:
+        raise ValueError(f"{SEED_PATH_ENV} muss ein Ordner im dbt-Projekt sein: {value!r}")
+    return path
 
 
 DEPLOYMENT_MODES = ("city", "kreis")

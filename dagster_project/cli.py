@@ -8,18 +8,23 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import logging
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from kim_settings import (
     DBT_PROJECT_DIR,
+    DEPLOYMENTS_DIR,
     PROJECT_ROOT,
     SAMPLE_MONTHS,
     SAMPLE_START,
+    SEED_PATH_ENV,
     SEEDS_DIR,
     Paths,
     internal_dir,
@@ -52,10 +57,25 @@ def _apply_path_args(args: argparse.Namespace) -> Paths:
 
 def _use_inbox_reference_data(inbox: Path) -> None:
     """An inbox with a `stammdaten/` folder (the district sample writes one) brings its own
-    reference data: it becomes KIM_SEEDS_DIR for ingest validation and dbt, unless that is set."""
+    reference data, unless KIM_SEED_PATH is set: a copy in dbt/deployments/<content hash>/
+    (dbt needs its seeds inside the project) becomes the seeds of ingest validation and dbt."""
     folder = inbox / "stammdaten"
-    if not os.environ.get("KIM_SEEDS_DIR") and (folder / "settings.csv").is_file():
-        os.environ["KIM_SEEDS_DIR"] = str(folder.resolve())
+    if os.environ.get(SEED_PATH_ENV) or not (folder / "settings.csv").is_file():
+        return
+    files = sorted(p for p in folder.iterdir() if p.is_file())
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    target = DEPLOYMENTS_DIR / digest.hexdigest()[:16]
+    if not target.exists():
+        scratch = Path(tempfile.mkdtemp(dir=DEPLOYMENTS_DIR.parent, prefix=".deployment-"))
+        for path in files:
+            shutil.copy2(path, scratch / path.name)
+        DEPLOYMENTS_DIR.mkdir(exist_ok=True)
+        with contextlib.suppress(FileExistsError, OSError):
+            scratch.rename(target)  # another run may have copied the same content meanwhile
+        shutil.rmtree(scratch, ignore_errors=True)
+    os.environ[SEED_PATH_ENV] = str(target.relative_to(DBT_PROJECT_DIR))
 
 
 def _dagster_home() -> Path:

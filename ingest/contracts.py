@@ -144,7 +144,14 @@ class Source:
 
 
 def C(  # noqa: N802
-    name, kind, required=True, codes=(), pseudonymise=False, description="", digits=0, required_in=""
+    name,
+    kind,
+    required=True,
+    codes=(),
+    pseudonymise=False,
+    description="",
+    digits=0,
+    required_in="",
 ):
     return Column(
         name, kind, required, tuple(codes), pseudonymise, description, digits, required_in

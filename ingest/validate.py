@@ -172,8 +172,10 @@ def municipality_checks(ctx: Context) -> list[Check]:
             "municipality_mismatch",
             ("Gemeinde", "Sozialraum"),
             mismatch,
-            lambda row: f"Gemeinde {row['Gemeinde']}, Sozialraum {row['Sozialraum']} "
-            f"gehört zu {ctx.social_space_ags.get(row['Sozialraum'])}",
+            lambda row: (
+                f"Gemeinde {row['Gemeinde']}, Sozialraum {row['Sozialraum']} "
+                f"gehört zu {ctx.social_space_ags.get(row['Sozialraum'])}"
+            ),
         ),
     ]
 

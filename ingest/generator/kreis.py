@@ -6,7 +6,7 @@ social space each).
 `<out>/stammdaten/` (the project's seeds with the district's municipalities, social spaces,
 inhabitants, accommodation, settings and city-wide targets) and then the usual inbox files from
 those seeds, the persons files with the column Gemeinde. `kim run --inbox <out>` uses the
-folder as the deployment's reference data (kim_settings.seeds_dir, KIM_SEEDS_DIR): the project's
+folder as the deployment's reference data (a copy in dbt/deployments/, kim_settings.seeds_dir): the project's
 seeds, and so `make run` with the city sample, stay untouched.
 
 Accommodation: the district's collective housing (GU, vorläufige Unterbringung) in the Kreisstadt

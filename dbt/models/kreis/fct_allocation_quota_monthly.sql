@@ -12,6 +12,8 @@
 --   payment_actual / payment_plan = allocated / allocation_target × the district's per-person
 --                       payment of the year (seed allocation_payment_rates); 0 in the opening
 --                       month, whose allocations were paid before the data starts.
+-- ags = 'GESAMT': the district, the sums of the municipalities (targets and balances rounded per
+-- municipality, so the district's balance is the sum of the printed ones, close to 0).
 -- Population share: inhabitants of the latest seed year not after the month's year (the earliest
 -- seed year for months before it). A full table (the running balance needs every month).
 with months as (
@@ -107,7 +109,7 @@ targets as (
     from joined
 ),
 
-final as (
+municipal as (
     select
         month,
         cast(ags as varchar) as ags,
@@ -127,6 +129,30 @@ final as (
             else round(allocation_target * amount_per_person, 2) end
             as decimal(18, 2)) as payment_plan
     from targets
+),
+
+district as (
+    select
+        month,
+        'GESAMT' as ags,
+        cast(sum(inhabitants) as bigint) as inhabitants,
+        cast(sum(population_share) as double) as population_share,
+        cast(sum(persons_au) as bigint) as persons_au,
+        cast(sum(quota_target) as decimal(18, 2)) as quota_target,
+        cast(sum(balance) as decimal(18, 2)) as balance,
+        cast(sum(allocated) as bigint) as allocated,
+        cast(sum(allocation_target) as decimal(18, 2)) as allocation_target,
+        cast(sum(running_balance) as decimal(18, 2)) as running_balance,
+        cast(sum(payment_actual) as decimal(18, 2)) as payment_actual,
+        cast(sum(payment_plan) as decimal(18, 2)) as payment_plan
+    from municipal
+    group by month
+),
+
+final as (
+    select * from municipal
+    union all
+    select * from district
 )
 
 select * from final
