@@ -8,6 +8,7 @@ and run on an in-memory DuckDB: the SQL under test is the model file itself, no 
 
 from __future__ import annotations
 
+import csv
 import hashlib
 from datetime import date
 from decimal import Decimal
@@ -20,8 +21,10 @@ import pytest
 
 from ingest.contracts import PERSONEN
 from ingest.generator import generate
+from ingest.generator.kreis import SEED_FOLDER, generate_kreis
 from ingest.readers import read_csv
 from ingest.validate import Context, validate
+from kim_settings import deployment_mode
 from reports.kreis import SMALL_AREA_MARK, municipality_path, write_municipality_workbook
 
 DBT = Path(__file__).resolve().parent.parent / "dbt"
@@ -342,3 +345,35 @@ def test_city_sample_bytes_are_unchanged(tmp_path):
         digest.update(path.name.encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     assert digest.hexdigest() == CITY_SAMPLE_DIGEST
+
+
+# --- The district sample ------------------------------------------------------------------------
+
+
+def test_musterkreis_sample_has_its_municipalities_and_gemeinde_column(tmp_path):
+    generate_kreis(tmp_path, months=1, persons=120, seed=5)
+    seeds = tmp_path / SEED_FOLDER
+    assert deployment_mode(seeds) == "kreis"
+    spaces = read_rows(seeds / "social_spaces.csv")
+    per_municipality: dict[str, list[str]] = {}
+    for row in spaces:
+        per_municipality.setdefault(row["ags"], []).append(row["social_space_id"])
+    # One town with four social spaces and eleven municipalities with one each.
+    assert sorted(len(v) for v in per_municipality.values()) == [1] * 11 + [4]
+    inhabitants = {
+        r["social_space_id"]: int(r["inhabitants"])
+        for r in read_rows(seeds / "social_space_inhabitants.csv")
+        if r["year"] == "2023"
+    }
+    small = [inhabitants[v[0]] for v in per_municipality.values() if len(v) == 1]
+    assert min(small) >= 2000 and max(small) <= 30000
+    # Every person's Gemeinde is a municipality, and the one of the person's social space.
+    ags_of = {r["social_space_id"]: r["ags"] for r in spaces}
+    persons = read_rows(tmp_path / "personen_2023-11.csv", encoding="cp1252", delimiter=";")
+    assert persons and all(p["Gemeinde"] in per_municipality for p in persons)
+    assert all(p["Gemeinde"] == ags_of[p["Sozialraum"]] for p in persons if p["Sozialraum"])
+
+
+def read_rows(path: Path, encoding: str = "utf-8", delimiter: str = ",") -> list[dict]:
+    with path.open(encoding=encoding, newline="") as f:
+        return list(csv.DictReader(f, delimiter=delimiter))

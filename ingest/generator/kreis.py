@@ -6,8 +6,8 @@ social space each).
 `<out>/stammdaten/` (the project's seeds with the district's municipalities, social spaces,
 inhabitants, accommodation, settings and city-wide targets) and then the usual inbox files from
 those seeds, the persons files with the column Gemeinde. `kim run --inbox <out>` uses the
-folder as the deployment's reference data (a copy in dbt/deployments/, kim_settings.seeds_dir): the project's
-seeds, and so `make run` with the city sample, stay untouched.
+folder as the deployment's reference data (a copy in dbt/deployments/, kim_settings.seeds_dir):
+the project's seeds, and so `make run` with the city sample, stay untouched.
 
 Accommodation: the district's collective housing (GU, vorläufige Unterbringung) in the Kreisstadt
 and two larger municipalities; flats for the Anschlussunterbringung in every municipality, their
