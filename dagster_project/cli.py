@@ -29,6 +29,7 @@ from kim_settings import (
     Paths,
     internal_dir,
     month_range,
+    seeds_dir,
 )
 
 
@@ -346,7 +347,9 @@ def _nothing_to_do(args: argparse.Namespace, paths: Paths, key: bytes) -> bool:
     except duckdb.Error:
         return False  # busy or unreadable: the run reports it properly
     try:
-        current = up_to_date(con, months, scan(paths.inbox), SEEDS_DIR, build_id(key), paths.output)
+        current = up_to_date(
+            con, months, scan(paths.inbox), seeds_dir(), build_id(key), paths.output
+        )
         if current:
             from dagster_project.run_summary import unchanged_lines
 
@@ -373,7 +376,6 @@ def cmd_status(args: argparse.Namespace) -> int:
     from ingest.inbox import scan
     from ingest.staleness import read_staleness
     from ingest.warehouse import connect
-    from kim_settings import SEEDS_DIR
 
     paths = _apply_path_args(args)
     if not paths.warehouse.exists():
@@ -385,7 +387,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         if args.files:
             print(status_text(con, paths.output))
         else:
-            print(summary_text(con, paths.output, read_staleness(con, inbox, SEEDS_DIR)))
+            print(summary_text(con, paths.output, read_staleness(con, inbox, seeds_dir())))
     return 0
 
 

@@ -23,7 +23,7 @@ from expectations.report import write_gate_report
 from ingest.pseudonymise import resolve_key
 from ingest.staleness import build_id, record_build
 from ingest.warehouse import connect
-from kim_settings import SEEDS_DIR, deployment_mode, internal_dir, public_dir
+from kim_settings import deployment_mode, internal_dir, public_dir, seeds_dir
 from reports.council import write_council_report
 from reports.data import parse_period
 from reports.disclosure_audit import DisclosureError
@@ -230,7 +230,7 @@ def build_record(context: AssetExecutionContext, kim_paths: KimPaths) -> Materia
     months = months_of(context)
     build = build_id(resolve_key(kim_paths.inbox_dir))
     with connect(kim_paths.warehouse_file) as con:
-        record_build(con, months, context.run.run_id, SEEDS_DIR, datetime.now(), build)
+        record_build(con, months, context.run.run_id, seeds_dir(), datetime.now(), build)
     return MaterializeResult(metadata={"months": ", ".join(months)})
 
 
