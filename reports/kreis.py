@@ -23,7 +23,7 @@ from xlsxwriter.workbook import Workbook
 
 from kim_settings import internal_dir, month_label
 from reports import data
-from reports.formatting import COUNT, MONEY, NUMBER, PERCENT, TEXT, Column, indicator_kind
+from reports.formatting import COUNT, MONEY, NUMBER, RATIO, TEXT, Column, indicator_kind
 from reports.xlsx import HEADER_ROW, Formats, setup_sheet, write_table
 
 DISTRICT = "GESAMT"  # the district's rows in the marts
@@ -34,7 +34,7 @@ QUOTA_COLUMNS = [
     (Column("Gemeinde"), 24),
     (Column("AGS"), 10),
     (Column("Einwohner", COUNT), 11),
-    (Column("Anteil Einwohner", PERCENT), 10),
+    (Column("Anteil Einwohner", RATIO), 10),
     (Column("Personen in Anschluss-unterbringung", COUNT), 14),
     (Column("Soll nach Quote", NUMBER), 11),
     (Column("Saldo", NUMBER), 9),
@@ -63,6 +63,12 @@ COMPARISON_COLUMNS = [
     (Column("Median", NUMBER), 10),
     (Column("3. Quartil", NUMBER), 10),
 ]
+# Mart columns in the order of the number columns of the tables above.
+QUOTA_FIGURES = (
+    "inhabitants", "population_share", "persons_au", "quota_target", "balance", "allocated",
+    "allocation_target", "running_balance", "payment_actual", "payment_plan",
+)  # fmt: skip
+CAPACITY_FIGURES = ("places", "occupied", "free_places")
 QUOTA_NOTE = (
     "Anschlussunterbringung = Unterbringung DEZENTRAL; Soll = Kreissumme × Anteil an den "
     "Einwohnern; Saldo > 0 = über, < 0 = unter der Quote."
@@ -139,8 +145,8 @@ def _write(
                 "created": datetime(stand.year, stand.month, stand.day),
             }
         )
-        sheets(book, Formats(book), f"{title} · {month_label(first)} · Stand "
-               f"{data.german_date(stand)}")  # fmt: skip
+        subtitle = f"{title} · {month_label(first)} · Stand {data.german_date(stand)}"
+        sheets(book, Formats(book), subtitle)
     finally:
         book.close()
     return path
@@ -193,20 +199,7 @@ def _quota_sheet(book: Workbook, fmts: Formats, subtitle: str, frame: pl.DataFra
     ws = book.add_worksheet("Aufnahmequote")
     setup_sheet(ws, fmts, "Aufnahmequote der Gemeinden", subtitle, QUOTA_NOTE)
     rows = [
-        [
-            r["name"],
-            "" if r["ags"] == DISTRICT else r["ags"],
-            r["inhabitants"],
-            None if r["population_share"] is None else r["population_share"] * 100,
-            r["persons_au"],
-            r["quota_target"],
-            r["balance"],
-            r["allocated"],
-            r["allocation_target"],
-            r["running_balance"],
-            r["payment_actual"],
-            r["payment_plan"],
-        ]
+        [r["name"], "" if r["ags"] == DISTRICT else r["ags"], *_numbers(r, QUOTA_FIGURES)]
         for r in frame.iter_rows(named=True)
     ]
     totals = {i for i, r in enumerate(frame.iter_rows(named=True)) if r["ags"] == DISTRICT}
@@ -217,12 +210,15 @@ def _capacity_sheet(book: Workbook, fmts: Formats, subtitle: str, frame: pl.Data
     ws = book.add_worksheet("Unterbringung")
     setup_sheet(ws, fmts, "Plätze, Belegung und freie Plätze", subtitle)
     rows = [
-        [r["name"], KIND_LABELS.get(r["kind"], r["kind"]), r["places"], r["occupied"],
-         r["free_places"]]  # fmt: skip
+        [r["name"], KIND_LABELS.get(r["kind"], r["kind"]), *_numbers(r, CAPACITY_FIGURES)]
         for r in frame.iter_rows(named=True)
     ]
     totals = {i for i, r in enumerate(frame.iter_rows(named=True)) if r["ags"] == DISTRICT}
     write_table(ws, fmts, CAPACITY_COLUMNS, rows, total_rows=totals)
+
+
+def _numbers(row: dict, columns: tuple[str, ...]) -> list[object]:
+    return [row[c] for c in columns]
 
 
 def _all_cells(row: dict) -> tuple[object, object]:
