@@ -106,6 +106,45 @@ class Paths:
         )
 
 
+# Another deployment's reference data: a seed folder inside the dbt project, relative to it
+# (dbt writes each seed's SQL to target/run/<project>/<seed path>: an absolute or outside path
+# would make it overwrite the seed files). `kim run` sets it for an inbox with `stammdaten/`.
+SEED_PATH_ENV = "KIM_SEED_PATH"
+DEPLOYMENTS_DIR = DBT_PROJECT_DIR / "deployments"
+
+
+def seeds_dir() -> Path:
+    """The reference data (dbt seeds) of this deployment: dbt/$KIM_SEED_PATH, else the
+    project's seeds. dbt reads the same variable (seed-paths in dbt_project.yml), so ingest
+    validation and the warehouse always use one set."""
+    value = os.environ.get(SEED_PATH_ENV)
+    if not value:
+        return SEEDS_DIR
+    path = (DBT_PROJECT_DIR / value).resolve()
+    if Path(value).is_absolute() or DBT_PROJECT_DIR not in path.parents:
+        raise ValueError(f"{SEED_PATH_ENV} muss ein Ordner im dbt-Projekt sein: {value!r}")
+    return path
+
+
+DEPLOYMENT_MODES = ("city", "kreis")
+
+
+def deployment_mode(seeds: Path | None = None) -> str:
+    """'city' (a kreisfreie Stadt, the default) or 'kreis' (a Landkreis with its municipalities):
+    $KIM_MODE, else the setting `deployment_mode` of the seed settings.csv. The one statement of
+    the mode; ingest validation and the reports read it here."""
+    mode = os.environ.get("KIM_MODE")
+    if not mode:
+        path = (seeds or seeds_dir()) / "settings.csv"
+        with path.open(encoding="utf-8", newline="") as f:
+            values = {row["setting"]: row["value"] for row in csv.DictReader(f)}
+        mode = values.get("deployment_mode", "city")
+    mode = mode.strip().lower()
+    if mode not in DEPLOYMENT_MODES:
+        raise ValueError(f"deployment_mode/KIM_MODE muss city oder kreis sein, nicht {mode!r}")
+    return mode
+
+
 @cache
 def _labels_by_domain() -> dict[str, dict[str, str]]:
     with (SEEDS_DIR / "labels.csv").open(encoding="utf-8", newline="") as f:

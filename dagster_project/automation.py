@@ -29,7 +29,7 @@ from dagster_project.resources import KimPaths
 from ingest.contracts import FILE_KINDS, SOURCES
 from ingest.inbox import InboxFile, scan
 from ingest.staleness import Staleness, fingerprint_seeds, read_staleness, seeds_id
-from kim_settings import SEEDS_DIR, internal_dir
+from kim_settings import internal_dir, seeds_dir
 
 SCHEDULE_DAY = int(os.environ.get("KIM_SCHEDULE_DAY", "8"))
 TIMEZONE = "Europe/Berlin"
@@ -108,13 +108,13 @@ class WarehouseBusy(Exception):
 def staleness_at(warehouse: Path, inbox_files: list[InboxFile]) -> Staleness:
     """The stale months of the warehouse file (none without a warehouse)."""
     if not warehouse.exists():
-        return read_staleness(None, inbox_files, SEEDS_DIR)
+        return read_staleness(None, inbox_files, seeds_dir())
     try:
         con = duckdb.connect(str(warehouse), read_only=True)
     except duckdb.Error as exc:
         raise WarehouseBusy(str(exc)) from exc
     try:
-        return read_staleness(con, inbox_files, SEEDS_DIR)
+        return read_staleness(con, inbox_files, seeds_dir())
     finally:
         con.close()
 
@@ -216,7 +216,7 @@ def run_key(
     if block[0] in staleness.reasons:
         summary = staleness.summary()
         named = sorted(f.sha256 for f in ready if f.path.name in summary)
-        parts = [summary, seeds_id(fingerprint_seeds(SEEDS_DIR)), *named]
+        parts = [summary, seeds_id(fingerprint_seeds(seeds_dir())), *named]
         return f"inbox:{block[0]}:{hashlib.sha256('|'.join(parts).encode()).hexdigest()[:16]}"
     digest = hashlib.sha256("|".join(sorted(f.sha256 for f in changed)).encode()).hexdigest()
     return f"inbox:{block[0]}..{block[-1]}:{digest[:16]}"

@@ -8,23 +8,29 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import logging
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from kim_settings import (
     DBT_PROJECT_DIR,
+    DEPLOYMENTS_DIR,
     PROJECT_ROOT,
     SAMPLE_MONTHS,
     SAMPLE_START,
+    SEED_PATH_ENV,
     SEEDS_DIR,
     SOURCE_CHECKOUT,
     Paths,
     internal_dir,
     month_range,
+    seeds_dir,
 )
 
 
@@ -44,10 +50,34 @@ def _apply_path_args(args: argparse.Namespace) -> Paths:
         if value:
             os.environ[env] = str(Path(value).resolve())
     paths = Paths.from_env()
+    _use_inbox_reference_data(paths.inbox)
     os.environ.update(
         KIM_INBOX=str(paths.inbox), KIM_WAREHOUSE=str(paths.warehouse), KIM_OUTPUT=str(paths.output)
     )
     return paths
+
+
+def _use_inbox_reference_data(inbox: Path) -> None:
+    """An inbox with a `stammdaten/` folder (the district sample writes one) brings its own
+    reference data, unless KIM_SEED_PATH is set: a copy in dbt/deployments/<content hash>/
+    (dbt needs its seeds inside the project) becomes the seeds of ingest validation and dbt."""
+    folder = inbox / "stammdaten"
+    if os.environ.get(SEED_PATH_ENV) or not (folder / "settings.csv").is_file():
+        return
+    files = sorted(p for p in folder.iterdir() if p.is_file())
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    target = DEPLOYMENTS_DIR / digest.hexdigest()[:16]
+    if not target.exists():
+        scratch = Path(tempfile.mkdtemp(dir=DEPLOYMENTS_DIR.parent, prefix=".deployment-"))
+        for path in files:
+            shutil.copy2(path, scratch / path.name)
+        DEPLOYMENTS_DIR.mkdir(exist_ok=True)
+        with contextlib.suppress(FileExistsError, OSError):
+            scratch.rename(target)  # another run may have copied the same content meanwhile
+        shutil.rmtree(scratch, ignore_errors=True)
+    os.environ[SEED_PATH_ENV] = str(target.relative_to(DBT_PROJECT_DIR))
 
 
 def _dagster_home() -> Path:
@@ -80,17 +110,22 @@ def _progress(stage: str, done: int, total: int) -> None:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from ingest.generator import generate
+    from ingest.generator.kreis import generate_kreis
 
     out = Path(args.out).resolve()
-    summary = generate(
-        out,
+    common = dict(
         months=args.months,
         start=args.start,
         persons=args.persons,
         seed=args.seed,
-        defects=args.defects,
         progress=_progress,
     )
+    if args.kreis:
+        if args.defects:
+            raise CliError("--defects gibt es nur für die Musterstadt, nicht mit --kreis.")
+        summary = generate_kreis(out, **common)
+    else:
+        summary = generate(out, defects=args.defects, **common)
     print(f"{len(summary.files)} Dateien nach {out} geschrieben.")
     for defect in getattr(summary, "defects", []) or []:
         print(f"  eingebauter Fehler: {defect}")
@@ -313,7 +348,9 @@ def _nothing_to_do(args: argparse.Namespace, paths: Paths, key: bytes) -> bool:
     except duckdb.Error:
         return False  # busy or unreadable: the run reports it properly
     try:
-        current = up_to_date(con, months, scan(paths.inbox), SEEDS_DIR, build_id(key), paths.output)
+        current = up_to_date(
+            con, months, scan(paths.inbox), seeds_dir(), build_id(key), paths.output
+        )
         if current:
             from dagster_project.run_summary import unchanged_lines
 
@@ -340,7 +377,6 @@ def cmd_status(args: argparse.Namespace) -> int:
     from ingest.inbox import scan
     from ingest.staleness import read_staleness
     from ingest.warehouse import connect
-    from kim_settings import SEEDS_DIR
 
     paths = _apply_path_args(args)
     if not paths.warehouse.exists():
@@ -352,7 +388,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         if args.files:
             print(status_text(con, paths.output))
         else:
-            print(summary_text(con, paths.output, read_staleness(con, inbox, SEEDS_DIR)))
+            print(summary_text(con, paths.output, read_staleness(con, inbox, seeds_dir())))
     return 0
 
 
@@ -486,6 +522,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--persons", type=int, default=2500)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--defects", action="store_true", help="inject documented defects")
+    p.add_argument(
+        "--kreis",
+        action="store_true",
+        help="the district sample Musterkreis (with its reference data in OUT/stammdaten/)",
+    )
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("run", help="run the pipeline for one month or all months of the inbox")

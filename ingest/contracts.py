@@ -90,6 +90,9 @@ class Column:
     # Numeric ids: at least this many digits, zero-padded ("0000123"). An Excel cell typed as a
     # number (123, 123.0) is restored to this form when the workbook is read.
     digits: int = 0
+    # Deployment mode (kim_settings.deployment_mode) in which an otherwise optional column is
+    # required in every row, e.g. Gemeinde in a district ("kreis"); "" = none.
+    required_in: str = ""
 
     @property
     def raw_name(self) -> str:
@@ -119,6 +122,13 @@ class Source:
 
     @property
     def column_names(self) -> tuple[str, ...]:
+        """The header of a city's file: every column but those only a district's file carries
+        (`required_in`, e.g. Gemeinde), so a city's files stay as they were."""
+        return tuple(c.name for c in self.columns if not c.required_in)
+
+    @property
+    def all_column_names(self) -> tuple[str, ...]:
+        """Every column of the contract (what the reader and validator handle)."""
         return tuple(c.name for c in self.columns)
 
     def column(self, name: str) -> Column:
@@ -133,13 +143,29 @@ class Source:
         return re.compile(rf"^{self.name}_(?P<period>{period})\.{self.extension}$", re.IGNORECASE)
 
 
-def C(name, kind, required=True, codes=(), pseudonymise=False, description="", digits=0):  # noqa: N802
-    return Column(name, kind, required, tuple(codes), pseudonymise, description, digits)
+def C(  # noqa: N802
+    name,
+    kind,
+    required=True,
+    codes=(),
+    pseudonymise=False,
+    description="",
+    digits=0,
+    required_in="",
+):
+    return Column(
+        name, kind, required, tuple(codes), pseudonymise, description, digits, required_in
+    )
 
 
 # Payments are money that must reconcile: an unknown social-space key is not quarantined.
 UNKNOWN_SPACE_IS_UNBEKANNT = "empty or unknown key = counted as unbekannt (warning, no quarantine)"
 PERSON_ID_DIGITS = 7
+# Persons' municipality in a district (issue 15): optional column, last in the file, so a city's
+# files stay as they are.
+MUNICIPALITY_DESCRIPTION = (
+    "municipality (8-digit AGS); empty = the municipality of the social space"
+)
 COURSE_ID_DIGITS = 6
 
 
@@ -168,6 +194,13 @@ PERSONEN = Source(
         C("Sozialraum", "key", required=False, description="empty = unknown address"),
         C("Fallmanagement", "bool"),
         C("Fallmanager_ID", "id", required="if_case_management", pseudonymise=True),
+        C(
+            "Gemeinde",
+            "key",
+            required=False,
+            required_in="kreis",
+            description=MUNICIPALITY_DESCRIPTION,
+        ),
     ),
 )
 

@@ -27,7 +27,7 @@ from ingest.readers import LINE, Problem, RawTable, ReadFile, read_csv, read_xls
 from ingest.teilergebnisplan import load_teilergebnisplan
 from ingest.validate import Context, Validated, raw_row_json, validate
 from ingest.warehouse import LoadResult, ensure_schema, insert_frame
-from kim_settings import SEEDS_DIR
+from kim_settings import deployment_mode, seeds_dir
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +119,9 @@ def _prepare(
         accommodations=_seed_ids("accommodation.csv", "accommodation_id"),
         products=_seed_ids("products.csv", "product_id"),
         accounts=_seed_ids("accounts.csv", "account_id"),
+        deployment_mode=deployment_mode(),
+        municipalities=_seed_ids("municipalities.csv", "ags"),
+        social_space_ags=_social_space_ags(),
     )
     if any(s.raw_table == "asylblg_zahlungen" for s in sources):
         _add_other_bookings(ctx, con, period, read.tables["asylblg_zahlungen"].frame)
@@ -148,8 +151,13 @@ def _masked(problem: Problem, key: bytes, source: Source) -> Problem:
 
 
 def _seed_ids(file_name: str, column: str) -> frozenset[str]:
-    path = SEEDS_DIR / file_name
+    path = seeds_dir() / file_name
     return _seed_ids_of(path, column, path.stat().st_mtime_ns)
+
+
+def _social_space_ags() -> dict[str, str]:
+    seed = pl.read_csv(seeds_dir() / "social_spaces.csv", infer_schema=False)
+    return dict(zip(seed["social_space_id"], seed["ags"], strict=True))
 
 
 @functools.lru_cache(maxsize=16)

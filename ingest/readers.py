@@ -280,7 +280,8 @@ def match_header(file_label: str, source: Source, header: list[str]) -> tuple[li
             rule="missing_column",
         )
     for c in source.columns:
-        if c.name not in seen:
+        # A district-only column (required_in) is absent from every city file by design.
+        if c.name not in seen and not c.required_in:
             warnings.append(f"Optionale Spalte '{c.name}' fehlt; als leer gelesen")
     return positions, warnings
 
@@ -310,7 +311,7 @@ def _build_table(
     table.problems = _field_count_problems(records.filter(pl.col(FIELDS) != width), width)
     by_name = {name: str(i) for i, name in enumerate(positions) if name is not None}
     table.frame = records.filter(pl.col(FIELDS) == width).select(
-        *(_contract_column(name, by_name.get(name)) for name in source.column_names),
+        *(_contract_column(name, by_name.get(name)) for name in source.all_column_names),
         pl.col(LINE),
     )
     _check_totals(table, positions, totals)

@@ -2,6 +2,7 @@
 
 Every row gets at most one quarantine record, for the first rule it breaks in this order:
 required_missing, type errors (invalid_<kind>, code_not_in_list), unknown_social_space,
+unknown_municipality, municipality_mismatch (Gemeinde is not the social space's municipality),
 unknown_accommodation, unknown_product / unknown_account (ledger and plan lines with money) or
 unknown_reference_zero_amount (same, all amounts zero), the contract's cross-field rules
 (contracts.CROSS_FIELD_RULES), duplicate_key, reversal_without_original,
@@ -55,6 +56,11 @@ class Context:
     reversed_elsewhere: frozenset[str] = frozenset()
     # (raw table, column) -> values loaded from another sheet of the same file (exists_in rules).
     loaded_values: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    # kim_settings.deployment_mode: 'kreis' makes the columns with required_in='kreis' required.
+    deployment_mode: str = "city"
+    # Municipalities (AGS) of the reference and the municipality of each social space.
+    municipalities: frozenset[str] = frozenset()
+    social_space_ags: dict[str, str] = field(default_factory=dict)
 
     @property
     def month(self) -> tuple[dt.date, dt.date] | None:
@@ -130,13 +136,17 @@ def row_checks(source: Source, ctx: Context) -> list[Check]:
             checks.append(
                 Check("required_missing", (c.name,), missing & condition_expr(c.required))
             )
+        elif c.required_in and c.required_in == ctx.deployment_mode:
+            checks.append(Check("required_missing", (c.name,), missing))
     for c in source.columns:
         bad = pl.col(c.name).is_not_null() & pl.col(parsed(c.name)).is_null()
         checks.append(Check(type_rule(c), (c.name,), bad))
-    for name in source.column_names:
+    for name in source.all_column_names:
         if name == "Sozialraum" and source.raw_table not in UNKNOWN_SPACE_COUNTS_AS_UNKNOWN:
             unknown = ~pl.col(name).is_in(list(ctx.social_spaces))
             checks.append(Check("unknown_social_space", (name,), unknown))
+        if name == "Gemeinde":
+            checks += municipality_checks(ctx)
         if name == "Unterkunft_ID":
             unknown = ~pl.col(name).is_in(list(ctx.accommodations))
             checks.append(Check("unknown_accommodation", (name,), unknown))
@@ -146,6 +156,28 @@ def row_checks(source: Source, ctx: Context) -> list[Check]:
         if rule.table == source.raw_table:
             checks.append(Check(rule.rule, rule.columns, cross_field_expr(rule, ctx)))
     return checks
+
+
+def municipality_checks(ctx: Context) -> list[Check]:
+    """Gemeinde must be a municipality of the reference and, with a Sozialraum, the one that
+    social space belongs to (else the person would count in two municipalities)."""
+    unknown = ~pl.col("Gemeinde").is_in(list(ctx.municipalities))
+    space_ags = pl.col("Sozialraum").replace_strict(
+        ctx.social_space_ags, default=None, return_dtype=pl.String
+    )
+    mismatch = pl.col("Gemeinde").is_not_null() & (space_ags != pl.col("Gemeinde"))
+    return [
+        Check("unknown_municipality", ("Gemeinde",), unknown),
+        Check(
+            "municipality_mismatch",
+            ("Gemeinde", "Sozialraum"),
+            mismatch,
+            lambda row: (
+                f"Gemeinde {row['Gemeinde']}, Sozialraum {row['Sozialraum']} "
+                f"gehört zu {ctx.social_space_ags.get(row['Sozialraum'])}"
+            ),
+        ),
+    ]
 
 
 def reference_checks(source: Source, ctx: Context) -> list[Check]:
@@ -252,7 +284,7 @@ def problem(
     mask: Masker,
     value: str | None = None,
 ) -> Problem:
-    raw = {name: row[name] for name in source.column_names}
+    raw = {name: row[name] for name in source.all_column_names}
     if value is None:
         value = " / ".join(mask(c, raw[c]) or "" for c in columns).strip(" /") or None
     masked = {c: mask(c, v) for c, v in raw.items()}

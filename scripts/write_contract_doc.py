@@ -56,6 +56,9 @@ DESCRIPTIONS_DE = {
     "date the current status began": "Beginn des aktuellen Aufenthaltsstatus",
     "arrival in the municipality": "Zuzug in die Kommune (Zuweisungsdatum)",
     "empty = unknown address": "leer = Adresse unbekannt (gezählt unter „unbekannt“)",
+    "municipality (8-digit AGS); empty = the municipality of the social space": (
+        "Gemeinde (8-stelliger AGS); leer = die Gemeinde des Sozialraums"
+    ),
     c.UNKNOWN_SPACE_IS_UNBEKANNT: (
         "leer oder nicht in `social_spaces.csv`: gezählt unter „unbekannt“ (Warnung mit Zeile "
         "und Schlüssel, keine Quarantäne)"
@@ -94,6 +97,14 @@ ROW_RULES = (
         "Sozialraum gefüllt, aber nicht in `dbt/seeds/social_spaces.csv` (Personen, Kurse). "
         "Zahlungen kommen dafür nicht in Quarantäne: sie zählen unter „unbekannt“, und jede "
         "solche Zeile wird als Warnung der Ladung mit Zeile und Schlüssel protokolliert.",
+    ),
+    (
+        "unknown_municipality",
+        "Gemeinde gefüllt, aber nicht in `dbt/seeds/municipalities.csv`.",
+    ),
+    (
+        "municipality_mismatch",
+        "Gemeinde ist nicht die Gemeinde des Sozialraums (`social_spaces.csv`, Spalte ags).",
     ),
     (
         "unknown_accommodation",
@@ -142,6 +153,8 @@ FILE_RULES = (
 def _required(column: c.Column) -> str:
     if column.required is True:
         return "ja"
+    if column.required is False and column.required_in == "kreis":
+        return "im Landkreis (deployment_mode = kreis oder KIM_MODE=kreis)"
     if column.required is False:
         return "nein"
     return f"wenn {c.CONDITIONS[column.required]}"

@@ -85,6 +85,8 @@ def column_description(column: c.Column) -> str:
     parts = [column.description] if column.description else []
     if isinstance(column.required, str):
         parts.append(f"required when {c.CONDITIONS[column.required]}")
+    elif column.required is False and column.required_in:
+        parts.append(f"required when deployment_mode = {column.required_in}")
     elif column.required is False:
         parts.append("optional")
     if column.pseudonymise and "pseudonymised" not in column.description:

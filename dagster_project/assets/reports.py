@@ -23,11 +23,12 @@ from expectations.report import write_gate_report
 from ingest.pseudonymise import resolve_key
 from ingest.staleness import build_id, record_build
 from ingest.warehouse import connect
-from kim_settings import SEEDS_DIR, internal_dir, public_dir
+from kim_settings import deployment_mode, internal_dir, public_dir, seeds_dir
 from reports.council import write_council_report
 from reports.data import parse_period
 from reports.disclosure_audit import DisclosureError
 from reports.exports import write_exports
+from reports.kreis import write_kreis_workbooks
 from reports.preview import key_figures_markdown
 from reports.versions import publish_versioned
 from reports.workbook import write_controlling_workbook
@@ -192,7 +193,32 @@ def period_last_month(period: str) -> str:
     return f"{parse_period(period).last_month:%Y-%m}"
 
 
-REPORTS = [controlling_workbook, council_report, open_data_exports]
+KREIS_MARTS = [
+    AssetKey([name])
+    for name in (
+        "fct_allocation_quota_monthly",
+        "fct_housing_capacity_monthly",
+        "fct_municipality_indicators",
+    )
+]
+
+
+@asset(
+    kinds={"excel"},
+    description="Landkreis: Workbook des Kreises und eines je Gemeinde (nur im Landkreis).",
+    **{**COMMON, "deps": KREIS_MARTS},
+)
+def kreis_workbooks(context: AssetExecutionContext, kim_paths: KimPaths) -> MaterializeResult:
+    if deployment_mode() != "kreis":
+        return MaterializeResult(metadata={"files": MetadataValue.md("none (city)")})
+    paths: list[Path] = []
+    with connect(kim_paths.warehouse_file, read_only=True) as con:
+        for month in months_of(context):
+            paths += write_kreis_workbooks(con, month, kim_paths.output_dir)
+    return MaterializeResult(metadata={"files": _files_metadata(paths, kim_paths.output_dir)})
+
+
+REPORTS = [controlling_workbook, council_report, open_data_exports, kreis_workbooks]
 
 
 @asset(
@@ -204,7 +230,7 @@ def build_record(context: AssetExecutionContext, kim_paths: KimPaths) -> Materia
     months = months_of(context)
     build = build_id(resolve_key(kim_paths.inbox_dir))
     with connect(kim_paths.warehouse_file) as con:
-        record_build(con, months, context.run.run_id, SEEDS_DIR, datetime.now(), build)
+        record_build(con, months, context.run.run_id, seeds_dir(), datetime.now(), build)
     return MaterializeResult(metadata={"months": ", ".join(months)})
 
 

@@ -51,7 +51,7 @@ from packaging import version
 from dagster_project.dbt_manifest import dbt_target_dir, prepared_project
 from dagster_project.partitions import add_months, monthly_partitions, months_of
 from dagster_project.resources import KimPaths
-from kim_settings import DBT_PROJECT_DIR
+from kim_settings import DBT_PROJECT_DIR, SEED_PATH_ENV
 
 dbt_project = prepared_project()
 
@@ -179,7 +179,9 @@ def dbt_build_args(full_refresh: bool = False) -> list[str]:
 def project_fingerprint(project_dir: Path) -> str:
     """SHA-256 over the names and contents of the dbt project's files."""
     digest = hashlib.sha256()
-    for entry in PROJECT_FILES:
+    # Another deployment's seeds (kim_settings.seeds_dir) are part of what was built.
+    deployment = (os.environ[SEED_PATH_ENV],) if os.environ.get(SEED_PATH_ENV) else ()
+    for entry in (*PROJECT_FILES, *deployment):
         root = project_dir / entry
         files = sorted(root.rglob("*")) if root.is_dir() else [root]
         for path in (p for p in files if p.is_file()):

@@ -49,6 +49,8 @@ TOTALS_EVERY = 3  # every third ledger export ends with a totals line
 TEXT_DATES_EVERY = 4  # every fourth course workbook carries dates as text
 
 Progress = Callable[[str, int, int], None]
+# Adds deployment-specific columns to a month's persons frame (the district's Gemeinde).
+PersonColumns = Callable[[pl.DataFrame, Population, State], pl.DataFrame]
 
 
 @dataclass
@@ -74,6 +76,8 @@ def generate(
     seed: int = 42,
     defects: bool = False,
     progress: Progress | None = None,
+    seeds_dir: Path = SEEDS_DIR,
+    person_columns: PersonColumns | None = None,
 ) -> GenerationSummary:
     """Write Musterstadt's monthly and yearly inbox files into `out_dir`; same seed, same bytes.
 
@@ -89,11 +93,11 @@ def generate(
     window = Window(start, months)
     params = load_params()
     rng = np.random.default_rng(seed)
-    acc = read_accommodation(SEEDS_DIR)
-    spaces = read_social_spaces(SEEDS_DIR)
+    acc = read_accommodation(seeds_dir)
+    spaces = read_social_spaces(seeds_dir)
 
     report("simulate", 0, 1)
-    case_fte = read_case_management_fte(SEEDS_DIR, window)
+    case_fte = read_case_management_fte(seeds_dir, window)
     pop = simulate(window, persons, rng, params, acc, spaces, case_fte)
     courses = course_model.simulate_courses(window, pop, rng, params, spaces)
     widths = IdWidths(
@@ -113,6 +117,8 @@ def generate(
         state = state_at(pop, acc, window.last_day(k))
 
         people = person_frame(pop, state, acc, window.last_day(k), widths)
+        if person_columns is not None:
+            people = person_columns(people, pop, state)
         name = f"personen_{label}.csv"
         if k == bad_month:
             people, found = person_defects(people, name, month_rng)

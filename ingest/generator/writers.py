@@ -55,7 +55,11 @@ def write_csv(
     encoding: 'utf-8-sig' (UTF-8 with BOM), 'utf-8' or 'cp1252'. `trailer` is an extra last
     line (a totals line), written with the same line end.
     """
-    frame = frame.select(source.column_names)
+    # An optional column the frame does not carry is left out of the file (a city's persons
+    # file has no Gemeinde column); a required one missing is an error of the caller.
+    frame = frame.select(
+        c.name for c in source.columns if c.name in frame.columns or c.required is not False
+    )
     eol = "\r\n" if crlf else "\n"
     text = frame.write_csv(
         separator=";", line_terminator=eol, date_format=date_format, quote_style="necessary"

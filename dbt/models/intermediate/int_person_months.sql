@@ -1,11 +1,13 @@
 -- One row per person and month of the persons stock. A missing or unknown social-space key
 -- becomes the member `unbekannt` (its share is itself a data-quality figure).
+-- ags: the municipality of the persons file (column Gemeinde, required in a district), else
+-- that of the person's social space (a social space belongs to one municipality).
 with persons as (
     select * from {{ ref('stg_case_software__persons') }}
 ),
 
 social_spaces as (
-    select social_space_id from {{ ref('social_spaces') }}
+    select social_space_id, ags from {{ ref('social_spaces') }}
 ),
 
 final as (
@@ -24,7 +26,8 @@ final as (
         persons.housing,
         persons.accommodation_id,
         coalesce(social_spaces.social_space_id, 'unbekannt') as social_space_id,
-        coalesce(persons.in_case_management, false) as in_case_management
+        coalesce(persons.in_case_management, false) as in_case_management,
+        coalesce(persons.ags, social_spaces.ags) as ags
     from persons
     left join social_spaces
         on persons.social_space_id = social_spaces.social_space_id

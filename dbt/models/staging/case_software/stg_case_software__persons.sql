@@ -22,6 +22,7 @@ renamed as (
         sozialraum as social_space_id,
         fallmanagement as in_case_management,
         fallmanager_id as case_manager_id,
+        gemeinde as ags,
         load_id
     from source
 )

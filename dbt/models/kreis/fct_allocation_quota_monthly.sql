@@ -1,0 +1,158 @@
+-- Allocation quota (Aufnahmequote) per municipality and month: persons in
+-- Anschlussunterbringung (Unterbringung DEZENTRAL: flats provided by the municipality) against
+-- the municipality's share of the district, by its share of the inhabitants.
+--   quota_target      = district persons in AU × population share (stock, rounded to 0.01)
+--   balance           = persons_au − quota_target (> 0 over-, < 0 under-fulfilled this month)
+--   allocated         = persons in AU in the municipality this month who were not in AU in the
+--                       same municipality the month before; in the first data month the whole
+--                       stock (opening allocation: the history before the data is unknown)
+--   allocation_target = district allocated × population share (rounded to 0.01)
+--   running_balance   = sum of (allocated − allocation_target) up to the month: the over/under-
+--                       fulfilment since the first data month (it opens with that month's balance)
+--   payment_actual / payment_plan = allocated / allocation_target × the district's per-person
+--                       payment of the year (seed allocation_payment_rates); 0 in the opening
+--                       month, whose allocations were paid before the data starts.
+-- ags = 'GESAMT': the district, the sums of the municipalities (targets and balances rounded per
+-- municipality, so the district's balance is the sum of the printed ones, close to 0).
+-- Population share: inhabitants of the latest seed year not after the month's year (the earliest
+-- seed year for months before it). A full table (the running balance needs every month).
+with months as (
+    select month from {{ ref('int_months') }}
+),
+
+municipalities as (
+    select ags from {{ ref('municipalities') }}
+),
+
+population as (
+    select * from {{ ref('int_municipality_population') }}
+),
+
+rates as (
+    select year, amount_per_person from {{ ref('allocation_payment_rates') }}
+),
+
+persons_au as (
+    select month, person_id, ags
+    from {{ ref('int_person_months') }}
+    where housing = 'DEZENTRAL' and ags is not null
+),
+
+stock as (
+    select month, ags, count(*) as persons_au
+    from persons_au
+    group by all
+),
+
+allocations as (
+    select current_month.month, current_month.ags, count(*) as allocated
+    from persons_au as current_month
+    left join persons_au as previous_month
+        on previous_month.person_id = current_month.person_id
+        and previous_month.ags = current_month.ags
+        and previous_month.month = cast(current_month.month - interval 1 month as date)
+    where previous_month.person_id is null
+    group by all
+),
+
+population_years as (
+    select
+        months.month,
+        coalesce(
+            max(population.year) filter (where population.year <= year(months.month)),
+            min(population.year)
+        ) as year
+    from months
+    cross join (select distinct year from population) as population
+    group by months.month
+),
+
+spine as (
+    select
+        months.month,
+        municipalities.ags,
+        months.month = (select min(month) from months) as is_opening_month
+    from months
+    cross join municipalities
+),
+
+joined as (
+    select
+        spine.month,
+        spine.ags,
+        spine.is_opening_month,
+        population.inhabitants,
+        population.population_share,
+        coalesce(stock.persons_au, 0) as persons_au,
+        coalesce(allocations.allocated, 0) as allocated,
+        rates.amount_per_person
+    from spine
+    left join stock
+        on stock.month = spine.month and stock.ags = spine.ags
+    left join allocations
+        on allocations.month = spine.month and allocations.ags = spine.ags
+    left join population_years
+        on population_years.month = spine.month
+    left join population
+        on population.ags = spine.ags and population.year = population_years.year
+    left join rates
+        on rates.year = year(spine.month)
+),
+
+targets as (
+    select
+        *,
+        cast(round(sum(persons_au) over (partition by month) * population_share, 2)
+            as decimal(18, 2)) as quota_target,
+        cast(round(sum(allocated) over (partition by month) * population_share, 2)
+            as decimal(18, 2)) as allocation_target
+    from joined
+),
+
+municipal as (
+    select
+        month,
+        cast(ags as varchar) as ags,
+        cast(inhabitants as bigint) as inhabitants,
+        cast(population_share as double) as population_share,
+        cast(persons_au as bigint) as persons_au,
+        quota_target,
+        cast(persons_au - quota_target as decimal(18, 2)) as balance,
+        cast(allocated as bigint) as allocated,
+        allocation_target,
+        cast(sum(allocated - allocation_target) over (
+            partition by ags order by month rows between unbounded preceding and current row
+        ) as decimal(18, 2)) as running_balance,
+        cast(case when is_opening_month then 0 else allocated * amount_per_person end
+            as decimal(18, 2)) as payment_actual,
+        cast(case when is_opening_month then 0
+            else round(allocation_target * amount_per_person, 2) end
+            as decimal(18, 2)) as payment_plan
+    from targets
+),
+
+district as (
+    select
+        month,
+        'GESAMT' as ags,
+        cast(sum(inhabitants) as bigint) as inhabitants,
+        cast(sum(population_share) as double) as population_share,
+        cast(sum(persons_au) as bigint) as persons_au,
+        cast(sum(quota_target) as decimal(18, 2)) as quota_target,
+        cast(sum(balance) as decimal(18, 2)) as balance,
+        cast(sum(allocated) as bigint) as allocated,
+        cast(sum(allocation_target) as decimal(18, 2)) as allocation_target,
+        cast(sum(running_balance) as decimal(18, 2)) as running_balance,
+        cast(sum(payment_actual) as decimal(18, 2)) as payment_actual,
+        cast(sum(payment_plan) as decimal(18, 2)) as payment_plan
+    from municipal
+    group by month
+),
+
+final as (
+    select * from municipal
+    union all
+    select * from district
+)
+
+select * from final

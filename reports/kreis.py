@@ -1,0 +1,258 @@
+"""Workbooks of a district (issue 15): the district's `Landkreis_<YYYY-MM>.xlsx` and one
+`Controlling_<AGS>_<YYYY-MM>.xlsx` per municipality in `internal/<YYYY-MM>/gemeinden/`.
+
+The district workbook shows every municipality (internal, unsuppressed, like the controlling
+workbook). A municipality's workbook shows its own figures in full, the district's totals and the
+comparison (district value, quartiles, median, rank); of the other municipalities it shows only
+the comparison cells that are not small (`is_small_area` of fct_municipality_indicators: base
+below the setting small_area_threshold), a small one as the suppression mark. The figures come
+from the marts; this module only selects and formats. Same warehouse, same bytes (the created
+date is the data's Stand; xlsxwriter in memory writes fixed zip timestamps).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import xlsxwriter
+from xlsxwriter.workbook import Workbook
+
+from kim_settings import internal_dir, month_label
+from reports import data
+from reports.formatting import COUNT, MONEY, NUMBER, RATIO, TEXT, Column, indicator_kind
+from reports.xlsx import HEADER_ROW, Formats, setup_sheet, write_table
+
+DISTRICT = "GESAMT"  # the district's rows in the marts
+SMALL_AREA_MARK = "•"  # a cell of another municipality below the small-area threshold
+KIND_LABELS = {"GU": "Gemeinschaftsunterkunft", "DEZENTRAL": "Wohnungen", DISTRICT: "zusammen"}
+
+QUOTA_COLUMNS = [
+    (Column("Gemeinde"), 24),
+    (Column("AGS"), 10),
+    (Column("Einwohner", COUNT), 11),
+    (Column("Anteil Einwohner", RATIO), 10),
+    (Column("Personen in Anschluss-unterbringung", COUNT), 14),
+    (Column("Soll nach Quote", NUMBER), 11),
+    (Column("Saldo", NUMBER), 9),
+    (Column("Zugänge im Monat", COUNT), 10),
+    (Column("Soll Zugänge", NUMBER), 10),
+    (Column("Saldo seit Beginn (Über-/Unter-erfüllung)", NUMBER), 14),
+    (Column("Pauschale Ist", MONEY), 13),
+    (Column("Pauschale Plan", MONEY), 13),
+]
+CAPACITY_COLUMNS = [
+    (Column("Gemeinde"), 24),
+    (Column("Art"), 22),
+    (Column("Plätze", COUNT), 10),
+    (Column("belegt", COUNT), 10),
+    (Column("frei", COUNT), 10),
+]
+COMPARISON_COLUMNS = [
+    (Column("Kennzahl"), 8),
+    (Column("Bezeichnung"), 34),
+    (Column("Gemeinde"), 24),
+    (Column("Wert", NUMBER), 10),
+    (Column("Rang", COUNT), 7),
+    (Column("von", COUNT), 6),
+    (Column("Kreis", NUMBER), 10),
+    (Column("1. Quartil", NUMBER), 10),
+    (Column("Median", NUMBER), 10),
+    (Column("3. Quartil", NUMBER), 10),
+]
+# Mart columns in the order of the number columns of the tables above.
+QUOTA_FIGURES = (
+    "inhabitants", "population_share", "persons_au", "quota_target", "balance", "allocated",
+    "allocation_target", "running_balance", "payment_actual", "payment_plan",
+)  # fmt: skip
+CAPACITY_FIGURES = ("places", "occupied", "free_places")
+QUOTA_NOTE = (
+    "Anschlussunterbringung = Unterbringung DEZENTRAL; Soll = Kreissumme × Anteil an den "
+    "Einwohnern; Saldo > 0 = über, < 0 = unter der Quote."
+)
+
+
+def district_path(out_dir: Path, month: str) -> Path:
+    return internal_dir(out_dir, month) / f"Landkreis_{month}.xlsx"
+
+
+def municipality_path(out_dir: Path, month: str, ags: str) -> Path:
+    return internal_dir(out_dir, month, "gemeinden") / f"Controlling_{ags}_{month}.xlsx"
+
+
+def municipalities(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return data.query(con, "select ags, name from marts.dim_municipality order by ags")
+
+
+def write_kreis_workbooks(con: duckdb.DuckDBPyConnection, month: str, out_dir: Path) -> list[Path]:
+    """The district's workbook and one per municipality; returns their paths."""
+    paths = [write_district_workbook(con, month, out_dir)]
+    for ags in municipalities(con)["ags"]:
+        paths.append(write_municipality_workbook(con, month, ags, out_dir))
+    return paths
+
+
+def write_district_workbook(con: duckdb.DuckDBPyConnection, month: str, out_dir: Path) -> Path:
+    first = data.parse_month(month)
+
+    def sheets(book: Workbook, fmts: Formats, subtitle: str) -> None:
+        quota = _quota(con, first)
+        _quota_sheet(book, fmts, subtitle, quota)
+        _capacity_sheet(book, fmts, subtitle, _capacity(con, first))
+        rows = _comparison(con, first)
+        _comparison_sheet(book, fmts, subtitle, rows, "Gemeindevergleich", _all_cells)
+
+    return _write(district_path(out_dir, month), first, "Landkreis", sheets)
+
+
+def write_municipality_workbook(
+    con: duckdb.DuckDBPyConnection, month: str, ags: str, out_dir: Path
+) -> Path:
+    first = data.parse_month(month)
+    name = municipalities(con).filter(pl.col("ags") == ags)["name"].item()
+
+    def own_and_district(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.filter(pl.col("ags").is_in([ags, DISTRICT]))
+
+    def sheets(book: Workbook, fmts: Formats, subtitle: str) -> None:
+        _quota_sheet(book, fmts, subtitle, own_and_district(_quota(con, first)))
+        _capacity_sheet(book, fmts, subtitle, own_and_district(_capacity(con, first)))
+        rows = _comparison(con, first)
+        _comparison_sheet(
+            book, fmts, subtitle, rows.filter(pl.col("ags") == ags), "Kennzahlen", _all_cells
+        )
+        _comparison_sheet(
+            book, fmts, subtitle, rows, "Gemeindevergleich", lambda row: _cells_for(row, ags)
+        )
+
+    return _write(municipality_path(out_dir, month, ags), first, f"Gemeinde {name}", sheets)
+
+
+def _write(
+    path: Path, first: date, title: str, sheets: Callable[[Workbook, Formats, str], None]
+) -> Path:
+    stand = data.month_end(first)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": False, "in_memory": True})
+    try:
+        book.set_properties(
+            {
+                "title": f"{title}: Controlling {month_label(first)}",
+                "author": "KIM Haushalt",
+                "created": datetime(stand.year, stand.month, stand.day),
+            }
+        )
+        subtitle = f"{title} · {month_label(first)} · Stand {data.german_date(stand)}"
+        sheets(book, Formats(book), subtitle)
+    finally:
+        book.close()
+    return path
+
+
+def _quota(con: duckdb.DuckDBPyConnection, first: date) -> pl.DataFrame:
+    return data.query(
+        con,
+        """
+        select coalesce(m.name, 'Landkreis') as name, q.*
+        from marts.fct_allocation_quota_monthly as q
+        left join marts.dim_municipality as m on m.ags = q.ags
+        where q.month = ?
+        order by q.ags = 'GESAMT', q.ags
+        """,
+        [first],
+    )
+
+
+def _capacity(con: duckdb.DuckDBPyConnection, first: date) -> pl.DataFrame:
+    return data.query(
+        con,
+        """
+        select coalesce(m.name, 'Landkreis') as name, c.*
+        from marts.fct_housing_capacity_monthly as c
+        left join marts.dim_municipality as m on m.ags = c.ags
+        where c.month = ?
+        order by c.ags = 'GESAMT', c.ags, c.kind = 'GESAMT', c.kind
+        """,
+        [first],
+    )
+
+
+def _comparison(con: duckdb.DuckDBPyConnection, first: date) -> pl.DataFrame:
+    return data.query(
+        con,
+        """
+        select c.*, i.name as indicator_name, i.unit, m.name
+        from marts.fct_municipality_indicators as c
+        inner join reference.indicators as i on i.indicator_id = c.indicator_id
+        inner join marts.dim_municipality as m on m.ags = c.ags
+        where c.month = ?
+        order by i.sort_order, c.ags
+        """,
+        [first],
+    )
+
+
+def _quota_sheet(book: Workbook, fmts: Formats, subtitle: str, frame: pl.DataFrame) -> None:
+    ws = book.add_worksheet("Aufnahmequote")
+    setup_sheet(ws, fmts, "Aufnahmequote der Gemeinden", subtitle, QUOTA_NOTE)
+    rows = [
+        [r["name"], "" if r["ags"] == DISTRICT else r["ags"], *_numbers(r, QUOTA_FIGURES)]
+        for r in frame.iter_rows(named=True)
+    ]
+    totals = {i for i, r in enumerate(frame.iter_rows(named=True)) if r["ags"] == DISTRICT}
+    write_table(ws, fmts, QUOTA_COLUMNS, rows, total_rows=totals)
+
+
+def _capacity_sheet(book: Workbook, fmts: Formats, subtitle: str, frame: pl.DataFrame) -> None:
+    ws = book.add_worksheet("Unterbringung")
+    setup_sheet(ws, fmts, "Plätze, Belegung und freie Plätze", subtitle)
+    rows = [
+        [r["name"], KIND_LABELS.get(r["kind"], r["kind"]), *_numbers(r, CAPACITY_FIGURES)]
+        for r in frame.iter_rows(named=True)
+    ]
+    totals = {i for i, r in enumerate(frame.iter_rows(named=True)) if r["ags"] == DISTRICT}
+    write_table(ws, fmts, CAPACITY_COLUMNS, rows, total_rows=totals)
+
+
+def _numbers(row: dict, columns: tuple[str, ...]) -> list[object]:
+    return [row[c] for c in columns]
+
+
+def _all_cells(row: dict) -> tuple[object, object]:
+    return row["value"], row["value_rank"]
+
+
+def _cells_for(row: dict, own: str) -> tuple[object, object]:
+    """Value and rank as another municipality may see them: a small cell becomes the mark."""
+    if row["ags"] != own and row["is_small_area"]:
+        return SMALL_AREA_MARK, SMALL_AREA_MARK
+    return row["value"], row["value_rank"]
+
+
+def _comparison_sheet(
+    book: Workbook,
+    fmts: Formats,
+    subtitle: str,
+    frame: pl.DataFrame,
+    sheet: str,
+    cells: Callable[[dict], tuple[object, object]],
+) -> None:
+    ws = book.add_worksheet(sheet)
+    note = (
+        f"Rang 1 = günstigster Wert; {SMALL_AREA_MARK} = kleine Fallzahl einer anderen Gemeinde "
+        "(unter der Schwelle small_area_threshold), nicht gezeigt."
+    )
+    setup_sheet(ws, fmts, "Kennzahlen im Gemeindevergleich", subtitle, note)
+    rows, kinds = [], []
+    for r in frame.iter_rows(named=True):
+        value, rank = cells(r)
+        kind = indicator_kind(r["unit"])
+        rows.append(
+            [r["indicator_id"], r["indicator_name"], r["name"], value, rank,
+             r["municipalities_ranked"], r["district_value"], r["q1"], r["median"], r["q3"]]
+        )  # fmt: skip
+        kinds.append([TEXT, TEXT, TEXT, kind, COUNT, COUNT, kind, kind, kind, kind])
+    write_table(ws, fmts, COMPARISON_COLUMNS, rows, row_kinds=kinds, top=HEADER_ROW)

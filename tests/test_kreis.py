@@ -1,0 +1,379 @@
+"""A district and its municipalities (issue 15): the Gemeinde column of the persons contract,
+the allocation quota and the municipality comparison (the dbt models' SQL rendered on tiny
+hand-made tables), the small-area rule of a municipality's workbook, and city mode unchanged.
+
+The models are rendered with Jinja (`ref` = the table's name, the project's macros included)
+and run on an in-memory DuckDB: the SQL under test is the model file itself, no dbt build.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import jinja2
+import openpyxl
+import pytest
+
+from ingest.contracts import PERSONEN
+from ingest.generator import generate
+from ingest.generator.kreis import SEED_FOLDER, generate_kreis
+from ingest.readers import read_csv
+from ingest.validate import Context, validate
+from kim_settings import deployment_mode
+from reports.kreis import SMALL_AREA_MARK, municipality_path, write_municipality_workbook
+
+DBT = Path(__file__).resolve().parent.parent / "dbt"
+MACROS = ("safe_ratio.sql", "traffic_light.sql")
+JAN, FEB = date(2025, 1, 1), date(2025, 2, 1)
+
+
+def render(model: str) -> str:
+    """The model's SQL with refs as plain table names and the project's macros defined."""
+    text = "".join((DBT / "macros" / m).read_text("utf-8") for m in MACROS)
+    text += (DBT / "models" / "kreis" / f"{model}.sql").read_text("utf-8")
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    return env.from_string(text).render(ref=lambda name: name, config=lambda **_: "")
+
+
+def create(con: duckdb.DuckDBPyConnection, table: str, columns: str, rows: list[tuple]) -> None:
+    con.execute(f"create table {table} ({columns})")
+    if rows:
+        marks = ", ".join("?" for _ in rows[0])
+        con.executemany(f"insert into {table} values ({marks})", rows)
+
+
+# --- Contract: Gemeinde ------------------------------------------------------------------------
+
+CITY_HEADER = ";".join(PERSONEN.column_names)
+PERSON = (
+    "31.01.2025;{id};F{id};01.01.1990;m;SYR;ERLAUBNIS;01.01.2024;01.06.2023;SGB2;;PRIVAT;;"
+    "{space};N;"
+)
+
+
+def persons_file(tmp_path: Path, lines: list[str]) -> Path:
+    path = tmp_path / "personen_2025-01.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def context(mode: str) -> Context:
+    return Context(
+        period="2025-01",
+        social_spaces=frozenset({"SA", "SB"}),
+        accommodations=frozenset(),
+        deployment_mode=mode,
+        municipalities=frozenset({"08000001", "08000002"}),
+        social_space_ags={"SA": "08000001", "SB": "08000002"},
+    )
+
+
+def checked(path: Path, mode: str):
+    return validate(read_csv(path, PERSONEN).tables["personen"], context(mode), lambda c, v: v)
+
+
+def test_city_file_without_gemeinde_passes_and_the_header_is_unchanged(tmp_path):
+    # The city's header is the contract without the district-only column, as before.
+    assert "Gemeinde" not in PERSONEN.column_names
+    assert PERSONEN.all_column_names[-1] == "Gemeinde"
+    path = persons_file(tmp_path, [CITY_HEADER, PERSON.format(id=1, space="SA")])
+    result = checked(path, "city")
+    assert result.problems == []
+    assert result.good["Gemeinde"].to_list() == [None]
+
+
+def test_district_requires_a_known_gemeinde_of_the_social_space(tmp_path):
+    lines = [
+        CITY_HEADER + ";Gemeinde",
+        PERSON.format(id=1, space="SA") + ";08000001",  # line 2: fine
+        PERSON.format(id=2, space="SA") + ";",  # line 3: empty in a district
+        PERSON.format(id=3, space="SA") + ";08999999",  # line 4: no such municipality
+        PERSON.format(id=4, space="SA") + ";08000002",  # line 5: SA belongs to 08000001
+        PERSON.format(id=5, space="") + ";08000002",  # line 6: no social space: fine
+    ]
+    result = checked(persons_file(tmp_path, lines), "kreis")
+    assert [(p.line, p.rule, p.column) for p in result.problems] == [
+        (3, "required_missing", "Gemeinde"),
+        (4, "unknown_municipality", "Gemeinde"),
+        (5, "municipality_mismatch", "Gemeinde"),
+    ]
+    assert result.good["Gemeinde"].to_list() == ["08000001", "08000002"]
+    # The same file in a city: an empty Gemeinde is allowed, the other rules still hold.
+    city = checked(persons_file(tmp_path, lines), "city")
+    assert [p.line for p in city.problems] == [4, 5]
+
+
+# --- Allocation quota ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def quota_warehouse() -> duckdb.DuckDBPyConnection:
+    """Municipality A (08000001, social space SA) and B (08000002, SB1 and SB2).
+
+    Inhabitants 2024: SA 1,000; SB1 1,500; SB2 1,500 -> A 1,000, B 3,000: shares 0.25 / 0.75.
+    (2026 has other numbers; months of 2025 use 2024, the latest year not after theirs.)
+    January 2025 (the first data month): A p1, p2 in DEZENTRAL; B p3, p4 in DEZENTRAL, p5 in GU,
+      p6 PRIVAT (GU and PRIVAT are not Anschlussunterbringung).
+    February 2025: p1 stays (A); p2 has left; p3, p4 stay (B); p5 GU -> DEZENTRAL in B; p7 new
+      in B; p8 new in A; p6 PRIVAT in B -> DEZENTRAL in A; p9 DEZENTRAL without municipality.
+    """
+    con = duckdb.connect()
+    create(con, "int_months", "month date", [(JAN,), (FEB,)])
+    create(con, "municipalities", "ags varchar, name varchar",
+           [("08000001", "A-Dorf"), ("08000002", "B-Stadt")])  # fmt: skip
+    spaces = [("SA", "A", "08000001"), ("SB1", "B1", "08000002"), ("SB2", "B2", "08000002")]
+    create(con, "social_spaces", "social_space_id varchar, name varchar, ags varchar", spaces)
+    create(
+        con,
+        "social_space_inhabitants",
+        "social_space_id varchar, year integer, inhabitants integer",
+        [("SA", 2024, 1000), ("SB1", 2024, 1500), ("SB2", 2024, 1500),
+         ("SA", 2026, 5000), ("SB1", 2026, 1000), ("SB2", 2026, 1000)],
+    )  # fmt: skip
+    create(con, "allocation_payment_rates", "year integer, amount_per_person decimal(18,2)",
+           [(2024, Decimal("137.03")), (2025, Decimal("139.08"))])  # fmt: skip
+    jan = [("p1", "08000001", "DEZENTRAL"), ("p2", "08000001", "DEZENTRAL"),
+           ("p3", "08000002", "DEZENTRAL"), ("p4", "08000002", "DEZENTRAL"),
+           ("p5", "08000002", "GU"), ("p6", "08000002", "PRIVAT")]  # fmt: skip
+    feb = [("p1", "08000001", "DEZENTRAL"), ("p3", "08000002", "DEZENTRAL"),
+           ("p4", "08000002", "DEZENTRAL"), ("p5", "08000002", "DEZENTRAL"),
+           ("p7", "08000002", "DEZENTRAL"), ("p8", "08000001", "DEZENTRAL"),
+           ("p6", "08000001", "DEZENTRAL"), ("p9", None, "DEZENTRAL")]  # fmt: skip
+    create(
+        con,
+        "int_person_months",
+        "month date, person_id varchar, ags varchar, housing varchar",
+        [(JAN, *p) for p in jan] + [(FEB, *p) for p in feb],
+    )
+    con.execute(
+        f"create view int_municipality_population as {render('int_municipality_population')}"
+    )
+    return con
+
+
+QUOTA_COLUMNS = (
+    "persons_au, quota_target, balance, allocated, allocation_target, running_balance, "
+    "payment_actual, payment_plan"
+)
+
+
+def test_quota_balance_per_municipality_by_hand(quota_warehouse):
+    con = quota_warehouse
+    rows = con.execute(
+        f"select month, ags, {QUOTA_COLUMNS} from ({render('fct_allocation_quota_monthly')}) "
+        "order by month, ags"
+    ).fetchall()
+    d = Decimal
+    assert rows == [
+        # January: stock A 2, B 2, district 4. Target A 4 × 0.25 = 1.00, B 4 × 0.75 = 3.00;
+        # balance A +1.00, B −1.00. Opening month: allocated = stock, allocation target = quota
+        # target, running balance = balance, no payments (paid before the data starts).
+        (JAN, "08000001", 2, d("1.00"), d("1.00"), 2, d("1.00"), d("1.00"), d("0"), d("0")),
+        (JAN, "08000002", 2, d("3.00"), d("-1.00"), 2, d("3.00"), d("-1.00"), d("0"), d("0")),
+        (JAN, "GESAMT", 4, d("4.00"), d("0.00"), 4, d("4.00"), d("0.00"), d("0"), d("0")),
+        # February: stock A p1, p8, p6 = 3; B p3, p4, p5, p7 = 4; district 7 (p9 has no
+        # municipality). Target A 7 × 0.25 = 1.75, B 7 × 0.75 = 5.25; balance A +1.25, B −1.25.
+        # Allocated A p8, p6 = 2; B p5, p7 = 2; district 4 -> targets A 1.00, B 3.00; running
+        # balance A 1.00 + (2 − 1.00) = 2.00, B −1.00 + (2 − 3.00) = −2.00.
+        # Payments 2025 at 139.08 €: actual 2 × 139.08 = 278.16 each; plan A 1 × 139.08,
+        # B 3 × 139.08 = 417.24.
+        (FEB, "08000001", 3, d("1.75"), d("1.25"), 2, d("1.00"), d("2.00"), d("278.16"),
+         d("139.08")),
+        (FEB, "08000002", 4, d("5.25"), d("-1.25"), 2, d("3.00"), d("-2.00"), d("278.16"),
+         d("417.24")),
+        (FEB, "GESAMT", 7, d("7.00"), d("0.00"), 4, d("4.00"), d("0.00"), d("556.32"),
+         d("556.32")),
+    ]  # fmt: skip
+
+
+# --- Municipality comparison and the municipality's workbook --------------------------------------
+
+
+@pytest.fixture
+def comparison_warehouse() -> duckdb.DuckDBPyConnection:
+    """Municipalities A (SA), B (SB), C (SC1, SC2); small-area threshold 10.
+
+    K01 (Anzahl, direction none): SA 25, SB 4, SC1 12, SC2 8 -> A 25, B 4, C 20; district
+      (GESAMT, with 1 person of unknown social space) 50.
+    K06 (%, higher): SA 10/40, SB 3/6, SC1 30/50, SC2 10/30 -> A 25 %, B 50 %, C 40/80 = 50 %.
+    K08 (Tage, a median): does not add up over social spaces, not compared.
+    """
+    con = duckdb.connect()
+    for schema in ("marts", "reference"):
+        con.execute(f"create schema {schema}")
+    create(con, "municipalities", "ags varchar, name varchar",
+           [("08000001", "A-Dorf"), ("08000002", "B-Stadt"), ("08000003", "C-Heim")])  # fmt: skip
+    create(con, "social_spaces", "social_space_id varchar, name varchar, ags varchar",
+           [("SA", "A", "08000001"), ("SB", "B", "08000002"),
+            ("SC1", "C1", "08000003"), ("SC2", "C2", "08000003")])  # fmt: skip
+    create(con, "settings", "setting varchar, value varchar", [("small_area_threshold", "10")])
+    create(
+        con,
+        "indicators",
+        "indicator_id varchar, name varchar, unit varchar, direction varchar, "
+        "per_social_space boolean, sort_order integer",
+        [("K01", "Leistungsberechtigte", "Anzahl", "none", True, 1),
+         ("K06", "Anteil dezentral", "%", "higher", True, 6),
+         ("K08", "Wartezeit (Median)", "Tage", "lower", True, 8)],
+    )  # fmt: skip
+    values = [
+        ("K01", "SA", 25, 1, 25.0), ("K01", "SB", 4, 1, 4.0), ("K01", "SC1", 12, 1, 12.0),
+        ("K01", "SC2", 8, 1, 8.0), ("K01", "GESAMT", 50, 1, 50.0),
+        ("K06", "SA", 10, 40, 25.0), ("K06", "SB", 3, 6, 50.0), ("K06", "SC1", 30, 50, 60.0),
+        ("K06", "SC2", 10, 30, 33.3), ("K06", "GESAMT", 53, 126, 42.1),
+        ("K08", "SA", 1, 1, 30.0), ("K08", "GESAMT", 1, 1, 30.0),
+    ]  # fmt: skip
+    create(
+        con,
+        "int_indicator_values_unioned",
+        "month date, indicator_id varchar, social_space_id varchar, numerator decimal(18,2), "
+        "denominator decimal(18,2), value double",
+        [(FEB, *v) for v in values],
+    )
+    con.execute(
+        f"create table marts.fct_municipality_indicators as {render('fct_municipality_indicators')}"
+    )
+    con.execute("create table marts.dim_municipality as select * from municipalities")
+    con.execute("create table reference.indicators as select * from indicators")
+    return con
+
+
+def test_comparison_values_quartiles_ranks_and_small_areas_by_hand(comparison_warehouse):
+    rows = comparison_warehouse.execute(
+        "select indicator_id, ags, value, value_rank, q1, median, q3, district_value, "
+        "is_small_area from marts.fct_municipality_indicators order by indicator_id, ags"
+    ).fetchall()
+    assert rows == [
+        # K01 values 4, 20, 25: median 20, q1 = 4 + 0.5 × (20 − 4) = 12, q3 = 20 + 0.5 × 5 = 22.5;
+        # ranked highest first (direction none); B's 4 is below 10: small.
+        ("K01", "08000001", 25.0, 1, 12.0, 20.0, 22.5, 50.0, False),
+        ("K01", "08000002", 4.0, 3, 12.0, 20.0, 22.5, 50.0, True),
+        ("K01", "08000003", 20.0, 2, 12.0, 20.0, 22.5, 50.0, False),
+        # K06 values 25, 50, 50: median 50, q1 = 25 + 0.5 × 25 = 37.5, q3 = 50; higher is better,
+        # B and C share rank 1; B's denominator 6 is below 10: small.
+        ("K06", "08000001", 25.0, 3, 37.5, 50.0, 50.0, 42.1, False),
+        ("K06", "08000002", 50.0, 1, 37.5, 50.0, 50.0, 42.1, True),
+        ("K06", "08000003", 50.0, 1, 37.5, 50.0, 50.0, 42.1, False),
+    ]
+
+
+def add_quota_and_capacity(con: duckdb.DuckDBPyConnection) -> None:
+    """Minimal rows of the two other marts the workbook reads (values are not under test)."""
+    con.execute(
+        "create table marts.fct_allocation_quota_monthly as select * from (values "
+        "(date '2025-02-01', '08000001', 1000, 0.2, 3, 1.75, 1.25, 2, 1.00, 2.00, 278.16, 139.08),"
+        "(date '2025-02-01', '08000002', 3000, 0.6, 4, 5.25, -1.25, 2, 3.00, -2.00, 278.16, "
+        "417.24),"
+        "(date '2025-02-01', '08000003', 1000, 0.2, 0, 0.00, 0.00, 0, 0.00, 0.00, 0.00, 0.00),"
+        "(date '2025-02-01', 'GESAMT', 5000, 1.0, 7, 7.00, 0.00, 4, 4.00, 0.00, 556.32, 556.32)"
+        ") as t(month, ags, inhabitants, population_share, persons_au, quota_target, balance, "
+        "allocated, allocation_target, running_balance, payment_actual, payment_plan)"
+    )
+    con.execute(
+        "create table marts.fct_housing_capacity_monthly as select * from (values "
+        "(date '2025-02-01', '08000001', 'DEZENTRAL', 8, 3, 5),"
+        "(date '2025-02-01', '08000002', 'DEZENTRAL', 6, 4, 2),"
+        "(date '2025-02-01', 'GESAMT', 'GESAMT', 14, 7, 7)"
+        ") as t(month, ags, kind, places, occupied, free_places)"
+    )
+
+
+def sheet_rows(path: Path) -> dict[str, list[tuple]]:
+    book = openpyxl.load_workbook(path)
+    return {ws.title: list(ws.iter_rows(values_only=True)) for ws in book.worksheets}
+
+
+def test_municipality_workbook_hides_other_municipalities_small_cells(
+    comparison_warehouse, tmp_path
+):
+    con = comparison_warehouse
+    add_quota_and_capacity(con)
+    path = write_municipality_workbook(con, "2025-02", "08000001", tmp_path)
+    assert path == municipality_path(tmp_path, "2025-02", "08000001")
+    assert path.name == "Controlling_08000001_2025-02.xlsx"
+    sheets = sheet_rows(path)
+    # Own figures and the district only: no other municipality in quota and capacity.
+    quota_names = [r[0] for r in sheets["Aufnahmequote"][4:]]
+    assert quota_names == ["A-Dorf", "Landkreis"]
+    assert [r[0] for r in sheets["Unterbringung"][4:]] == ["A-Dorf", "Landkreis"]
+    # Own indicators: value, rank of 3, district, quartiles.
+    own = {r[0]: r[3:10] for r in sheets["Kennzahlen"][4:]}
+    assert own["K01"] == (25, 1, 3, 50, 12, 20, 22.5)
+    assert own["K06"] == (0.25, 3, 3, 0.421, 0.375, 0.5, 0.5)  # % stored as fractions
+    # The comparison: B's small cells (K01 count 4, K06 on 6 persons) are the mark, C's shown.
+    comparison = {(r[0], r[2]): r[3:5] for r in sheets["Gemeindevergleich"][4:]}
+    assert comparison[("K01", "B-Stadt")] == (SMALL_AREA_MARK, SMALL_AREA_MARK)
+    assert comparison[("K06", "B-Stadt")] == (SMALL_AREA_MARK, SMALL_AREA_MARK)
+    assert comparison[("K01", "C-Heim")] == (20, 2)
+    assert comparison[("K06", "C-Heim")] == (0.5, 1)
+    assert "K08" not in {r[0] for r in sheets["Gemeindevergleich"][4:]}
+    # Nowhere in the workbook is a B row with a number in its value or rank column.
+    for rows in sheets.values():
+        for row in rows:
+            if "B-Stadt" in row:
+                assert row[3] == SMALL_AREA_MARK and row[4] == SMALL_AREA_MARK, row
+
+
+def test_a_municipality_sees_its_own_small_cells(comparison_warehouse, tmp_path):
+    con = comparison_warehouse
+    add_quota_and_capacity(con)
+    sheets = sheet_rows(write_municipality_workbook(con, "2025-02", "08000002", tmp_path))
+    own = {r[0]: r[3:5] for r in sheets["Kennzahlen"][4:]}
+    assert own["K01"] == (4, 3)  # its own count below 10 is shown to itself
+    comparison = {(r[0], r[2]): r[3] for r in sheets["Gemeindevergleich"][4:]}
+    assert comparison[("K01", "B-Stadt")] == 4
+    assert comparison[("K01", "A-Dorf")] == 25
+
+
+# --- City mode unchanged ------------------------------------------------------------------------
+
+# SHA-256 over (name, SHA-256 of the bytes) of every file of
+# generate(months=2, start="2023-11", persons=60, seed=3), computed with the code before the
+# district work (commit 78024b6): the city sample's bytes must stay exactly as they were.
+CITY_SAMPLE_DIGEST = "91f9b4169fc64e1cf5db80adf20bcb0806344b4ed55e926548944e787d0f0c5e"
+
+
+def test_city_sample_bytes_are_unchanged(tmp_path):
+    generate(tmp_path, months=2, start="2023-11", persons=60, seed=3)
+    digest = hashlib.sha256()
+    for path in sorted(tmp_path.iterdir()):
+        digest.update(path.name.encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    assert digest.hexdigest() == CITY_SAMPLE_DIGEST
+
+
+# --- The district sample ------------------------------------------------------------------------
+
+
+def test_musterkreis_sample_has_its_municipalities_and_gemeinde_column(tmp_path):
+    generate_kreis(tmp_path, months=1, persons=120, seed=5)
+    seeds = tmp_path / SEED_FOLDER
+    assert deployment_mode(seeds) == "kreis"
+    spaces = read_rows(seeds / "social_spaces.csv")
+    per_municipality: dict[str, list[str]] = {}
+    for row in spaces:
+        per_municipality.setdefault(row["ags"], []).append(row["social_space_id"])
+    # One town with four social spaces and eleven municipalities with one each.
+    assert sorted(len(v) for v in per_municipality.values()) == [1] * 11 + [4]
+    inhabitants = {
+        r["social_space_id"]: int(r["inhabitants"])
+        for r in read_rows(seeds / "social_space_inhabitants.csv")
+        if r["year"] == "2023"
+    }
+    small = [inhabitants[v[0]] for v in per_municipality.values() if len(v) == 1]
+    assert min(small) >= 2000 and max(small) <= 30000
+    # Every person's Gemeinde is a municipality, and the one of the person's social space.
+    ags_of = {r["social_space_id"]: r["ags"] for r in spaces}
+    persons = read_rows(tmp_path / "personen_2023-11.csv", encoding="cp1252", delimiter=";")
+    assert persons and all(p["Gemeinde"] in per_municipality for p in persons)
+    assert all(p["Gemeinde"] == ags_of[p["Sozialraum"]] for p in persons if p["Sozialraum"])
+
+
+def read_rows(path: Path, encoding: str = "utf-8", delimiter: str = ",") -> list[dict]:
+    with path.open(encoding=encoding, newline="") as f:
+        return list(csv.DictReader(f, delimiter=delimiter))
