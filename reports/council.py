@@ -16,12 +16,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from html import escape
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import xlsxwriter
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from kim_settings import labels, month_label, public_dir
 from reports import cost_accounting, data
@@ -612,108 +612,90 @@ def build_council_report(
 # ---------------------------------------------------------------- HTML
 
 
-def _light_class(value: object) -> str:
-    return f' class="light-{value}"' if value in ("green", "yellow", "red") else ""
+_TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).with_name("templates")),
+    autoescape=True,
+    keep_trailing_newline=True,
+    undefined=StrictUndefined,
+)
 
 
-def render_table(table: Table) -> str:
-    """A table with caption, column headers and row headers (scope attributes)."""
-    head = "".join(f'<th scope="col">{escape(c.label)}</th>' for c in table.columns)
-    body = []
+def table_view(table: Table) -> dict:
+    """A table as the template shows it: every cell formatted (German numbers, suppression
+    marks), the first cell of a row a row header, text cells with their traffic-light class."""
+    rows = []
     for index, cells in enumerate(table.rows):
-        parts = []
+        shown = []
         for col, (cell, column) in enumerate(zip(cells, table.columns, strict=True)):
             value, kind = cell_value_kind(cell, column)
-            text = escape(format_cell(value, kind))
+            text = format_cell(value, kind)
             if col == 0:
-                parts.append(f'<th scope="row">{text}</th>')
+                shown.append({"tag": "th", "scope": True, "cls": "", "text": text})
             elif kind == TEXT:
-                parts.append(f"<td{_light_class(value)}>{text}</td>")
+                light = value if value in ("green", "yellow", "red") else ""
+                shown.append({"tag": "td", "scope": False, "cls": light and f"light-{light}",
+                              "text": text})  # fmt: skip
             else:
-                parts.append(f'<td class="num">{text}</td>')
-        row_class = ' class="total"' if index in table.total_rows else ""
-        body.append(f"<tr{row_class}>{''.join(parts)}</tr>")
-    notes = "".join(f'<p class="note">{escape(n)}</p>' for n in table.notes)
-    return (
-        f"<table><caption>{escape(table.title)}</caption><thead><tr>{head}</tr></thead>"
-        f"<tbody>{''.join(body)}</tbody></table>{notes}"
-    )
+                shown.append({"tag": "td", "scope": False, "cls": "num", "text": text})
+        rows.append({"total": index in table.total_rows, "cells": shown})
+    return {
+        "title": table.title,
+        "head": [c.label for c in table.columns],
+        "rows": rows,
+        "notes": table.notes,
+    }
 
 
 def render_html(report: CouncilReport) -> str:
-    """The report as one self-contained HTML file (inline CSS and SVG, no external links)."""
+    """The report as one self-contained HTML file (templates/council.html.j2)."""
     p = report.period
-    title = f"Integrationsbericht {p.label}"
+    fields = [
+        {
+            "id": f"kap-feld-{i}",
+            "heading": f"Handlungsfeld {name}",
+            "sections": [
+                {
+                    "indicator_id": s.indicator_id,
+                    "name": s.name,
+                    "definition": s.definition,
+                    "summary": table_view(s.summary),
+                    "chart_svg": s.chart_svg,
+                    "trend": table_view(s.trend),
+                    "spaces": table_view(s.spaces) if s.spaces else None,
+                }
+                for s in sections
+            ],
+        }
+        for i, (name, sections) in enumerate(report.chapters, start=1)
+    ]
     chapters = [("kap-kennzahlen", "Kennzahlen im Überblick")]
-    chapters += [
-        (f"kap-feld-{i}", f"Handlungsfeld {name}")
-        for i, (name, _) in enumerate(report.chapters, start=1)
-    ]
-    chapters += [
-        ("kap-haushalt", "Haushalt"),
-        ("kap-kosten", "Kosten je Person und Sozialraumbudgets"),
-    ]
+    chapters += [(f["id"], f["heading"]) for f in fields]
+    chapters += [("kap-haushalt", "Haushalt")]
+    chapters += [("kap-kosten", "Kosten je Person und Sozialraumbudgets")]
     chapters += [("kap-ausblick", "Ausblick")] if report.outlook else []
     chapters += [("kap-methodik", "Methodik und Datenstand")]
-    toc = "".join(f'<li><a href="#{cid}">{escape(name)}</a></li>' for cid, name in chapters)
-    out = [
-        '<!DOCTYPE html>\n<html lang="de">\n<head>\n<meta charset="utf-8">',
-        f"<title>{escape(title)}</title>",
-        f'<meta name="dcterms.created" content="{p.stand.isoformat()}">',
-        '<meta name="author" content="KIM Haushalt">',
-        f'<meta name="description" content="{escape(title)}, Stand {data.german_date(p.stand)}">',
-        f"<style>\n{CSS_PATH.read_text(encoding='utf-8')}</style>\n</head>\n<body>",
-        '<header class="title-page">',
-        f"<h1>{escape(title)}</h1>",
-        f'<p class="period">Berichtszeitraum: {escape(p.title)}</p>',
-        f'<p class="stand">Datenstand: {data.german_date(p.stand)}</p>',
-        "<p>Kommunales Integrationsmanagement im Produkthaushalt</p></header>",
-        f'<nav class="toc" aria-label="Inhaltsverzeichnis"><h2 id="inhalt">Inhalt</h2>'
-        f"<ol>{toc}</ol></nav>",
-        "<main>",
-        f'<section><h2 id="{chapters[0][0]}">{chapters[0][1]}</h2>',
-        render_table(report.key_figures),
-        render_table(report.caseload),
-        "</section>",
-    ]
-    for (cid, heading), (_, sections) in zip(chapters[1:], report.chapters, strict=False):
-        out.append(f'<section><h2 id="{cid}">{escape(heading)}</h2>')
-        for s in sections:
-            out += [
-                f'<section class="indicator"><h3 id="k-{escape(s.indicator_id)}">'
-                f"{escape(s.indicator_id)} {escape(s.name)}</h3>",
-                f'<p class="definition">{escape(s.definition)}</p>',
-                render_table(s.summary),
-                f"<figure>{s.chart_svg}<figcaption>Abbildung: {escape(s.name)}, Verlauf der "
-                "letzten 12 Monate (Werte in der folgenden Tabelle)</figcaption></figure>",
-                render_table(s.trend),
-                render_table(s.spaces) if s.spaces else "",
-                "</section>",
-            ]
-        out.append("</section>")
-    out += [
-        f'<section><h2 id="kap-haushalt">Haushalt</h2>{render_table(report.budget)}</section>',
-        '<section><h2 id="kap-kosten">Kosten je Person und Sozialraumbudgets</h2>',
-        *(render_table(t) for t in report.costs),
-        "</section>",
-        _render_outlook(report.outlook),
-        '<section><h2 id="kap-methodik">Methodik und Datenstand</h2>',
-        *(f"<p>{escape(n)}</p>" for n in report.notes),
-        render_table(report.catalogue),
-        "</section>",
-        "</main>\n</body>\n</html>\n",
-    ]
-    return "\n".join(out)
-
-
-def _render_outlook(outlook: Outlook | None) -> str:
-    if outlook is None:
-        return ""
-    return (
-        f'<section><h2 id="kap-ausblick">Ausblick</h2>{render_table(outlook.persons)}'
-        f"<figure>{outlook.chart_svg}<figcaption>Abbildung: Ausblick {outlook.year}, Personen je "
-        "Szenario (Werte in der Tabelle davor)</figcaption></figure>"
-        f"{render_table(outlook.money)}</section>"
+    outlook = report.outlook
+    return _TEMPLATES.get_template("council.html.j2").render(
+        title=f"Integrationsbericht {p.label}",
+        created=p.stand.isoformat(),
+        stand=data.german_date(p.stand),
+        period_title=p.title,
+        css=CSS_PATH.read_text(encoding="utf-8"),
+        chapters=chapters,
+        key_figures=table_view(report.key_figures),
+        caseload=table_view(report.caseload),
+        fields=fields,
+        budget=table_view(report.budget),
+        costs=[table_view(t) for t in report.costs],
+        outlook=outlook
+        and {
+            "persons": table_view(outlook.persons),
+            "money": table_view(outlook.money),
+            "chart_svg": outlook.chart_svg,
+            "year": outlook.year,
+        },
+        notes=report.notes,
+        catalogue=table_view(report.catalogue),
     )
 
 
