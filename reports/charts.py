@@ -39,26 +39,16 @@ def trend_svg(
     unit: str = "",
 ) -> str:
     """A line chart of monthly values (None = not published) as an inline <svg> element."""
-    with plt.rc_context(_RC):
-        fig, ax = plt.subplots(figsize=(6.4, 2.2))
-        try:
-            xs = list(range(len(months)))
-            ys = [float("nan") if v is None else float(v) for v in values]
-            ax.plot(xs, ys, marker="o", markersize=3, color="#1f4e79", label="Wert")
-            if band is not None and band[0] is not None and band[1] is not None:
-                ax.axhspan(band[0], band[1], color="#c6efce", alpha=0.6, label="Zielband")
-            if target is not None:
-                ax.axhline(target, color="#c00000", linestyle="--", linewidth=1, label="Ziel")
-            ax.set_xticks(xs, [short_month_label(m) for m in months])
-            ax.set_ylabel(unit)
-            ax.grid(axis="y", color="#dddddd", linewidth=0.5)
-            ax.legend(loc="best", frameon=False, fontsize=7)
-            fig.tight_layout()
-            buffer = io.StringIO()
-            fig.savefig(buffer, format="svg", metadata={"Date": None})
-        finally:
-            plt.close(fig)
-    return _inline(buffer.getvalue(), title)
+
+    def draw(ax, xs: list[int]) -> None:
+        ys = [float("nan") if v is None else float(v) for v in values]
+        ax.plot(xs, ys, marker="o", markersize=3, color="#1f4e79", label="Wert")
+        if band is not None and band[0] is not None and band[1] is not None:
+            ax.axhspan(band[0], band[1], color="#c6efce", alpha=0.6, label="Zielband")
+        if target is not None:
+            ax.axhline(target, color="#c00000", linestyle="--", linewidth=1, label="Ziel")
+
+    return _month_chart(months, draw, title=title, unit=unit, height=2.2)
 
 
 FAN_COLOURS = ("#1f4e79", "#7f7f7f", "#c55a11", "#548235", "#7030a0")
@@ -68,13 +58,23 @@ def fan_svg(
     months: list[date], series: dict[str, list[float]], *, title: str, unit: str = ""
 ) -> str:
     """One line per scenario over the same months (the outlook's fan) as an inline <svg>."""
+
+    def draw(ax, xs: list[int]) -> None:
+        for index, (name, values) in enumerate(series.items()):
+            colour = FAN_COLOURS[index % len(FAN_COLOURS)]
+            ax.plot(xs, [float(v) for v in values], color=colour, label=name)
+
+    return _month_chart(months, draw, title=title, unit=unit, height=2.4)
+
+
+def _month_chart(months: list[date], draw, *, title: str, unit: str, height: float) -> str:
+    """A chart over `months` (`draw(ax, xs)` plots the lines) as an inline <svg> element: month
+    ticks, unit, grid, legend; SVG without a date, so the same data give the same bytes."""
     with plt.rc_context(_RC):
-        fig, ax = plt.subplots(figsize=(6.4, 2.4))
+        fig, ax = plt.subplots(figsize=(6.4, height))
         try:
             xs = list(range(len(months)))
-            for index, (name, values) in enumerate(series.items()):
-                colour = FAN_COLOURS[index % len(FAN_COLOURS)]
-                ax.plot(xs, [float(v) for v in values], color=colour, label=name)
+            draw(ax, xs)
             ax.set_xticks(xs, [short_month_label(m) for m in months])
             ax.set_ylabel(unit)
             ax.grid(axis="y", color="#dddddd", linewidth=0.5)
