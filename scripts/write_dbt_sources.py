@@ -151,7 +151,9 @@ def rule_expression(rule: c.CrossFieldRule, raw_names: set[str]) -> str | None:
     if rule.check == "only_if":
         return f"{first} is null or {condition_sql(rule.condition)}"
     if rule.check == "file_month_end":
-        return f"{first} = last_day({WINDOW_COLUMN})"
+        # Standard SQL (DuckDB and PostgreSQL alike): DuckDB's last_day() is not portable.
+        month_end = f"date_trunc('month', {WINDOW_COLUMN}) + interval '1 month' - interval '1 day'"
+        return f"{first} = cast({month_end} as date)"
     if rule.check == "in_file_month":
         return f"date_trunc('month', {first}) = {WINDOW_COLUMN}"
     if rule.check == "file_month":

@@ -1,6 +1,6 @@
 {#- A numeric setting of the seed `settings` (THE place for tolerances), as a scalar subquery. -#}
 {% macro setting(name) -%}
-    (select cast(value as double) from {{ ref('settings') }} where setting = '{{ name }}')
+    (select cast(value as double precision) from {{ ref('settings') }} where setting = '{{ name }}')
 {%- endmacro %}
 
 {#- A value as the reports print it (reports/formatting.py): Anzahl 0 decimals,
@@ -9,9 +9,9 @@
     as the target is green. -#}
 {% macro displayed(value, unit) -%}
     case {{ unit }}
-        when 'Anzahl' then cast(round(cast({{ value }} as decimal(38, 9)), 0) as double)
-        when '€' then cast(round(cast({{ value }} as decimal(38, 9)), 2) as double)
-        else cast(round(cast({{ value }} as decimal(38, 9)), 1) as double)
+        when 'Anzahl' then cast(round(cast({{ value }} as decimal(38, 9)), 0) as double precision)
+        when '€' then cast(round(cast({{ value }} as decimal(38, 9)), 2) as double precision)
+        else cast(round(cast({{ value }} as decimal(38, 9)), 1) as double precision)
     end
 {%- endmacro %}
 
