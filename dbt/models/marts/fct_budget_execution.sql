@@ -181,10 +181,11 @@ forecasts as (
         *,
         {{ from_cents(round_div('actual_to_date_cents * share_denominator', 'share_numerator')) }}
             as forecast_run_rate,
-        case when has_caseload_forecast then {{ from_cents(
+        -- Cast again: PostgreSQL drops the scale of a CASE result (numeric without typmod).
+        cast(case when has_caseload_forecast then {{ from_cents(
             'actual_to_date_cents + ' ~ round_div(
                 '(12 - month_of_year) * latest_caseload * actual_last_3_months_cents',
-                'caseload_last_3_months')) }} end as forecast_caseload
+                'caseload_last_3_months')) }} end as decimal(18, 2)) as forecast_caseload
     from joined
 ),
 
