@@ -6,6 +6,7 @@ compared row by row: money to the cent, rates to 1e-9, everything else exactly."
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import subprocess
@@ -201,3 +202,48 @@ def test_month_window_reads_run_window_on_postgres(both: tuple[Path, str], tmp_p
             pg.execute("drop table meta.run_window")
     _, rows = _postgres_rows(url, "fct_caseload_monthly")
     assert {row[0] for row in rows} == {date(2025, 2, 1)}
+
+
+# Each portable macro on a literal, with its value computed by hand.
+MACRO_CASES = {
+    # -10 / 4 = -2.5: half away from zero -> -3; 10 / 4 = 2.5 -> 3; -4 / 3 = -1.33 -> -1.
+    "round_div_neg_half": ("{{ round_div('-10', '4') }}", -3),
+    "round_div_pos_half": ("{{ round_div('10', '4') }}", 3),
+    "round_div_neg": ("{{ round_div('-4', '3') }}", -1),
+    "int_div": ("{{ int_div('7', '2') }}", 3),  # 3.5 truncated
+    # November 2024 -> February 2025: Dec, Jan, Feb = 3; within one month 0.
+    "months_between": ("{{ months_between(\"date '2024-11-01'\", \"date '2025-02-01'\") }}", 3),
+    "months_same": ("{{ months_between(\"date '2025-01-31'\", \"date '2025-01-01'\") }}", 0),
+    "month_end_leap": ("cast({{ month_end(\"date '2024-02-10'\") }} as varchar)", "2024-02-29"),
+    "year_of": ("{{ year_of(\"date '2025-03-01'\") }}", 2025),
+    "month_of": ("{{ month_of(\"date '2025-03-01'\") }}", 3),
+    "split_item": ("{{ split_item(\"'1|2|3'\", \"'|'\", '2') }}", "2"),
+    "split_item_past_end": ("{{ split_item(\"'1|2|3'\", \"'|'\", '4') }}", None),
+    # Of 5, 10, 30, 40: median (10 + 30) / 2 = 20; values > 7: 10, 30, 40 = 3.
+    "median": ("(select {{ median('v') }} from sample)", 20),
+    "count_if": ("(select {{ count_if('v > 7') }} from sample)", 3),
+}
+
+
+def _show(env: dict[str, str], target: Path) -> dict:
+    columns = ", ".join(f"{sql} as {name}" for name, (sql, _) in MACRO_CASES.items())
+    inline = (
+        f"with sample as (select * from (values (5), (10), (30), (40)) as t (v)) select {columns}"
+    )
+    command = [str(Path(sys.executable).parent / "dbt"), "show", "--inline", inline]
+    command += ["--output", "json", "--quiet", "--project-dir", str(DBT_DIR)]
+    command += ["--profiles-dir", str(DBT_DIR), "--target-path", str(target)]
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env}
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout[-4000:]
+    return json.loads(result.stdout)["show"][0]
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
+def test_portable_macros(both: tuple[Path, str], tmp_path: Path, engine: str) -> None:
+    warehouse, url = both
+    env = {"KIM_WAREHOUSE": str(warehouse), **(dbt_env(url) if engine == "postgres" else {})}
+    row = _show(env, tmp_path)
+    assert {name: row[name] for name in MACRO_CASES} == {
+        name: expected for name, (_, expected) in MACRO_CASES.items()
+    }

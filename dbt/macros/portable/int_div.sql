@@ -9,5 +9,5 @@
 {%- endmacro %}
 
 {% macro duckdb__int_div(numerator, denominator) -%}
-    ({{ numerator }}) // ({{ denominator }})
+    (({{ numerator }}) // ({{ denominator }}))
 {%- endmacro %}
