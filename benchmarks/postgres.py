@@ -1,4 +1,4 @@
-"""`python -m benchmarks.postgres [--months N] [--persons P]`: `dbt build` of the same generated
+"""`python -m benchmarks.postgres [--months N] [--persons P] [--start YYYY-MM]`: `dbt build` of the same generated
 municipality on DuckDB and on PostgreSQL (docs/postgres.md, docs/benchmarks.md).
 
 The inbox is generated and ingested into DuckDB as `kim run` does (load_file), the raw tables are
@@ -43,9 +43,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--persons", type=int, default=2500)
+    parser.add_argument("--start", default="2023-11", help="first month, YYYY-MM")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="kim-pg-bench-"))
-    generate(work / "inbox", months=args.months, persons=args.persons, seed=42)
+    generate(work / "inbox", months=args.months, start=args.start, persons=args.persons, seed=42)
     warehouse = work / "kim.duckdb"
     url = os.environ.get("KIM_WAREHOUSE_URL")
     if url is None:
@@ -63,7 +64,7 @@ def main() -> None:
         copy_seconds = time.perf_counter() - start
     duck_seconds = timed_dbt({"KIM_WAREHOUSE": str(warehouse)}, work / "t-duckdb")
     pg_seconds = timed_dbt({"KIM_WAREHOUSE": str(warehouse), **dbt_env(url)}, work / "t-pg")
-    print(f"{args.months} months, ~{args.persons} persons, {sum(rows.values())} raw rows")
+    print(f"{args.months} months from {args.start}, ~{args.persons} persons, {rows}")
     print(f"copy raw tables DuckDB -> PostgreSQL: {copy_seconds:.1f} s")
     print(f"dbt build DuckDB:     {duck_seconds:.1f} s")
     print(f"dbt build PostgreSQL: {pg_seconds:.1f} s")
