@@ -1,5 +1,5 @@
-"""`python -m benchmarks.postgres [--months N] [--persons P] [--start YYYY-MM]`: `dbt build` of the same generated
-municipality on DuckDB and on PostgreSQL (docs/postgres.md, docs/benchmarks.md).
+"""`python -m benchmarks.postgres [--months N] [--persons P] [--start YYYY-MM]`: `dbt build`
+of the same generated municipality on DuckDB and on PostgreSQL (docs/postgres.md).
 
 The inbox is generated and ingested into DuckDB as `kim run` does (load_file), the raw tables are
 copied to PostgreSQL by the PostgreSQL ingest path (ingest/pg_writer.py), then `dbt build`
