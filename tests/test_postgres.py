@@ -20,7 +20,7 @@ import psycopg
 import pytest
 
 from ingest.pg_writer import copy_raw_tables, dbt_env
-from ingest.warehouse import connect
+from ingest.warehouse import connect, ensure_schema
 from tests.test_dbt_models import _fill_raw
 
 DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
@@ -64,12 +64,17 @@ def both(tmp_path_factory: pytest.TempPathFactory, postgres_url: str) -> tuple[P
         _fill_raw(duck)
         with psycopg.connect(postgres_url) as pg:
             copied = copy_raw_tables(duck, pg)
-    # The fixture's raw rows (test_dbt_models.py): 9 person rows, 6 payments, 4 ledger lines
-    # in February's window + 2, 2 course lists, 6 participations, 3 plan lines.
-    assert copied["raw.personen"] == 10
-    assert copied["raw.asylblg_zahlungen"] == 6
-    assert copied["raw.fibu_ist"] == 6
-    assert copied["raw.haushaltsplan"] == 3
+    # The fixture's raw rows (test_dbt_models.py): persons 5 in January + 5 in February,
+    # 6 payments, ledger 4 + 2 lines, 2 course lists, 6 participations, 3 plan lines.
+    assert copied == {
+        "raw.personen": 10,
+        "raw.asylblg_zahlungen": 6,
+        "raw.fibu_ist": 6,
+        "raw.kurse": 2,
+        "raw.teilnahmen": 6,
+        "raw.haushaltsplan": 3,
+        "raw.teilergebnisplan": 0,
+    }
     _dbt({"KIM_WAREHOUSE": str(warehouse)}, tmp / "duckdb", *BUILD)
     # On PostgreSQL with the dbt unit tests too: their hand-computed expectations hold there.
     pg_env = {"KIM_WAREHOUSE": str(warehouse), **dbt_env(postgres_url)}
@@ -247,3 +252,14 @@ def test_portable_macros(both: tuple[Path, str], tmp_path: Path, engine: str) ->
     assert {name: row[name] for name in MACRO_CASES} == {
         name: expected for name, (_, expected) in MACRO_CASES.items()
     }
+
+
+def test_failed_copy_leaves_raw_tables_as_they_were(both: tuple[Path, str]) -> None:
+    """An empty DuckDB would empty raw.personen, but the next table fails: all rolled back."""
+    _, url = both
+    empty = duckdb.connect()
+    ensure_schema(empty)
+    with psycopg.connect(url) as pg, pytest.raises(duckdb.CatalogException):
+        copy_raw_tables(empty, pg, tables=("raw.personen", "raw.fehlt"))
+    with psycopg.connect(url) as pg:
+        assert pg.execute("select count(*) from raw.personen").fetchone() == (10,)
