@@ -67,8 +67,7 @@ with_person as (
         states.*,
         coalesce(person_months.social_space_id, 'unbekannt') as person_social_space_id
     from states
-    {{ asof_left_join('person_months', 'states.person_id = person_months.person_id',
-        'states.month', 'person_months.month') }}
+    {{ asof_left_join('person_months', 'states.person_id', 'person_id', 'states.month', 'month') }}
 ),
 
 final as (
@@ -77,8 +76,8 @@ final as (
         course_snapshots.course_type,
         course_snapshots.social_space_id as course_social_space_id
     from with_person
-    {{ asof_left_join('course_snapshots', 'with_person.course_id = course_snapshots.course_id',
-        'with_person.month', 'course_snapshots.snapshot_month') }}
+    {{ asof_left_join('course_snapshots', 'with_person.course_id', 'course_id',
+        'with_person.month', 'snapshot_month') }}
 )
 
 select * from final

@@ -42,8 +42,8 @@ final as (
         coalesce(person_months.social_space_id, 'unbekannt') as social_space_id,
         {{ dbt.datediff('person_months.arrival_date', 'starting.first_entry_date', 'day') }} as waiting_days
     from starting
-    {{ asof_left_join('person_months', 'starting.person_id = person_months.person_id',
-        'starting.month', 'person_months.month') }}
+    {{ asof_left_join('person_months', 'starting.person_id', 'person_id', 'starting.month',
+        'month') }}
 )
 
 select * from final

@@ -214,7 +214,8 @@ final as (
         forecast_run_rate,
         forecast_caseload,
         cast(coalesce(forecast_caseload, forecast_run_rate) as decimal(18, 2)) as forecast,
-        case when forecast_caseload is not null then 'caseload' else 'run_rate' end
+        -- varchar, not PostgreSQL's text of a literal CASE: an incremental run would see a type change.
+        cast(case when forecast_caseload is not null then 'caseload' else 'run_rate' end as varchar)
             as forecast_method,
         cast(coalesce(forecast_caseload, forecast_run_rate) - current_appropriation
             as decimal(18, 2)) as expected_deviation,

@@ -153,16 +153,17 @@ final as (
             when direction = 'higher' then {{ safe_ratio('display_value', 'target_value') }}
             when direction = 'lower' then {{ safe_ratio('target_value', 'display_value') }}
         end as double precision) as attainment_ratio,
-        case when denominator is null or denominator = 0 then null
+        -- varchar, not PostgreSQL's text of a literal CASE: an incremental run would see a type change.
+        cast(case when denominator is null or denominator = 0 then null
             else {{ indicator_traffic_light('direction', 'display_value', 'target_value',
                 'target_band_low', 'target_band_high', setting('traffic_light_tolerance')) }}
-            end as traffic_light,
-        case
+            end as varchar) as traffic_light,
+        cast(case
             when not has_data then 'no_data'
             when denominator is null or denominator = 0 then 'no_denominator'
             when denominator < min_denominator then 'below_min_denominator'
             else 'ok'
-        end as value_status
+        end as varchar) as value_status
     from with_targets
 )
 
