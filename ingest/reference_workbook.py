@@ -69,11 +69,18 @@ def seed_columns(seeds_dir: Path, project_file: Path) -> dict[str, list[Column]]
         header = _read_csv(path)[0]
         result[path.stem] = [
             Column(
-                name, str(types.get(name, "varchar")).lower(), **rules.get((path.stem, name), {})
+                name, _plain_type(types.get(name, "varchar")), **rules.get((path.stem, name), {})
             )
             for name in header
         ]
     return result
+
+
+def _plain_type(dbt_type: object) -> str:
+    """The seed's dbt type in lower case; `double precision` (the spelling DuckDB and PostgreSQL
+    share, docs/postgres.md) as `double`."""
+    kind = str(dbt_type).lower()
+    return "double" if kind == "double precision" else kind
 
 
 def _seed_rules(path: Path) -> dict[tuple[str, str], dict]:

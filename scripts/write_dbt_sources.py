@@ -58,6 +58,10 @@ LINEAGE_DESCRIPTIONS = {
 }
 
 
+def _month_end() -> str:
+    return f"date_trunc('month', {WINDOW_COLUMN}) + interval '1 month' - interval '1 day'"
+
+
 def _sql_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -153,9 +157,10 @@ def rule_expression(rule: c.CrossFieldRule, raw_names: set[str]) -> str | None:
     if rule.check == "only_if":
         return f"{first} is null or {condition_sql(rule.condition)}"
     if rule.check == "file_month_end":
-        return f"{first} = last_day({WINDOW_COLUMN})"
+        # Standard SQL (DuckDB and PostgreSQL alike): DuckDB's last_day() is not portable.
+        return f"{first} = cast({_month_end()} as date)"
     if rule.check == "not_after_file_month":
-        return f"{first} is null or {first} <= last_day({WINDOW_COLUMN})"
+        return f"{first} is null or {first} <= cast({_month_end()} as date)"
     if rule.check == "in_file_month":
         return f"date_trunc('month', {first}) = {WINDOW_COLUMN}"
     if rule.check == "file_month":

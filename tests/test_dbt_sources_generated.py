@@ -105,7 +105,10 @@ def test_keys_windows_and_cross_field_rules() -> None:
     }
     # birth_after_stichtag needs Geburtsdatum, which the raw table does not keep.
     assert rules == {
-        "raw_personen_period_mismatch": "stichtag = last_day(period_month)",
+        "raw_personen_period_mismatch": (
+            "stichtag = cast(date_trunc('month', period_month) + interval '1 month'"
+            " - interval '1 day' as date)"
+        ),
         "raw_personen_status_after_stichtag": (
             "status_seit is null or stichtag is null or status_seit <= stichtag"
         ),

@@ -67,7 +67,7 @@ def _person(day: str, person: str, state: tuple) -> tuple:
     )  # fmt: skip
 
 
-def _fill_raw(con: duckdb.DuckDBPyConnection) -> None:
+def fill_raw(con: duckdb.DuckDBPyConnection) -> None:
     con.executemany(
         f"insert into raw.personen ({PERSON_COLS}) values ({', '.join(['?'] * 19)})",
         [_person(day, p, s) for day, stock in STOCK.items() for p, s in stock.items()],
@@ -103,7 +103,7 @@ def planned(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("planning")
     warehouse = tmp / "kim.duckdb"
     with connect(warehouse) as con:
-        _fill_raw(con)
+        fill_raw(con)
     target = tmp / "target"
     # The upstream models, then the fixture's prices, then the planning asset's own dbt command
     # without the seeds it re-seeds (they would overwrite the fixture's prices).

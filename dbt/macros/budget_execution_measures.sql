@@ -19,8 +19,9 @@
         {{ safe_ratio('revenue_to_date', 'expense_to_date') }} as coverage_ratio,
         is_partial_year,
         is_ledger_complete,
-        case when is_ledger_complete and not is_partial_year then
+        {#- varchar, not PostgreSQL's text of a literal CASE (an incremental run would fail). -#}
+        cast(case when is_ledger_complete and not is_partial_year then
             {{ budget_traffic_light('forecast_net - net_appropriation', 'net_appropriation',
                 setting('budget_traffic_light_tolerance')) }}
-        end as traffic_light
+        end as varchar) as traffic_light
 {%- endmacro %}

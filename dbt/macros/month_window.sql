@@ -25,7 +25,7 @@
         {{ return(default) }}
     {%- endif -%}
     {%- set row = run_query(
-        "select strftime(min_month, '%Y-%m-%d'), strftime(max_month, '%Y-%m-%d') from "
+        "select cast(min_month as varchar), cast(max_month as varchar) from "
         ~ relation).rows[0] -%}
     {{ return([row[0], row[1]]) }}
 {%- endmacro %}

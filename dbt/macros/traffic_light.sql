@@ -1,6 +1,6 @@
 {#- A numeric setting of the seed `settings` (THE place for tolerances), as a scalar subquery. -#}
 {% macro setting(name) -%}
-    (select cast(value as double) from {{ ref('settings') }} where setting = '{{ name }}')
+    (select cast(value as double precision) from {{ ref('settings') }} where setting = '{{ name }}')
 {%- endmacro %}
 
 {#- A value as the reports print it: rounded to the indicator's `decimals` (seed `indicators`,
@@ -11,7 +11,7 @@
 {% macro displayed(value, decimals) -%}
     case {{ decimals }}
     {%- for places in range(5) %}
-        when {{ places }} then cast(round(cast({{ value }} as decimal(38, 9)), {{ places }}) as double)
+        when {{ places }} then cast(round(cast({{ value }} as decimal(38, 9)), {{ places }}) as double precision)
     {%- endfor %}
     end
 {%- endmacro %}

@@ -29,7 +29,7 @@ final as (
         cast(coalesce(sum(monthly.revenues), 0) as decimal(18, 2)) as revenues_to_date
     from ledger_months
     left join monthly
-        on year(monthly.month) = year(ledger_months.month)
+        on {{ year_of('monthly.month') }} = {{ year_of('ledger_months.month') }}
         and monthly.month <= ledger_months.month
     group by ledger_months.month
 )

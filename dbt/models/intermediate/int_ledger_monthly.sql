@@ -17,7 +17,7 @@ summed as (
 final as (
     select
         summed.month,
-        year(summed.month) as year,
+        {{ year_of('summed.month') }} as year,
         summed.product_id,
         summed.account_id,
         coalesce(accounts.account_kind, 'other') as account_kind,

@@ -32,7 +32,9 @@ bounds as (
 final as (
     select cast(series.month as date) as month
     from bounds
-    cross join generate_series(bounds.first_month, bounds.last_month, interval 1 month)
+    cross join generate_series(
+        cast(bounds.first_month as timestamp), cast(bounds.last_month as timestamp),
+        interval '1 month')
         as series (month)
     where bounds.first_month is not null
 )

@@ -30,7 +30,7 @@ person_months as (
     select person_id, month, social_space_id from {{ ref('int_person_months') }}
 ),
 
-states as (
+listed as (
     select
         snapshot_months.month,
         snapshots.course_id,
@@ -42,16 +42,24 @@ states as (
         snapshots.exam_result,
         snapshots.exam_date,
         snapshots.snapshot_month,
-        snapshots.snapshot_month = snapshot_months.month as is_listed_in_month
+        snapshots.snapshot_month = snapshot_months.month as is_listed_in_month,
+        row_number() over (
+            partition by snapshot_months.month, snapshots.course_id, snapshots.person_id,
+                snapshots.entry_date
+            order by snapshots.snapshot_month desc
+        ) as snapshot_rank
     from snapshot_months
     inner join snapshots
         on snapshots.snapshot_month <= snapshot_months.month
-        and snapshots.snapshot_month > snapshot_months.month - interval 12 month
-    qualify row_number() over (
-        partition by snapshot_months.month, snapshots.course_id, snapshots.person_id,
-            snapshots.entry_date
-        order by snapshots.snapshot_month desc
-    ) = 1
+        and snapshots.snapshot_month > snapshot_months.month - interval '12 month'
+),
+
+states as (
+    select
+        month, course_id, person_id, entry_date, exit_date, status, units_attended, exam_result,
+        exam_date, snapshot_month, is_listed_in_month
+    from listed
+    where snapshot_rank = 1
 ),
 
 with_person as (
@@ -59,9 +67,7 @@ with_person as (
         states.*,
         coalesce(person_months.social_space_id, 'unbekannt') as person_social_space_id
     from states
-    asof left join person_months
-        on states.person_id = person_months.person_id
-        and states.month >= person_months.month
+    {{ asof_left_join('person_months', 'states.person_id', 'person_id', 'states.month', 'month') }}
 ),
 
 final as (
@@ -70,9 +76,8 @@ final as (
         course_snapshots.course_type,
         course_snapshots.social_space_id as course_social_space_id
     from with_person
-    asof left join course_snapshots
-        on with_person.course_id = course_snapshots.course_id
-        and with_person.month >= course_snapshots.snapshot_month
+    {{ asof_left_join('course_snapshots', 'with_person.course_id', 'course_id',
+        'with_person.month', 'snapshot_month') }}
 )
 
 select * from final

@@ -40,11 +40,10 @@ final as (
         starting.first_entry_date,
         person_months.arrival_date,
         coalesce(person_months.social_space_id, 'unbekannt') as social_space_id,
-        datediff('day', person_months.arrival_date, starting.first_entry_date) as waiting_days
+        {{ dbt.datediff('person_months.arrival_date', 'starting.first_entry_date', 'day') }} as waiting_days
     from starting
-    asof left join person_months
-        on starting.person_id = person_months.person_id
-        and starting.month >= person_months.month
+    {{ asof_left_join('person_months', 'starting.person_id', 'person_id', 'starting.month',
+        'month') }}
 )
 
 select * from final

@@ -30,7 +30,7 @@ appropriations as (
 ),
 
 months as (
-    select month_of_year from range(1, 13) as months (month_of_year)
+    select month_of_year from generate_series(1, 12) as months (month_of_year)
 ),
 
 weights as (
@@ -41,8 +41,9 @@ weights as (
             when phasing_profile = 'LINEAR' then 1
             when phasing_profile = 'Q' then case when months.month_of_year % 3 = 1 then 1 else 0 end
             when phasing_profile = 'JAN' then case when months.month_of_year = 1 then 1 else 0 end
-            else cast(round(cast(trim(string_split(phasing_profile, '|')[months.month_of_year])
-                as decimal(38, 9)) * 1000000000) as hugeint)
+            else cast(round(cast(
+                trim({{ split_item('phasing_profile', "'|'", 'months.month_of_year') }})
+                as decimal(38, 9)) * 1000000000) as {{ int128() }})
         end as weight
     from appropriations
     cross join months
@@ -52,7 +53,7 @@ split as (
     select
         *,
         sum(weight) over line as total_weight,
-        abs({{ to_cents('current_appropriation') }}) * weight // sum(weight) over line
+        {{ int_div('abs(' ~ to_cents('current_appropriation') ~ ') * weight', 'sum(weight) over line') }}
             as floor_cents,
         abs({{ to_cents('current_appropriation') }}) * weight % sum(weight) over line
             as remainder

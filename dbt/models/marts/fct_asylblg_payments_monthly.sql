@@ -15,7 +15,12 @@ final as (
         cast(sum(amount) as decimal(18, 2)) as amount,
         cast(count(*) as bigint) as booking_lines
     from payments
-    group by all
+    group by
+        month,
+        product_id,
+        account_id,
+        benefit_type,
+        social_space_id
 )
 
 select * from final

@@ -50,8 +50,8 @@ data_start as (
 coverage as (
     select
         months.month,
-        greatest(make_date(year(months.month), 1, 1),
-            coalesce(data_start.month, make_date(year(months.month), 1, 1))) as covered_from
+        greatest(make_date({{ year_of('months.month') }}, 1, 1),
+            coalesce(data_start.month, make_date({{ year_of('months.month') }}, 1, 1))) as covered_from
     from months
     cross join data_start
 ),
@@ -60,14 +60,14 @@ completeness as (
     select
         month,
         cast(covered_from as date) as covered_from,
-        covered_from > make_date(year(month), 1, 1) as is_partial_year,
-        datediff('month', covered_from, month) + 1 as months_with_data,
+        covered_from > make_date({{ year_of('month') }}, 1, 1) as is_partial_year,
+        {{ months_between('covered_from', 'month') }} + 1 as months_with_data,
         (select count(*) from ledger_months
             where ledger_months.month >= coverage.covered_from
               and ledger_months.month <= coverage.month)
-            = datediff('month', covered_from, month) + 1 as is_ledger_complete,
+            = {{ months_between('covered_from', 'month') }} + 1 as is_ledger_complete,
         (select count(*) from ledger_months
-            where ledger_months.month > coverage.month - interval 3 month
+            where ledger_months.month > coverage.month - interval '3 month'
               and ledger_months.month <= coverage.month) as ledger_last_3_months
     from coverage
 ),
@@ -77,7 +77,7 @@ caseload_product as (
 ),
 
 caseload as (
-    select month, count_if(benefit_law = 'ASYLBLG') as persons
+    select month, {{ count_if("benefit_law = 'ASYLBLG'") }} as persons
     from {{ ref('int_person_months') }}
     group by month
 ),
@@ -90,7 +90,7 @@ lines as (
     select months.month, ledger.product_id, ledger.account_id
     from months
     inner join ledger
-        on year(ledger.month) = year(months.month)
+        on {{ year_of('ledger.month') }} = {{ year_of('months.month') }}
         and ledger.month <= months.month
 ),
 
@@ -100,16 +100,16 @@ actuals as (
         lines.product_id,
         lines.account_id,
         coalesce(sum(ledger.amount) filter (where ledger.month = lines.month), 0) as actual_month,
-        coalesce(sum(ledger.amount) filter (where year(ledger.month) = year(lines.month)), 0)
+        coalesce(sum(ledger.amount) filter (where {{ year_of('ledger.month') }} = {{ year_of('lines.month') }}), 0)
             as actual_to_date,
         coalesce(sum(ledger.amount) filter (
-            where ledger.month > lines.month - interval 3 month), 0) as actual_last_3_months
+            where ledger.month > lines.month - interval '3 month'), 0) as actual_last_3_months
     from lines
     left join ledger
         on ledger.product_id = lines.product_id
         and ledger.account_id = lines.account_id
         and ledger.month <= lines.month
-        and (year(ledger.month) = year(lines.month) or ledger.month > lines.month - interval 3 month)
+        and ({{ year_of('ledger.month') }} = {{ year_of('lines.month') }} or ledger.month > lines.month - interval '3 month')
     group by lines.month, lines.product_id, lines.account_id
 ),
 
@@ -118,19 +118,19 @@ caseload_windows as (
         months.month,
         max(caseload.persons) filter (where caseload.month = months.month) as latest_caseload,
         sum(caseload.persons) as caseload_last_3_months,
-        count_if(caseload.persons > 0) as months_with_caseload
+        {{ count_if("caseload.persons > 0") }} as months_with_caseload
     from months
     inner join caseload
         on caseload.month <= months.month
-        and caseload.month > months.month - interval 3 month
+        and caseload.month > months.month - interval '3 month'
     group by months.month
 ),
 
 joined as (
     select
         actuals.month,
-        cast(year(actuals.month) as integer) as year,
-        cast(month(actuals.month) as integer) as month_of_year,
+        cast({{ year_of('actuals.month') }} as integer) as year,
+        cast({{ month_of('actuals.month') }} as integer) as month_of_year,
         actuals.product_id,
         actuals.account_id,
         coalesce(accounts.account_kind, 'other') as account_kind,
@@ -166,8 +166,8 @@ joined as (
         and plan.product_id = actuals.product_id
         and plan.account_id = actuals.account_id
     left join plan as plan_before
-        on plan_before.month = completeness.covered_from - interval 1 month
-        and plan_before.year = year(actuals.month)
+        on plan_before.month = completeness.covered_from - interval '1 month'
+        and plan_before.year = {{ year_of('actuals.month') }}
         and plan_before.product_id = actuals.product_id
         and plan_before.account_id = actuals.account_id
     left join accounts on accounts.account_id = actuals.account_id
@@ -181,10 +181,11 @@ forecasts as (
         *,
         {{ from_cents(round_div('actual_to_date_cents * share_denominator', 'share_numerator')) }}
             as forecast_run_rate,
-        case when has_caseload_forecast then {{ from_cents(
+        -- Cast again: PostgreSQL drops the scale of a CASE result (numeric without typmod).
+        cast(case when has_caseload_forecast then {{ from_cents(
             'actual_to_date_cents + ' ~ round_div(
                 '(12 - month_of_year) * latest_caseload * actual_last_3_months_cents',
-                'caseload_last_3_months')) }} end as forecast_caseload
+                'caseload_last_3_months')) }} end as decimal(18, 2)) as forecast_caseload
     from joined
 ),
 
@@ -213,7 +214,8 @@ final as (
         forecast_run_rate,
         forecast_caseload,
         cast(coalesce(forecast_caseload, forecast_run_rate) as decimal(18, 2)) as forecast,
-        case when forecast_caseload is not null then 'caseload' else 'run_rate' end
+        -- varchar, not PostgreSQL's text of a literal CASE: an incremental run would see a type change.
+        cast(case when forecast_caseload is not null then 'caseload' else 'run_rate' end as varchar)
             as forecast_method,
         cast(coalesce(forecast_caseload, forecast_run_rate) - current_appropriation
             as decimal(18, 2)) as expected_deviation,

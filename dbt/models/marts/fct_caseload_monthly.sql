@@ -16,7 +16,15 @@ final as (
         sex,
         cast(count(*) as bigint) as persons
     from persons
-    group by all
+    group by
+        month,
+        social_space_id,
+        residence_status,
+        benefit_law,
+        benefit_form,
+        housing,
+        age_band,
+        sex
 )
 
 select * from final

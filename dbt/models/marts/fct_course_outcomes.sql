@@ -27,17 +27,17 @@ final as (
         month,
         course_type,
         social_space_id,
-        cast(count_if(is_active) as bigint) as active_participations,
-        cast(count_if(is_new) as bigint) as new_participations,
-        cast(count_if(is_completion) as bigint) as completions,
-        cast(count_if(is_dropout) as bigint) as dropouts,
-        cast(count_if(is_exam) as bigint) as exams_taken,
-        cast(count_if(is_exam and exam_result = 'B1') as bigint) as exams_b1,
-        cast(count_if(is_exam and exam_result = 'A2') as bigint) as exams_a2,
-        cast(count_if(is_exam and exam_result = 'UNTER_A2') as bigint) as exams_below_a2
+        cast({{ count_if("is_active") }} as bigint) as active_participations,
+        cast({{ count_if("is_new") }} as bigint) as new_participations,
+        cast({{ count_if("is_completion") }} as bigint) as completions,
+        cast({{ count_if("is_dropout") }} as bigint) as dropouts,
+        cast({{ count_if("is_exam") }} as bigint) as exams_taken,
+        cast({{ count_if("is_exam and exam_result = 'B1'") }} as bigint) as exams_b1,
+        cast({{ count_if("is_exam and exam_result = 'A2'") }} as bigint) as exams_a2,
+        cast({{ count_if("is_exam and exam_result = 'UNTER_A2'") }} as bigint) as exams_below_a2
     from flags
     group by month, course_type, social_space_id
-    having count_if(is_active or is_new or is_completion or is_dropout or is_exam) > 0
+    having {{ count_if("is_active or is_new or is_completion or is_dropout or is_exam") }} > 0
 )
 
 select * from final

@@ -69,7 +69,7 @@ months_to_date as (
     select months.month, data_months.indicator_id, count(*) as months_with_data
     from months
     inner join data_months
-        on year(data_months.month) = year(months.month)
+        on {{ year_of('data_months.month') }} = {{ year_of('months.month') }}
         and data_months.month <= months.month
     group by months.month, data_months.indicator_id
 ),
@@ -115,18 +115,19 @@ with_targets as (
         {{ displayed('value', 'filled.decimals') }} as display_value,
         {{ displayed(
             'coalesce(own_target.target_value, city_target.target_value)'
-            ~ ' * case when filled.target_pro_rata then months_to_date.months_with_data / 12'
+            ~ ' * case when filled.target_pro_rata then'
+            ~ ' cast(months_to_date.months_with_data as double precision) / 12'
             ~ ' else 1 end', 'filled.decimals') }} as target_value,
         coalesce(own_target.band_low, city_target.band_low) as target_band_low,
         coalesce(own_target.band_high, city_target.band_high) as target_band_high
     from filled
     left join targets as own_target
         on filled.indicator_id = own_target.indicator_id
-        and year(filled.month) = own_target.year
+        and {{ year_of('filled.month') }} = own_target.year
         and filled.social_space_id = own_target.social_space_id
     left join targets as city_target
         on filled.indicator_id = city_target.indicator_id
-        and year(filled.month) = city_target.year
+        and {{ year_of('filled.month') }} = city_target.year
         and city_target.social_space_id = 'GESAMT'
         and filled.unit <> 'Anzahl'
     left join months_to_date
@@ -141,28 +142,29 @@ final as (
         social_space_id,
         cast(numerator as decimal(18, 2)) as numerator,
         cast(denominator as decimal(18, 2)) as denominator,
-        cast(case when denominator is null or denominator = 0 then null else value end as double)
+        cast(case when denominator is null or denominator = 0 then null else value end as double precision)
             as value,
         cast(case when denominator is null or denominator = 0 then null else display_value end
-            as double) as display_value,
-        cast(target_value as double) as target_value,
-        cast(target_band_low as double) as target_band_low,
-        cast(target_band_high as double) as target_band_high,
+            as double precision) as display_value,
+        cast(target_value as double precision) as target_value,
+        cast(target_band_low as double precision) as target_band_low,
+        cast(target_band_high as double precision) as target_band_high,
         cast(case
             when denominator is null or denominator = 0 or value is null then null
             when direction = 'higher' then {{ safe_ratio('display_value', 'target_value') }}
             when direction = 'lower' then {{ safe_ratio('target_value', 'display_value') }}
-        end as double) as attainment_ratio,
-        case when denominator is null or denominator = 0 then null
+        end as double precision) as attainment_ratio,
+        -- varchar, not PostgreSQL's text of a literal CASE: an incremental run would see a type change.
+        cast(case when denominator is null or denominator = 0 then null
             else {{ indicator_traffic_light('direction', 'display_value', 'target_value',
                 'target_band_low', 'target_band_high', setting('traffic_light_tolerance')) }}
-            end as traffic_light,
-        case
+            end as varchar) as traffic_light,
+        cast(case
             when not has_data then 'no_data'
             when denominator is null or denominator = 0 then 'no_denominator'
             when denominator < min_denominator then 'below_min_denominator'
             else 'ok'
-        end as value_status
+        end as varchar) as value_status
     from with_targets
 )
 

@@ -29,5 +29,5 @@ select
     social_space_id,
     cast(numerator as decimal(18, 2)) as numerator,
     cast(1 as decimal(18, 2)) as denominator,
-    cast(numerator as double) as value
+    cast(numerator as double precision) as value
 from grouped

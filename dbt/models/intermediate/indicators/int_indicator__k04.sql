@@ -16,7 +16,7 @@ fte as (
 ),
 
 cases as (
-    select month, count_if(in_case_management) as cases
+    select month, {{ count_if("in_case_management") }} as cases
     from persons
     group by month
 )

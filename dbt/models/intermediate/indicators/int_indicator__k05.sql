@@ -21,7 +21,7 @@ expenses as (
 ),
 
 caseload as (
-    select month, count_if(benefit_law = 'ASYLBLG') as persons
+    select month, {{ count_if("benefit_law = 'ASYLBLG'") }} as persons
     from {{ ref('int_person_months') }}
     group by month
 )

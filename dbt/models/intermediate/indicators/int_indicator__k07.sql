@@ -4,7 +4,7 @@ with base as (
     select
         month,
         social_space_id,
-        case when housing = 'GU' and arrival_date < reference_date - interval 12 month
+        case when housing = 'GU' and arrival_date < reference_date - interval '12 month'
             then 1 else 0 end as is_long_stay,
         case when housing = 'GU' then 1 else 0 end as is_in_gu
     from {{ ref('int_person_months') }}

@@ -21,7 +21,7 @@ base as (
 ),
 
 grouped as (
-    {{ grouped_by_social_space('median(waiting_days) as median_days, count(waiting_days) as persons') }}
+    {{ grouped_by_social_space(median('waiting_days') ~ ' as median_days, count(waiting_days) as persons') }}
 )
 
 select
@@ -30,5 +30,5 @@ select
     social_space_id,
     cast(coalesce(median_days, 0) as decimal(18, 2)) as numerator,
     cast(persons as decimal(18, 2)) as denominator,
-    case when persons > 0 then cast(median_days as double) end as value
+    case when persons > 0 then cast(median_days as double precision) end as value
 from grouped

@@ -19,8 +19,8 @@ base as (
     left join states
         on course_months.month = states.month
         and states.exam_result in ('B1', 'A2', 'UNTER_A2')
-        and states.exam_date >= course_months.month - interval 11 month
-        and states.exam_date <= last_day(course_months.month)
+        and states.exam_date >= course_months.month - interval '11 month'
+        and states.exam_date <= {{ month_end('course_months.month') }}
 ),
 
 grouped as (

@@ -19,8 +19,8 @@ base as (
     left join states
         on course_months.month = states.month
         and states.status in ('ABGESCHLOSSEN', 'ABGEBROCHEN')
-        and states.exit_date >= course_months.month - interval 11 month
-        and states.exit_date <= last_day(course_months.month)
+        and states.exit_date >= course_months.month - interval '11 month'
+        and states.exit_date <= {{ month_end('course_months.month') }}
 ),
 
 grouped as (

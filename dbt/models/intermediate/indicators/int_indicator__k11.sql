@@ -13,7 +13,7 @@ stock_months as (
 ),
 
 cohort as (
-    select person_id, cast(month + interval 3 month as date) as month
+    select person_id, cast(month + interval '3 month' as date) as month
     from persons
     where residence_status = 'ERLAUBNIS'
       and date_trunc('month', status_since) = month
@@ -27,7 +27,7 @@ base as (
         case when cohort.person_id is not null and persons.benefit_law in ('SGB2', 'KEINER')
             then 1 else 0 end as has_switched
     from persons
-    inner join stock_months as earlier on earlier.month = persons.month - interval 3 month
+    inner join stock_months as earlier on earlier.month = persons.month - interval '3 month'
     left join cohort
         on cohort.person_id = persons.person_id
         and cohort.month = persons.month

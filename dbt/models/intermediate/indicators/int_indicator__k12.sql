@@ -4,9 +4,9 @@ with base as (
     select
         month,
         social_space_id,
-        case when arrival_date < reference_date - interval 24 month then 1 else 0 end
+        case when arrival_date < reference_date - interval '24 month' then 1 else 0 end
             as is_long_term,
-        case when arrival_date < reference_date - interval 24 month and benefit_law = 'KEINER'
+        case when arrival_date < reference_date - interval '24 month' and benefit_law = 'KEINER'
             then 1 else 0 end as is_independent
     from {{ ref('int_person_months') }}
 ),

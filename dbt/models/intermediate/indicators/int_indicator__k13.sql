@@ -11,14 +11,18 @@ inhabitants as (
     group by year
 ),
 
-matched as (
+ranked as (
     select
         ytd.month,
         ytd.expenses_to_date - ytd.revenues_to_date as net_burden,
-        inhabitants.inhabitants
+        inhabitants.inhabitants,
+        row_number() over (partition by ytd.month order by inhabitants.year desc) as year_rank
     from ytd
-    left join inhabitants on inhabitants.year <= year(ytd.month)
-    qualify row_number() over (partition by ytd.month order by inhabitants.year desc) = 1
+    left join inhabitants on inhabitants.year <= {{ year_of('ytd.month') }}
+),
+
+matched as (
+    select month, net_burden, inhabitants from ranked where year_rank = 1
 )
 
 select

@@ -1,0 +1,271 @@
+"""The same warehouse on PostgreSQL (docs/postgres.md): the hand-made fixture of
+test_dbt_models.py is loaded into DuckDB as ingest does, copied to a throwaway PostgreSQL server
+through the PostgreSQL ingest path (ingest/pg_writer.py), `dbt build` runs on both targets
+(seeds, models and data tests; the `planning` models are not ported yet), and every mart is
+compared row by row: money to the cent, rates to 1e-9, everything else exactly."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import psycopg
+import pytest
+from support.dbt_fixture import fill_raw
+
+from ingest.pg_writer import copy_raw_tables, dbt_env
+from ingest.warehouse import connect, ensure_schema
+
+DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
+# Not ported to PostgreSQL yet (docs/postgres.md, "Porting a model"): the planning models, the
+# district models and the cost allocation with the marts built on it. Left out on both engines.
+NOT_PORTED = "tag:planning path:models/kreis int_cost_allocation_monthly+"
+BUILD = ("build", "--exclude-resource-type", "unit_test", "--exclude", NOT_PORTED)
+# DuckDB's column types (information_schema) and PostgreSQL's (format_type) that are the same.
+SAME_TYPE = {
+    "VARCHAR": "character varying",
+    "DECIMAL(18,2)": "numeric(18,2)",
+    "DOUBLE": "double precision",
+    "BOOLEAN": "boolean",
+    "BIGINT": "bigint",
+    "INTEGER": "integer",
+    "DATE": "date",
+}
+
+
+def _dbt(env: dict[str, str], target: Path, *args: str) -> None:
+    command = [
+        str(Path(sys.executable).parent / "dbt"),
+        *args,
+        "--project-dir",
+        str(DBT_DIR),
+        "--profiles-dir",
+        str(DBT_DIR),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(target / "logs"),
+    ]
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env}
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}"
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory: pytest.TempPathFactory, postgres_url: str) -> tuple[Path, str]:
+    """The fixture built on DuckDB and on PostgreSQL; (DuckDB file, PostgreSQL URL)."""
+    tmp = tmp_path_factory.mktemp("both")
+    warehouse = tmp / "kim.duckdb"
+    with connect(warehouse) as duck:
+        fill_raw(duck)
+        with psycopg.connect(postgres_url) as pg:
+            copied = copy_raw_tables(duck, pg)
+    # The fixture's raw rows (test_dbt_models.py): persons 5 in January + 5 in February,
+    # 6 payments, ledger 4 + 2 lines, 2 course lists, 6 participations, 3 plan lines.
+    assert copied == {
+        "raw.personen": 10,
+        "raw.asylblg_zahlungen": 6,
+        "raw.fibu_ist": 6,
+        "raw.kurse": 2,
+        "raw.teilnahmen": 6,
+        "raw.haushaltsplan": 3,
+        "raw.teilergebnisplan": 0,
+    }
+    _dbt({"KIM_WAREHOUSE": str(warehouse)}, tmp / "duckdb", *BUILD)
+    # On PostgreSQL with the dbt unit tests too: their hand-computed expectations hold there.
+    pg_env = {"KIM_WAREHOUSE": str(warehouse), **dbt_env(postgres_url)}
+    _dbt(pg_env, tmp / "postgres", "build", "--exclude", NOT_PORTED)
+    return warehouse, postgres_url
+
+
+def _duckdb_rows(warehouse: Path, table: str) -> tuple[list[str], list[tuple]]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        result = con.execute(f"select * from marts.{table}")
+        return [d[0] for d in result.description], result.fetchall()
+    finally:
+        con.close()
+
+
+def _postgres_rows(url: str, table: str) -> tuple[list[str], list[tuple]]:
+    with psycopg.connect(url) as pg, pg.cursor() as cur:
+        cur.execute(f"select * from marts.{table}")
+        return [d.name for d in cur.description], cur.fetchall()
+
+
+def _sort_key(row: tuple) -> tuple:
+    """Sorted in Python: the two servers collate text differently."""
+    return tuple((value is None, str(value)) for value in row)
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=0, abs_tol=1e-9)
+    if isinstance(a, Decimal) and isinstance(b, Decimal):
+        return a.quantize(Decimal("0.01")) == b.quantize(Decimal("0.01"))
+    return type(a) is type(b) and a == b
+
+
+def _marts(warehouse: Path) -> list[str]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return [
+            name
+            for (name,) in con.execute(
+                "select table_name from information_schema.tables"
+                " where table_schema = 'marts' order by table_name"
+            ).fetchall()
+        ]
+    finally:
+        con.close()
+
+
+def test_marts_equal_on_duckdb_and_postgres(both: tuple[Path, str]) -> None:
+    warehouse, url = both
+    marts = _marts(warehouse)
+    assert "fct_indicator_values" in marts and "fct_budget_execution" in marts
+    compared = {}
+    for mart in marts:
+        duck_columns, duck_rows = _duckdb_rows(warehouse, mart)
+        pg_columns, pg_rows = _postgres_rows(url, mart)
+        assert pg_columns == duck_columns, mart
+        assert len(pg_rows) == len(duck_rows), mart
+        for duck_row, pg_row in zip(
+            sorted(duck_rows, key=_sort_key), sorted(pg_rows, key=_sort_key), strict=True
+        ):
+            differing = [
+                (column, d, p)
+                for column, d, p in zip(duck_columns, duck_row, pg_row, strict=True)
+                if not _same(d, p)
+            ]
+            assert not differing, f"{mart}: {differing} in {duck_row}"
+        compared[mart] = len(duck_rows)
+    print("rows compared per mart:", compared)
+    assert all(compared[m] > 0 for m in ("fct_caseload_monthly", "fct_indicator_values"))
+
+
+def test_dbt_env_from_url() -> None:
+    env = dbt_env("postgresql://kim:geheim@db.example:5433/kim_kreis")
+    assert env["KIM_PG_HOST"] == "db.example" and env["KIM_PG_PORT"] == "5433"
+    assert (env["KIM_PG_USER"], env["KIM_PG_PASSWORD"]) == ("kim", "geheim")
+    assert env["KIM_PG_DATABASE"] == "kim_kreis" and env["KIM_DBT_TARGET"] == "postgres"
+    socket = dbt_env("postgresql://postgres:@/kim?host=/tmp/pg")
+    assert socket["KIM_PG_HOST"] == "/tmp/pg" and socket["KIM_PG_PORT"] == "5432"
+
+
+def test_mart_column_types_equal(both: tuple[Path, str]) -> None:
+    """Every mart column has the same type on both (money DECIMAL(18,2), never a bare NUMERIC)."""
+    warehouse, url = both
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        duck = con.execute(
+            "select table_name, column_name, data_type from information_schema.columns"
+            " where table_schema = 'marts'"
+        ).fetchall()
+    finally:
+        con.close()
+    with psycopg.connect(url) as pg:
+        pg_types = dict(
+            ((table, column), kind)
+            for table, column, kind in pg.execute(
+                "select c.relname, a.attname, format_type(a.atttypid, a.atttypmod)"
+                " from pg_attribute a join pg_class c on c.oid = a.attrelid"
+                " join pg_namespace n on n.oid = c.relnamespace"
+                " where n.nspname = 'marts' and a.attnum > 0 and not a.attisdropped"
+            ).fetchall()
+        )
+    assert len(duck) == len(pg_types)
+    different = [
+        (t, c, k, pg_types.get((t, c))) for t, c, k in duck if SAME_TYPE[k] != pg_types.get((t, c))
+    ]
+    assert not different
+
+
+def test_month_window_reads_run_window_on_postgres(both: tuple[Path, str], tmp_path: Path) -> None:
+    """Without meta.run_window every month is built; with it (as a Dagster run writes it) only
+    the window [2025-02-01, 2025-03-01): after emptying the mart, an incremental run of every
+    incremental model rebuilds February only.
+    Last in this file: it leaves fct_caseload_monthly with February alone."""
+    warehouse, url = both
+    _, rows = _postgres_rows(url, "fct_caseload_monthly")
+    assert {row[0] for row in rows} == {date(2025, 1, 1), date(2025, 2, 1)}
+    with psycopg.connect(url) as pg:
+        pg.execute("create schema if not exists meta")
+        pg.execute(
+            "create table meta.run_window as"
+            " select date '2025-02-01' as min_month, date '2025-03-01' as max_month"
+        )
+        pg.execute("delete from marts.fct_caseload_monthly")
+    env = {"KIM_WAREHOUSE": str(warehouse), **dbt_env(url)}
+    try:
+        # Every incremental model, a second time: also no column type may change (PostgreSQL
+        # types a literal CASE as text, the first build's columns are varchar).
+        _dbt(env, tmp_path, "run", "--select", "config.materialized:incremental")
+    finally:
+        with psycopg.connect(url) as pg:
+            pg.execute("drop table meta.run_window")
+    _, rows = _postgres_rows(url, "fct_caseload_monthly")
+    assert {row[0] for row in rows} == {date(2025, 2, 1)}
+
+
+# Each portable macro on a literal, with its value computed by hand.
+MACRO_CASES = {
+    # -10 / 4 = -2.5: half away from zero -> -3; 10 / 4 = 2.5 -> 3; -4 / 3 = -1.33 -> -1.
+    "round_div_neg_half": ("{{ round_div('-10', '4') }}", -3),
+    "round_div_pos_half": ("{{ round_div('10', '4') }}", 3),
+    "round_div_neg": ("{{ round_div('-4', '3') }}", -1),
+    "int_div": ("{{ int_div('7', '2') }}", 3),  # 3.5 truncated
+    # November 2024 -> February 2025: Dec, Jan, Feb = 3; within one month 0.
+    "months_between": ("{{ months_between(\"date '2024-11-01'\", \"date '2025-02-01'\") }}", 3),
+    "months_same": ("{{ months_between(\"date '2025-01-31'\", \"date '2025-01-01'\") }}", 0),
+    "month_end_leap": ("cast({{ month_end(\"date '2024-02-10'\") }} as varchar)", "2024-02-29"),
+    "year_of": ("{{ year_of(\"date '2025-03-01'\") }}", 2025),
+    "month_of": ("{{ month_of(\"date '2025-03-01'\") }}", 3),
+    "split_item": ("{{ split_item(\"'1|2|3'\", \"'|'\", '2') }}", "2"),
+    "split_item_past_end": ("{{ split_item(\"'1|2|3'\", \"'|'\", '4') }}", None),
+    # Of 5, 10, 30, 40: median (10 + 30) / 2 = 20; values > 7: 10, 30, 40 = 3.
+    "median": ("(select {{ median('v') }} from sample)", 20),
+    "count_if": ("(select {{ count_if('v > 7') }} from sample)", 3),
+}
+
+
+def _show(env: dict[str, str], target: Path) -> dict:
+    columns = ", ".join(f"{sql} as {name}" for name, (sql, _) in MACRO_CASES.items())
+    inline = (
+        f"with sample as (select * from (values (5), (10), (30), (40)) as t (v)) select {columns}"
+    )
+    command = [str(Path(sys.executable).parent / "dbt"), "show", "--inline", inline]
+    command += ["--output", "json", "--quiet", "--project-dir", str(DBT_DIR)]
+    command += ["--profiles-dir", str(DBT_DIR), "--target-path", str(target)]
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env}
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout[-4000:]
+    return json.loads(result.stdout)["show"][0]
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
+def test_portable_macros(both: tuple[Path, str], tmp_path: Path, engine: str) -> None:
+    warehouse, url = both
+    env = {"KIM_WAREHOUSE": str(warehouse), **(dbt_env(url) if engine == "postgres" else {})}
+    row = _show(env, tmp_path)
+    assert {name: row[name] for name in MACRO_CASES} == {
+        name: expected for name, (_, expected) in MACRO_CASES.items()
+    }
+
+
+def test_failed_copy_leaves_raw_tables_as_they_were(both: tuple[Path, str]) -> None:
+    """An empty DuckDB would empty raw.personen, but the next table fails: all rolled back."""
+    _, url = both
+    empty = duckdb.connect()
+    ensure_schema(empty)
+    with psycopg.connect(url) as pg, pytest.raises(duckdb.CatalogException):
+        copy_raw_tables(empty, pg, tables=("raw.personen", "raw.fehlt"))
+    with psycopg.connect(url) as pg:
+        assert pg.execute("select count(*) from raw.personen").fetchone() == (10,)
