@@ -144,7 +144,7 @@ def measure(name: str, cmd: list[str], env: dict[str, str], log: Path) -> Measur
         sampler.stop.set()
         sampler.join()
     child.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4, tell Popen
-    steps = parse_steps(log.read_text(encoding="utf-8", errors="replace"))
+    steps = parse_steps(run_log_text(log.read_text(encoding="utf-8", errors="replace")))
     return Measurement(
         name=name,
         command=" ".join(_short(c) for c in cmd),
@@ -156,6 +156,17 @@ def measure(name: str, cmd: list[str], env: dict[str, str], log: Path) -> Measur
         steps=steps,
         stages=stage_totals(steps, wall),
     )
+
+
+RUN_LOG = re.compile(r"Protokoll: (\S+\.log)")
+
+
+def run_log_text(console: str) -> str:
+    """The Dagster step lines: in the run's log file, which `kim run` names on the console
+    (the console itself shows one line per stage); the console text for other commands."""
+    named = RUN_LOG.findall(console)
+    path = Path(named[-1]) if named else None
+    return path.read_text(encoding="utf-8", errors="replace") if path and path.exists() else console
 
 
 def _short(part: str) -> str:
