@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from ingest.contracts import SOURCES, raw_table_ddl
+from ingest.contracts import SOURCES, raw_columns, raw_table_ddl
 
 META_DDL = (
     """
@@ -136,6 +136,17 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"create schema if not exists {schema}")
     for source in SOURCES.values():
         con.execute(raw_table_ddl(source))
+    # A warehouse made before the contract gained a column (e.g. Gemeinde) gets it, empty.
+    existing = set(
+        con.execute(
+            "select table_name, column_name from information_schema.columns"
+            " where table_schema = 'raw'"
+        ).fetchall()
+    )
+    for source in SOURCES.values():
+        for name, data_type in raw_columns(source):
+            if (source.raw_table, name) not in existing:
+                con.execute(f"alter table raw.{source.raw_table} add column {name} {data_type}")
     con.execute(TEILERGEBNISPLAN_DDL)
     for ddl in META_DDL:
         con.execute(ddl)

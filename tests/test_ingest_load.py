@@ -487,3 +487,22 @@ def test_quarantine_raw_row_is_json_with_pseudonyms(tmp_path):
     assert value == "SR99"
     assert row["Person_ID"] == hmac.new(KEY, b"P-5", hashlib.sha256).hexdigest()
     assert row["Geburtsdatum"] == "***"
+
+
+def test_warehouse_of_an_older_contract_gets_the_new_columns():
+    import duckdb
+
+    from ingest.contracts import SOURCES, raw_columns
+    from ingest.warehouse import ensure_schema
+
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    # raw.personen as an older program made it: without the last contract column
+    *older, (newest, _) = raw_columns(SOURCES["personen"])
+    con.execute(f"create table raw.personen ({', '.join(f'{n} {t}' for n, t in older)})")
+    con.execute("insert into raw.personen (person_id) values ('P1')")
+    ensure_schema(con)
+    ensure_schema(con)  # idempotent
+    columns = [r[0] for r in con.execute("describe raw.personen").fetchall()]
+    assert columns == [n for n, _ in raw_columns(SOURCES["personen"])]
+    assert con.execute(f"select person_id, {newest} from raw.personen").fetchall() == [("P1", None)]

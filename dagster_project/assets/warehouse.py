@@ -272,8 +272,10 @@ def warehouse_reference(context: AssetExecutionContext, dbt: DbtCliResource, kim
     warehouse = kim_paths.warehouse_file
     # `cautious`: the tests whose parents are all reference nodes; the relationships tests from
     # the facts to the dimensions run with the facts.
+    # --full-refresh: a seed whose columns changed with the program is recreated, not appended
+    # to (the reference part holds no incremental model; the facts are not touched).
     args = ["build", "--exclude-resource-type", "unit_test", "--indirect-selection", "cautious"]
-    yield from _stream(dbt, args, context, warehouse)
+    yield from _stream(dbt, [*args, "--full-refresh"], context, warehouse)
     with duckdb.connect(str(warehouse)) as con:
         record_fingerprint(con, project_fingerprint(Path(DBT_PROJECT_DIR)))
 
