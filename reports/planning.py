@@ -17,7 +17,7 @@ from xlsxwriter.workbook import Workbook
 
 from kim_settings import internal_dir, labels
 from reports import data
-from reports.formatting import COUNT, MONEY, NUMBER, RATIO, TEXT, Column
+from reports.formatting import COUNT, MONEY, NUMBER, RATIO, TEXT, Column, format_cell
 from reports.xlsx import HEADER_ROW, Formats, setup_sheet, write_table
 
 CITY_TOTAL = "GESAMT"  # product_id of the all-products rows of fct_planning_years
@@ -304,10 +304,6 @@ BACKTEST_START = "<!-- backtest:start -->"
 BACKTEST_END = "<!-- backtest:end -->"
 
 
-def _percent(share: float | None) -> str:
-    return "–" if share is None else f"{share * 100:.1f} %".replace(".", ",")
-
-
 def backtest_markdown(con: duckdb.DuckDBPyConnection) -> str:
     """The backtest (marts.fct_planning_backtest) as a Markdown table for docs/planning.md."""
     rows = data.query(
@@ -320,7 +316,7 @@ def backtest_markdown(con: duckdb.DuckDBPyConnection) -> str:
     lines += [
         f"| {r['measure']} | {r['horizon']} Monate | {r['origins']} "
         f"({data.short_month_label(r['first_origin'])}–{data.short_month_label(r['last_origin'])})"
-        f" | {_percent(r['mape'])} | {_percent(r['mape_naive'])} |"
+        f" | {format_cell(r['mape'], RATIO)} | {format_cell(r['mape_naive'], RATIO)} |"
         for r in rows
     ]
     return "\n".join(lines)

@@ -21,6 +21,8 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
+from reports.formatting import german_number
+
 VERSIONS = "versions"
 MAX_LISTED = 200  # changed cells listed in a note; the rest are counted
 HEADER_ROW = 3  # annex layout: title in row 1, column labels in row 3
@@ -98,8 +100,7 @@ def _shown(cell: Cell | None, decimals: int | None = None) -> str:
     places = re.search(r"0\.(0+)", number_format)
     digits = decimals if decimals is not None else len(places.group(1)) if places else 0
     percent = "%" in number_format
-    number = f"{value * 100 if percent else value:,.{digits}f}"
-    number = number.replace(",", "_").replace(".", ",").replace("_", ".")
+    number = german_number(value * 100 if percent else value, digits)
     return number + (" %" if percent else " €" if "€" in number_format else "")
 
 
