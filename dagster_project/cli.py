@@ -445,17 +445,13 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 def cmd_docs(args: argparse.Namespace) -> int:
     """Data dictionary: `dbt docs generate --static` (one offline HTML file) into docs/."""
-    from dagster_project.dbt_manifest import DBT_EXECUTABLE, dbt_target_dir
+    from dagster_project.dbt_manifest import dbt_invocation, dbt_target_dir
 
     paths = _apply_path_args(args)
     # dbt's artifacts go beside the warehouse: the project folder may be read-only (installed).
     artifacts = dbt_target_dir(paths.warehouse)
-    code = subprocess.call(
-        [str(DBT_EXECUTABLE), "docs", "generate", "--static", "--profiles-dir", "."]
-        + ["--target-path", str(artifacts)],
-        cwd=DBT_PROJECT_DIR,
-        env={**os.environ, "DBT_LOG_PATH": str(artifacts)},
-    )
+    command, env = dbt_invocation(["docs", "generate", "--static"], artifacts)
+    code = subprocess.call(command, cwd=DBT_PROJECT_DIR, env=env)
     if code:
         raise CliError("dbt docs generate ist fehlgeschlagen (siehe Ausgabe oben).")
     target = PROJECT_ROOT / "docs" / "data-dictionary.html"

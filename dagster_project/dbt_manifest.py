@@ -45,16 +45,21 @@ def is_current(manifest: Path, project_dir: Path) -> bool:
     return all(f.stat().st_mtime <= built for f in files)
 
 
+def dbt_invocation(args: list[str], target_path: Path) -> tuple[list[str], dict[str, str]]:
+    """The venv's dbt with `args` on the shipped project, and its environment: artifacts and
+    log in `target_path` (never in the project folder, which may be read-only when installed).
+    Run it with cwd=DBT_PROJECT_DIR: dbt-duckdb loads seeds by a path relative to it."""
+    project = str(DBT_PROJECT_DIR)
+    command = [str(DBT_EXECUTABLE), *args, "--project-dir", project, "--profiles-dir", project]
+    command += ["--target-path", str(target_path)]
+    return command, {**os.environ, "DBT_LOG_PATH": str(target_path)}
+
+
 def parse_project(target_path: Path) -> None:
     """`dbt parse` into `target_path`, with dbt's log there too (not in the project folder)."""
     target_path.mkdir(parents=True, exist_ok=True)
-    project = str(DBT_PROJECT_DIR)
-    subprocess.run(
-        [str(DBT_EXECUTABLE), "parse", "--quiet", "--profiles-dir", project]
-        + ["--project-dir", project, "--target-path", str(target_path)],
-        env={**os.environ, "DBT_LOG_PATH": str(target_path)},
-        check=True,
-    )
+    command, env = dbt_invocation(["parse", "--quiet"], target_path)
+    subprocess.run(command, cwd=DBT_PROJECT_DIR, env=env, check=True)
 
 
 def prepared_project() -> DbtProject:

@@ -23,7 +23,6 @@ import importlib.metadata
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Mapping
 from functools import cache, cached_property
 from pathlib import Path
@@ -48,7 +47,7 @@ from dagster_dbt import (
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 from packaging import version
 
-from dagster_project.dbt_manifest import dbt_target_dir, prepared_project
+from dagster_project.dbt_manifest import dbt_invocation, dbt_target_dir, prepared_project
 from dagster_project.partitions import add_months, monthly_partitions, months_of
 from dagster_project.resources import KimPaths
 from kim_settings import DBT_PROJECT_DIR, SEED_PATH_ENV
@@ -324,21 +323,8 @@ def run_planning_dbt(warehouse: Path) -> None:
     by a monthly run whose window holds a June or a December (the June workbook shows the
     mid-year forecast, the yearly council report the outlook). dbt as a subprocess with the
     monthly run's target folder (its parse cache); not Dagster assets of the monthly step."""
-    target = dbt_target_dir(warehouse)
-    command = [
-        str(Path(sys.executable).parent / "dbt"),
-        *planning_dbt_args(),
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--target-path",
-        str(target),
-        "--log-path",
-        str(target / "logs"),
-    ]
-    env = {**os.environ, "KIM_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    # cwd = the project: dbt-duckdb loads seeds by a path relative to it.
+    command, env = dbt_invocation(planning_dbt_args(), dbt_target_dir(warehouse))
+    env = {**env, "KIM_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     result = subprocess.run(
         command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, check=False
     )
