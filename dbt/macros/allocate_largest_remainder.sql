@@ -5,7 +5,8 @@
     (the part the key may distribute, <= total_cents); the receiver columns social_space_id,
     residence_status, housing; and weight (integer >= 0; null for a unit without receivers).
     Every receiver gets floor(|allocable| x weight / W) cents (W = the unit's weight sum); the
-    cents left over go one each to the largest remainders, ties by receiver key. What the key
+    cents left over go one each to the largest remainders, ties by receiver key (byte order on
+    every engine: macro binary_text). What the key
     cannot place (no weight, or total − allocable) goes to the member `nicht_zurechenbar`, so
     the rows of a unit add up to total_cents exactly. Negative amounts are split by their
     absolute value, like the plan phasing (int_plan_monthly). -#}
@@ -20,8 +21,9 @@
     split as (
         select
             *,
-            abs(cast(allocable_cents as hugeint)) * weight // total_weight as floor_cents,
-            abs(cast(allocable_cents as hugeint)) * weight % total_weight as remainder
+            {{ int_div('abs(cast(allocable_cents as ' ~ int128() ~ ')) * weight', 'total_weight') }}
+                as floor_cents,
+            abs(cast(allocable_cents as {{ int128() }})) * weight % total_weight as remainder
         from weighted
     ),
 
@@ -31,7 +33,8 @@
             abs(allocable_cents) - sum(floor_cents) over unit as cents_left,
             row_number() over (
                 partition by month, product_id, account_id, cost_centre, cost_object
-                order by remainder desc, social_space_id, residence_status, housing
+                order by remainder desc, {{ binary_text('social_space_id') }},
+                    {{ binary_text('residence_status') }}, {{ binary_text('housing') }}
             ) as remainder_rank
         from split
         window unit as (partition by month, product_id, account_id, cost_centre, cost_object)

@@ -19,7 +19,7 @@ with ledger as (
         {{ to_cents('sum(amount)') }} as total_cents
     from {{ ref('stg_finance__ledger_actuals') }}
     where {{ month_window() }}
-    group by all
+    group by month, product_id, account_id, coalesce(cost_centre, '-')
 ),
 
 persons as (
@@ -38,7 +38,7 @@ payments as (
 ledger_cells as (
     select month, product_id, account_id, sum(total_cents) as total_cents
     from ledger
-    group by all
+    group by month, product_id, account_id
 ),
 
 payment_cells as (
@@ -65,7 +65,8 @@ direct as (
     left join persons
         on persons.month = payments.month and persons.person_id = payments.person_id
     where payments.person_id is not null
-    group by all
+    group by payments.month, payments.product_id, payments.account_id, payments.social_space_id,
+        coalesce(persons.residence_status, 'unbekannt'), coalesce(persons.housing, 'unbekannt')
 ),
 
 direct_rest as (
@@ -126,11 +127,11 @@ staff_cost as (
     select
         staff.unit,
         staff.month,
-        cast(round(staff.fte * rates.monthly_cost_per_fte * 100) as hugeint) as imputed_cents
+        cast(round(staff.fte * rates.monthly_cost_per_fte * 100) as {{ int128() }}) as imputed_cents
     from {{ ref('staff_fte') }} as staff
     inner join personnel_rates as rates
         on rates.year = (
-            select max(r.year) from personnel_rates as r where r.year <= year(staff.month)
+            select max(r.year) from personnel_rates as r where r.year <= {{ year_of('staff.month') }}
         )
 ),
 
@@ -138,7 +139,8 @@ person_weights as (
     select month, accommodation_id, housing, in_case_management,
         social_space_id, residence_status, count(*) as persons
     from persons
-    group by all
+    group by month, accommodation_id, housing, in_case_management,
+        social_space_id, residence_status
 ),
 
 course_weights as (
@@ -156,7 +158,8 @@ course_weights as (
         on persons.month = participations.snapshot_month
         and persons.person_id = participations.person_id
     where {{ month_window('participations.snapshot_month') }}
-    group by all
+    group by participations.snapshot_month, coalesce(courses.social_space_id, 'unbekannt'),
+        coalesce(persons.residence_status, 'unbekannt'), coalesce(persons.housing, 'unbekannt')
 ),
 
 key_weights as (
@@ -200,7 +203,8 @@ receiver_weights as (
         social_space_id, residence_status, housing,
         sum(weight) as weight
     from key_weights
-    group by all
+    group by month, product_id, account_id, cost_centre, cost_object, total_cents,
+        allocable_cents, social_space_id, residence_status, housing
 ),
 
 keyed as (
@@ -223,12 +227,13 @@ overhead_weights as (
         attributed.residence_status,
         attributed.housing,
         greatest(sum(attributed.amount_cents
-            * cast(round(overhead_rates.rate * 10000) as hugeint)), 0) as weight
+            * cast(round(overhead_rates.rate * 10000) as {{ int128() }})), 0) as weight
     from attributed
     inner join {{ ref('overhead_rates') }} as overhead_rates
         on overhead_rates.cost_object = attributed.cost_object
     where attributed.social_space_id <> 'nicht_zurechenbar'
-    group by all
+    group by attributed.month, attributed.social_space_id, attributed.residence_status,
+        attributed.housing
 ),
 
 pool_weights as (
@@ -254,12 +259,12 @@ final as (
         month,
         product_id,
         account_id,
-        cost_centre,
-        cost_object,
-        social_space_id,
-        residence_status,
-        housing,
-        cast(amount_cents as hugeint) as amount_cents,
+        cast(cost_centre as varchar) as cost_centre,
+        cast(cost_object as varchar) as cost_object,
+        cast(social_space_id as varchar) as social_space_id,
+        cast(residence_status as varchar) as residence_status,
+        cast(housing as varchar) as housing,
+        cast(amount_cents as {{ int128() }}) as amount_cents,
         {{ from_cents('amount_cents') }} as amount
     from (
         select * from attributed

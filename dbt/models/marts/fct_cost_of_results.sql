@@ -25,7 +25,7 @@ costs as (
     inner join {{ ref('accounts') }} as accounts
         on accounts.account_id = allocation.account_id and accounts.account_kind = 'expense'
     where allocation.social_space_id <> 'nicht_zurechenbar'
-    group by all
+    group by months.month, allocation.social_space_id
 ),
 
 independent as (
@@ -46,14 +46,14 @@ b1 as (
     inner join {{ ref('fct_course_outcomes') }} as outcomes
         on outcomes.month <= months.month
         and outcomes.month >= date_trunc('year', months.month)
-    group by all
+    group by months.month, outcomes.social_space_id
     having sum(outcomes.exams_b1) > 0
 ),
 
 person_months as (
     select person_id, month, housing, social_space_id
     from {{ ref('int_person_months') }}
-    where month >= (select date_trunc('year', min(month)) - interval 1 month from months)
+    where month >= (select date_trunc('year', min(month)) - interval '1 month' from months)
       and month <= (select max(month) from months)
 ),
 
@@ -65,10 +65,10 @@ moves as (
         and after.month >= date_trunc('year', months.month)
     inner join person_months as before
         on before.person_id = after.person_id
-        and before.month = after.month - interval 1 month
+        and before.month = after.month - interval '1 month'
     where before.housing = 'GU'
       and after.housing in ('DEZENTRAL', 'PRIVAT')
-    group by all
+    group by months.month, after.social_space_id
 ),
 
 per_space as (
@@ -116,7 +116,7 @@ grouped as (
 final as (
     select
         month,
-        cast(year(month) as integer) as year,
+        cast({{ year_of('month') }} as integer) as year,
         social_space_id,
         {{ from_cents('cost_cents') }} as cost,
         cast(independent_persons as bigint) as independent_persons,

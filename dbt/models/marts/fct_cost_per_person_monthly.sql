@@ -48,8 +48,9 @@ person_counts as (
 ),
 
 cost_objects as (
-    select unnest(['leistungen', 'unterbringung', 'personal', 'kurse', 'gemeinkosten', 'gesamt'])
-        as cost_object
+    select cost_object
+    from (values ('leistungen'), ('unterbringung'), ('personal'), ('kurse'), ('gemeinkosten'),
+        ('gesamt')) as cost_objects (cost_object)
 ),
 
 cells as (
@@ -64,10 +65,11 @@ cells as (
 final as (
     select
         cells.month,
-        cells.social_space_id,
-        cells.residence_status,
-        cells.housing,
-        cells.cost_object,
+        {#- varchar, not PostgreSQL's text of literals (an incremental run would fail). -#}
+        cast(cells.social_space_id as varchar) as social_space_id,
+        cast(cells.residence_status as varchar) as residence_status,
+        cast(cells.housing as varchar) as housing,
+        cast(cells.cost_object as varchar) as cost_object,
         cast(coalesce(person_counts.persons, 0) as integer) as persons,
         {{ from_cents('coalesce(amounts.amount_cents, 0)') }} as amount,
         case when person_counts.persons > 0 then {{ from_cents(

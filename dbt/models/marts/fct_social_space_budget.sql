@@ -35,7 +35,7 @@ shares as (
         year,
         product_id,
         social_space_id,
-        cast(round(share * 10000) as hugeint) as share_per_10000
+        cast(round(share * 10000) as {{ int128() }}) as share_per_10000
     from {{ ref('social_space_budget_shares') }}
 ),
 
@@ -51,7 +51,7 @@ actuals as (
         and allocation.month >= date_trunc('year', months.month)
     inner join {{ ref('accounts') }} as accounts
         on accounts.account_id = allocation.account_id and accounts.account_kind = 'expense'
-    group by all
+    group by months.month, allocation.product_id, allocation.social_space_id
 ),
 
 joined as (
@@ -97,7 +97,7 @@ nets as (
             then {{ from_cents(round_div(
                 'actual_to_date_cents * product_appropriation_cents',
                 'product_plan_to_date_cents')) }}
-            else {{ from_cents(round_div('actual_to_date_cents * 12', 'month(month)')) }}
+            else {{ from_cents(round_div('actual_to_date_cents * 12', month_of('month'))) }}
         end as forecast_net,
         is_partial_year,
         is_ledger_complete

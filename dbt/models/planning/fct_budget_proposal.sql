@@ -9,23 +9,23 @@ with projection as (
 ),
 
 full_years as (
-    select year(month) as year
+    select {{ year_of('month') }} as year
     from projection
-    group by year(month)
+    group by {{ year_of('month') }}
     having count(distinct month) = 12
 ),
 
 proposed as (
     select
         scenario,
-        cast(year(month) as integer) as year,
+        cast({{ year_of('month') }} as integer) as year,
         product_id,
         account_id,
         any_value(account_kind) as account_kind,
         sum(amount) as proposed_appropriation
     from projection
-    where year(month) in (select year from full_years)
-    group by scenario, year(month), product_id, account_id
+    where {{ year_of('month') }} in (select year from full_years)
+    group by scenario, {{ year_of('month') }}, product_id, account_id
 ),
 
 appropriations as (

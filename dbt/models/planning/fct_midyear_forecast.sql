@@ -24,8 +24,8 @@ actual as (
     from scenarios
     inner join ledger
         on ledger.month <= scenarios.origin
-        and year(ledger.month) = year(scenarios.origin)
-    group by all
+        and {{ year_of('ledger.month') }} = {{ year_of('scenarios.origin') }}
+    group by scenarios.origin, scenarios.scenario, ledger.product_id, ledger.account_id
 ),
 
 remainder as (
@@ -37,7 +37,7 @@ remainder as (
         any_value(account_kind) as account_kind,
         sum(amount) as amount
     from {{ ref('int_planning_budget') }}
-    where month > origin and year(month) = year(origin)
+    where month > origin and {{ year_of('month') }} = {{ year_of('origin') }}
     group by origin, scenario, product_id, account_id
 ),
 
@@ -49,8 +49,9 @@ plan as (
         plan.account_id,
         any_value(plan.current_appropriation) as appropriation
     from scenarios
-    inner join {{ ref('int_plan_monthly') }} as plan on plan.year = year(scenarios.origin)
-    group by all
+    inner join {{ ref('int_plan_monthly') }} as plan
+        on plan.year = {{ year_of('scenarios.origin') }}
+    group by scenarios.origin, scenarios.scenario, plan.product_id, plan.account_id
 ),
 
 lines as (
@@ -64,12 +65,12 @@ lines as (
 final as (
     select
         lines.origin as month,
-        cast(year(lines.origin) as integer) as year,
+        cast({{ year_of('lines.origin') }} as integer) as year,
         lines.scenario,
         lines.product_id,
         lines.account_id,
-        coalesce(actual.account_kind, remainder.account_kind, accounts.account_kind, 'other')
-            as account_kind,
+        cast(coalesce(actual.account_kind, remainder.account_kind, accounts.account_kind, 'other')
+            as varchar) as account_kind,
         cast(coalesce(plan.appropriation, 0) as decimal(18, 2)) as current_appropriation,
         cast(coalesce(actual.amount, 0) as decimal(18, 2)) as actual_to_date,
         cast(coalesce(remainder.amount, 0) as decimal(18, 2)) as projected_remainder,

@@ -13,7 +13,8 @@ actual as (
     from {{ ref('int_planning_actual_quantities') }}
     where driver = 'asylblg_persons'
     union all
-    select month, 'AsylbLG-Aufwand 31.30.01' as measure, sum(amount)::double as value
+    select month, 'AsylbLG-Aufwand 31.30.01' as measure,
+        sum(amount)::double precision as value
     from {{ ref('int_ledger_monthly') }}
     where product_id = '31.30.01' and account_kind = 'expense'
     group by month
@@ -24,14 +25,17 @@ projected as (
     from {{ ref('int_planning_quantities') }}
     where scenario = 'basis' and driver = 'asylblg_persons'
     union all
-    select origin, month, 'AsylbLG-Aufwand 31.30.01' as measure, sum(amount)::double as value
+    select origin, month, 'AsylbLG-Aufwand 31.30.01' as measure,
+        sum(amount)::double precision as value
     from {{ ref('int_planning_budget') }}
     where scenario = 'basis' and product_id = '31.30.01' and account_kind = 'expense'
     group by origin, month
 ),
 
 horizons as (
-    select unnest({{ horizons }}) as horizon
+    select horizon
+    from (values {% for h in horizons %}({{ h }}){{ ", " if not loop.last }}{% endfor %})
+        as horizon_values (horizon)
 ),
 
 errors as (
@@ -45,7 +49,8 @@ errors as (
     cross join horizons
     inner join projected
         on projected.origin = origins.origin
-        and projected.month = cast(origins.origin + to_months(horizons.horizon) as date)
+        and projected.month
+            = cast(origins.origin + {{ months_interval('horizons.horizon') }} as date)
     inner join actual as target
         on target.measure = projected.measure and target.month = projected.month
     inner join actual as naive
@@ -55,13 +60,13 @@ errors as (
 
 final as (
     select
-        measure,
+        cast(measure as varchar) as measure,
         horizon,
         cast(count(*) as integer) as origins,
         min(origin) as first_origin,
         max(origin) as last_origin,
-        round(avg(error), 4) as mape,
-        round(avg(naive_error), 4) as mape_naive
+        {{ round_double('avg(error)', 4) }} as mape,
+        {{ round_double('avg(naive_error)', 4) }} as mape_naive
     from errors
     group by measure, horizon
 )

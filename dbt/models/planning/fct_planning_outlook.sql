@@ -3,7 +3,7 @@
 -- and month of the following year, with the year's totals (year_*). City-wide totals only: no social space, so the disclosure
 -- control of the per-social-space tables is unaffected.
 with origins as (
-    select origin from {{ ref('int_planning_origins') }} where month(origin) = 12
+    select origin from {{ ref('int_planning_origins') }} where {{ month_of('origin') }} = 12
 ),
 
 persons as (
@@ -29,7 +29,7 @@ final as (
         persons.origin,
         persons.scenario,
         persons.month,
-        cast(round(persons.persons, 2) as decimal(12, 2)) as persons,
+        cast({{ round_double('persons.persons', 2) }} as decimal(12, 2)) as persons,
         cast(coalesce(money.expense, 0) as decimal(18, 2)) as expense,
         cast(coalesce(money.revenue, 0) as decimal(18, 2)) as revenue,
         cast(coalesce(money.expense, 0) - coalesce(money.revenue, 0) as decimal(18, 2)) as net,
@@ -41,7 +41,7 @@ final as (
             as decimal(18, 2)) as year_net
     from persons
     left join money using (origin, scenario, month)
-    where year(persons.month) = year(persons.origin) + 1
+    where {{ year_of('persons.month') }} = {{ year_of('persons.origin') }} + 1
     window year_of_scenario as (partition by persons.origin, persons.scenario)
 )
 

@@ -12,7 +12,7 @@ money as (
     select
         scenario,
         year,
-        coalesce(product_id, 'GESAMT') as product_id,
+        cast(coalesce(product_id, 'GESAMT') as varchar) as product_id,
         sum(proposed_appropriation) filter (where account_kind = 'expense') as expense,
         sum(proposed_appropriation) filter (where account_kind = 'revenue') as revenue,
         sum(prior_year_appropriation) filter (where account_kind = 'expense')
@@ -26,17 +26,17 @@ money as (
 resources as (
     select
         scenario,
-        cast(year(month) as integer) as year,
-        max(persons) filter (where month(month) = 12) as persons_december,
-        max(asylblg_persons) filter (where month(month) = 12) as asylblg_persons_december,
+        cast({{ year_of('month') }} as integer) as year,
+        max(persons) filter (where {{ month_of('month') }} = 12) as persons_december,
+        max(asylblg_persons) filter (where {{ month_of('month') }} = 12) as asylblg_persons_december,
         sum(admissions) as admissions,
         max(gu_persons) as gu_persons_max,
-        max(gu_places) filter (where month(month) = 12) as gu_places_december,
+        max(gu_places) filter (where {{ month_of('month') }} = 12) as gu_places_december,
         any_value(gu_capacity_runs_out) as gu_capacity_runs_out,
-        max(fte_needed) filter (where month(month) = 12) as fte_needed_december,
+        max(fte_needed) filter (where {{ month_of('month') }} = 12) as fte_needed_december,
         any_value(fte_available) as fte_available
     from {{ ref('fct_projection_resources') }}
-    group by scenario, year(month)
+    group by scenario, {{ year_of('month') }}
 ),
 
 final as (

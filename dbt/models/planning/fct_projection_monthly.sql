@@ -11,11 +11,11 @@ final as (
     select
         scenario,
         month,
-        split_part(state_key, '|', 1) as social_space_id,
-        split_part(state_key, '|', 2) as residence_status,
-        split_part(state_key, '|', 3) as benefit_law,
-        split_part(state_key, '|', 4) as housing,
-        cast(round(persons, 2) as decimal(12, 2)) as persons
+        cast(split_part(state_key, '|', 1) as varchar) as social_space_id,
+        cast(split_part(state_key, '|', 2) as varchar) as residence_status,
+        cast(split_part(state_key, '|', 3) as varchar) as benefit_law,
+        cast(split_part(state_key, '|', 4) as varchar) as housing,
+        cast({{ round_double('persons', 2) }} as decimal(12, 2)) as persons
     from projection
 )
 

@@ -34,12 +34,12 @@ final as (
     select
         scenario,
         month,
-        cast(round(persons, 2) as decimal(12, 2)) as persons,
-        cast(round(asylblg_persons, 2) as decimal(12, 2)) as asylblg_persons,
-        cast(round(admissions, 2) as decimal(12, 2)) as admissions,
-        cast(round(gu_persons, 2) as decimal(12, 2)) as gu_persons,
+        cast({{ round_double('persons', 2) }} as decimal(12, 2)) as persons,
+        cast({{ round_double('asylblg_persons', 2) }} as decimal(12, 2)) as asylblg_persons,
+        cast({{ round_double('admissions', 2) }} as decimal(12, 2)) as admissions,
+        cast({{ round_double('gu_persons', 2) }} as decimal(12, 2)) as gu_persons,
         cast(gu_places as integer) as gu_places,
-        cast(round(fte_needed, 2) as decimal(8, 2)) as fte_needed,
+        cast({{ round_double('fte_needed', 2) }} as decimal(8, 2)) as fte_needed,
         (select fte from staff) as fte_available,
         min(month) filter (where gu_persons > gu_places) over (partition by scenario)
             as gu_capacity_runs_out

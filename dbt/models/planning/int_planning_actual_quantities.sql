@@ -12,25 +12,26 @@ gu_places as (
     from (select distinct month from person_months) as months
     inner join {{ ref('accommodation') }} as accommodation
         on accommodation.kind = 'GU'
-        and accommodation.valid_from <= last_day(months.month)
-        and (accommodation.valid_to is null or accommodation.valid_to >= last_day(months.month))
+        and accommodation.valid_from <= {{ month_end('months.month') }}
+        and (accommodation.valid_to is null
+            or accommodation.valid_to >= {{ month_end('months.month') }})
     group by months.month
 ),
 
 stock as (
     select
         month,
-        count(*)::double as persons,
-        count_if(benefit_law = 'ASYLBLG')::double as asylblg_persons,
-        count_if(housing = 'GU')::double as gu_persons,
-        count_if(housing = 'DEZENTRAL')::double as flat_persons,
-        count_if(in_case_management) / {{ setting('target_cases_per_fte') }} as fte_needed
+        count(*)::double precision as persons,
+        {{ count_if("benefit_law = 'ASYLBLG'") }}::double precision as asylblg_persons,
+        {{ count_if("housing = 'GU'") }}::double precision as gu_persons,
+        {{ count_if("housing = 'DEZENTRAL'") }}::double precision as flat_persons,
+        {{ count_if('in_case_management') }} / {{ setting('target_cases_per_fte') }} as fte_needed
     from person_months
     group by month
 ),
 
 admissions as (
-    select month, sum(persons)::double as admissions
+    select month, sum(persons)::double precision as admissions
     from {{ ref('int_planning_flows') }}
     where from_key is null
     group by month
@@ -49,7 +50,7 @@ final as (
             ('flat_persons', stock.flat_persons),
             ('fte_needed', stock.fte_needed),
             ('admissions', admissions.admissions),
-            ('gu_places', coalesce(gu_places.places, 0)::double)
+            ('gu_places', coalesce(gu_places.places, 0)::double precision)
     ) as drivers(driver, quantity)
     where drivers.quantity is not null
 )

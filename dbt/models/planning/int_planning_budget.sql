@@ -25,19 +25,19 @@ regular as (
         unit_costs.product_id,
         unit_costs.account_id,
         unit_costs.account_kind,
-        cast(round(unit_costs.unit_cost * quantities.quantity * coalesce(prices.value, 1), 2)
-            as decimal(18, 2)) as amount
+        cast({{ round_double('unit_costs.unit_cost * quantities.quantity'
+            ~ ' * coalesce(prices.value, 1)', 2) }} as decimal(18, 2)) as amount
     from unit_costs
     inner join quantities
         on quantities.origin = unit_costs.origin and quantities.driver = unit_costs.driver
     left join prices
         on prices.parameter = unit_costs.price_parameter
-        and prices.year = year(quantities.month)
+        and prices.year = {{ year_of('quantities.month') }}
     where unit_costs.unit_cost is not null
 ),
 
 asylblg_expense_by_year as (
-    select origin, scenario, year(month) as year, sum(amount) as amount
+    select origin, scenario, {{ year_of('month') }} as year, sum(amount) as amount
     from (
         select scenarios.origin, scenarios.scenario, ledger.month, ledger.amount
         from {{ ref('int_planning_scenarios') }} as scenarios
@@ -49,7 +49,7 @@ asylblg_expense_by_year as (
         from regular
         where product_id = '31.30.01' and account_kind = 'expense'
     )
-    group by all
+    group by origin, scenario, {{ year_of('month') }}
 ),
 
 june_share as (
@@ -60,19 +60,19 @@ june_share as (
         unit_costs.product_id,
         unit_costs.account_id,
         unit_costs.account_kind,
-        cast(round(prices.value * previous_year.amount, 2) as decimal(18, 2)) as amount
+        cast({{ round_double('prices.value * previous_year.amount', 2) }} as decimal(18, 2)) as amount
     from unit_costs
     inner join quantities
         on quantities.origin = unit_costs.origin
         and quantities.driver = 'persons'
-        and month(quantities.month) = 6
+        and {{ month_of('quantities.month') }} = 6
     inner join prices
         on prices.parameter = unit_costs.price_parameter
-        and prices.year = year(quantities.month)
+        and prices.year = {{ year_of('quantities.month') }}
     inner join asylblg_expense_by_year as previous_year
         on previous_year.origin = quantities.origin
         and previous_year.scenario = quantities.scenario
-        and previous_year.year = year(quantities.month) - 1
+        and previous_year.year = {{ year_of('quantities.month') }} - 1
     where unit_costs.driver = 'june_share'
 ),
 

@@ -13,14 +13,14 @@ data_months as (
 pairs as (
     select month
     from data_months
-    where cast(month - interval 1 month as date) in (select month from data_months)
+    where cast(month - interval '1 month' as date) in (select month from data_months)
 ),
 
 stayed_or_left as (
     select pairs.month, previous.state_key as from_key, current.state_key as to_key
     from pairs
     inner join person_months as previous
-        on previous.month = cast(pairs.month - interval 1 month as date)
+        on previous.month = cast(pairs.month - interval '1 month' as date)
     left join person_months as current
         on current.month = pairs.month
         and current.person_id = previous.person_id
@@ -30,9 +30,11 @@ arrived as (
     select pairs.month, cast(null as varchar) as from_key, current.state_key as to_key
     from pairs
     inner join person_months as current on current.month = pairs.month
-    anti join person_months as previous
-        on previous.month = cast(pairs.month - interval 1 month as date)
-        and previous.person_id = current.person_id
+    where not exists (
+        select 1 from person_months as previous
+        where previous.month = cast(pairs.month - interval '1 month' as date)
+          and previous.person_id = current.person_id
+    )
 ),
 
 final as (

@@ -20,7 +20,8 @@ final as (
     left join pair_months
         on pair_months.month <= data_months.month
         and pair_months.month > cast(data_months.month
-            - to_months(cast({{ setting('planning_history_months') }} as integer)) as date)
+            - {{ months_interval("cast(" ~ setting('planning_history_months') ~ " as integer)") }}
+            as date)
     group by data_months.month
 )
 

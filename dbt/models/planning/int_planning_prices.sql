@@ -8,7 +8,7 @@
 --   adults -> BS 1 when the only adult of the household (Fall) in the month, else BS 2
 --   (adults under 25 in their parents' household, BS 3, are not told apart; they count as BS 2).
 with prices as (
-    select parameter, year, cast(value as double) as value from {{ ref('prices') }}
+    select parameter, year, cast(value as double precision) as value from {{ ref('prices') }}
 ),
 
 person_months as (
@@ -17,15 +17,18 @@ person_months as (
 
 bounds as (
     select
-        least((select min(year) from prices), (select min(year(month)) from person_months))
+        least((select min(year) from prices),
+            (select min({{ year_of('month') }}) from person_months))
             as first_year,
-        (select max(year(month)) from person_months)
+        (select max({{ year_of('month') }}) from person_months)
             + cast(ceil({{ setting('planning_horizon_months') }} / 12) as integer) + 1
             as last_year
 ),
 
 years as (
-    select unnest(range(first_year, last_year + 1)) as year from bounds
+    select series.year
+    from bounds
+    cross join generate_series(bounds.first_year, bounds.last_year) as series (year)
 ),
 
 by_year as (
@@ -33,10 +36,12 @@ by_year as (
         parameters.parameter,
         years.year,
         coalesce(
-            (select arg_max(prices.value, prices.year) from prices
-                where prices.parameter = parameters.parameter and prices.year <= years.year),
-            (select arg_min(prices.value, prices.year) from prices
-                where prices.parameter = parameters.parameter)) as value
+            (select prices.value from prices
+                where prices.parameter = parameters.parameter and prices.year <= years.year
+                order by prices.year desc limit 1),
+            (select prices.value from prices
+                where prices.parameter = parameters.parameter
+                order by prices.year limit 1)) as value
     from (select distinct parameter from prices) as parameters
     cross join years
 ),
@@ -55,7 +60,10 @@ asylblg as (
 levels as (
     select rate_kind, 6 as level, 1.0 as weight from asylblg where age_band = '0-5'
     union all
-    select rate_kind, unnest([4, 5]) as level, 0.5 as weight from asylblg where age_band = '6-17'
+    select rate_kind, halves.level, 0.5 as weight
+    from asylblg
+    cross join (values (4), (5)) as halves (level)
+    where age_band = '6-17'
     union all
     select rate_kind, case when adults_in_case = 1 then 1 else 2 end as level, 1.0 as weight
     from asylblg

@@ -2,7 +2,8 @@
 --   stock(h + 1, s') = Σ_s stock(h, s) × p(s → s')   (int_planning_transitions)
 -- with the source state '+' holding the month's arrivals, so stock(h + 1) also gets
 -- arrivals × a(s'). Stock at h = 0 = the persons of the origin month. Persons are expected
--- values (fractional). A recursive CTE: the step is set-based (one join and one sum per month).
+-- values (fractional). A recursive CTE: the step is set-based (one join and one sum per month;
+-- macro markov_projection).
 -- The latest origin runs planning_horizon_months ahead; other origins 12 (the backtest's
 -- longest horizon; from a December, the whole next year).
 {%- set backtest_horizon = 12 %}
@@ -15,11 +16,15 @@ transitions as (
 ),
 
 start as (
-    select scenarios.origin, scenarios.scenario, persons.state_key, count(*)::double as persons
+    select
+        scenarios.origin,
+        scenarios.scenario,
+        persons.state_key,
+        count(*)::double precision as persons
     from scenarios
     inner join {{ ref('int_planning_person_months') }} as persons
         on persons.month = scenarios.origin
-    group by all
+    group by scenarios.origin, scenarios.scenario, persons.state_key
     union all
     select origin, scenario, '+' as state_key, arrivals_per_month as persons
     from scenarios
@@ -34,34 +39,14 @@ horizons as (
     from scenarios
 ),
 
-projection(origin, scenario, horizon, h, state_key, persons) as (
-    select start.origin, start.scenario, horizons.horizon, 0, start.state_key, start.persons
-    from start
-    inner join horizons
-        on horizons.origin = start.origin and horizons.scenario = start.scenario
-    union all
-    select
-        projection.origin,
-        projection.scenario,
-        projection.horizon,
-        projection.h + 1,
-        transitions.to_key,
-        sum(projection.persons * transitions.probability)
-    from projection
-    inner join transitions
-        on transitions.origin = projection.origin
-        and transitions.scenario = projection.scenario
-        and transitions.from_key = projection.state_key
-    where projection.h < projection.horizon
-    group by all
-),
+{{ markov_projection('start', 'horizons', 'transitions') }},
 
 final as (
     select
         origin,
         scenario,
         h,
-        cast(origin + to_months(h) as date) as month,
+        cast(origin + {{ months_interval('h') }} as date) as month,
         state_key,
         state_key = '+' as is_arrivals,
         persons

@@ -24,11 +24,14 @@ person_months as (
 ),
 
 case_management_share as (
-    select origins.origin, avg(person_months.in_case_management::integer) as share
+    select
+        origins.origin,
+        cast(avg(person_months.in_case_management::integer) as double precision) as share
     from {{ ref('int_planning_origins') }} as origins
     inner join person_months
         on person_months.month <= origins.origin
-        and person_months.month > cast(origins.origin - to_months(origins.history_months) as date)
+        and person_months.month
+            > cast(origins.origin - {{ months_interval('origins.history_months') }} as date)
     group by origins.origin
 ),
 
@@ -53,8 +56,9 @@ gu_places as (
     from (select distinct month from projection) as months
     inner join {{ ref('accommodation') }} as accommodation
         on accommodation.kind = 'GU'
-        and accommodation.valid_from <= last_day(months.month)
-        and (accommodation.valid_to is null or accommodation.valid_to >= last_day(months.month))
+        and accommodation.valid_from <= {{ month_end('months.month') }}
+        and (accommodation.valid_to is null
+            or accommodation.valid_to >= {{ month_end('months.month') }})
     group by months.month
 ),
 
@@ -74,7 +78,8 @@ final as (
             ('admissions', stock.admissions),
             ('fte_needed', coalesce(stock.persons, 0) * coalesce(case_management_share.share, 0)
                 / {{ setting('target_cases_per_fte') }}),
-            ('gu_places', (coalesce(gu_places.places, 0) + scenarios.gu_places_change)::double)
+            ('gu_places',
+                (coalesce(gu_places.places, 0) + scenarios.gu_places_change)::double precision)
     ) as drivers(driver, quantity)
 )
 

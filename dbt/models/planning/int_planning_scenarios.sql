@@ -5,13 +5,13 @@
 with parameters as (
     select
         scenario,
-        max(try_cast(nullif(trim(value), '') as double))
+        max({{ try_cast_number("nullif(trim(value), '')", 'double precision') }})
             filter (where parameter = 'arrivals_per_month') as arrivals_per_month,
-        coalesce(max(try_cast(nullif(trim(value), '') as double))
+        coalesce(max({{ try_cast_number("nullif(trim(value), '')", 'double precision') }})
             filter (where parameter = 'arrivals_factor'), 1) as arrivals_factor,
-        coalesce(max(try_cast(nullif(trim(value), '') as double))
+        coalesce(max({{ try_cast_number("nullif(trim(value), '')", 'double precision') }})
             filter (where parameter = 'departure_factor'), 1) as departure_factor,
-        coalesce(max(try_cast(nullif(trim(value), '') as integer))
+        coalesce(max({{ try_cast_number("nullif(trim(value), '')", 'integer') }})
             filter (where parameter = 'gu_places_change'), 0) as gu_places_change
     from {{ ref('scenarios') }}
     group by scenario
@@ -22,12 +22,15 @@ origins as (
 ),
 
 estimated_arrivals as (
-    select origins.origin, sum(flows.persons) / any_value(origins.window_pairs) as arrivals
+    select
+        origins.origin,
+        cast(sum(flows.persons) as double precision) / any_value(origins.window_pairs)
+            as arrivals
     from origins
     inner join {{ ref('int_planning_flows') }} as flows
         on flows.from_key is null
         and flows.month <= origins.origin
-        and flows.month > cast(origins.origin - to_months(origins.history_months) as date)
+        and flows.month > cast(origins.origin - {{ months_interval('origins.history_months') }} as date)
     group by origins.origin
 ),
 
@@ -42,7 +45,8 @@ final as (
         parameters.gu_places_change
     from origins
     inner join parameters
-        on origins.is_latest or parameters.scenario = 'basis' or month(origins.origin) = 12
+        on origins.is_latest or parameters.scenario = 'basis'
+        or {{ month_of('origins.origin') }} = 12
     left join estimated_arrivals on estimated_arrivals.origin = origins.origin
 )
 

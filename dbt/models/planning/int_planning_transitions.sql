@@ -20,8 +20,9 @@ flows as (
     from origins
     inner join {{ ref('int_planning_flows') }} as flows
         on flows.month <= origins.origin
-        and flows.month > cast(origins.origin - to_months(origins.history_months) as date)
-    group by all
+        and flows.month
+            > cast(origins.origin - {{ months_interval('origins.history_months') }} as date)
+    group by origins.origin, flows.from_key, flows.to_key
 ),
 
 exposure as (
@@ -29,7 +30,8 @@ exposure as (
         origin,
         from_key,
         sum(persons) as exposure,
-        coalesce(sum(persons) filter (where to_key is null), 0) / sum(persons) as departure_rate
+        cast(coalesce(sum(persons) filter (where to_key is null), 0) as double precision)
+            / cast(sum(persons) as double precision) as departure_rate
     from flows
     where from_key is not null
     group by origin, from_key
@@ -41,7 +43,7 @@ moves as (
         flows.origin,
         flows.from_key,
         flows.to_key,
-        flows.persons / exposure.exposure
+        cast(flows.persons as double precision) / cast(exposure.exposure as double precision)
             * case when exposure.departure_rate < 1
                 then (1 - least(1, scenarios.departure_factor * exposure.departure_rate))
                     / (1 - exposure.departure_rate)
@@ -59,8 +61,9 @@ arrival_mix as (
         flows.origin,
         '+' as from_key,
         flows.to_key,
-        flows.persons / sum(flows.persons) over (partition by scenarios.scenario, flows.origin)
-            as probability
+        cast(flows.persons as double precision)
+            / cast(sum(flows.persons) over (partition by scenarios.scenario, flows.origin)
+                as double precision) as probability
     from flows
     inner join scenarios on scenarios.origin = flows.origin
     where flows.from_key is null

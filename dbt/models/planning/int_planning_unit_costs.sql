@@ -27,7 +27,8 @@ window_months as (
     from origins
     inner join ledger_months
         on ledger_months.month <= origins.origin
-        and ledger_months.month > cast(origins.origin - to_months(origins.history_months) as date)
+        and ledger_months.month
+            > cast(origins.origin - {{ months_interval('origins.history_months') }} as date)
 ),
 
 lines as (
@@ -48,7 +49,7 @@ line_months as (
     select
         lines.*,
         window_months.month,
-        coalesce(sum(ledger.amount), 0)::double as amount,
+        coalesce(sum(ledger.amount), 0)::double precision as amount,
         any_value(quantities.quantity) as quantity,
         coalesce(any_value(prices.value), 1) as price
     from lines
@@ -60,9 +61,10 @@ line_months as (
         and ledger.product_id = lines.product_id
         and ledger.account_id = lines.account_id
     left join {{ ref('int_planning_prices') }} as prices
-        on prices.parameter = lines.price_parameter and prices.year = year(window_months.month)
+        on prices.parameter = lines.price_parameter and prices.year = {{ year_of('window_months.month') }}
     where lines.driver <> 'june_share'
-    group by all
+    group by lines.origin, lines.product_id, lines.account_id, lines.account_kind, lines.driver,
+        lines.price_parameter, window_months.month
 ),
 
 final as (
@@ -80,7 +82,8 @@ final as (
         on line_months.origin = lines.origin
         and line_months.product_id = lines.product_id
         and line_months.account_id = lines.account_id
-    group by all
+    group by lines.origin, lines.product_id, lines.account_id, lines.account_kind, lines.driver,
+        lines.price_parameter
 )
 
 select * from final
