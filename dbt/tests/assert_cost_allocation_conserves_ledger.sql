@@ -5,14 +5,14 @@ with ledger as (
     select month, product_id, account_id, sum(amount) as amount
     from {{ ref('stg_finance__ledger_actuals') }}
     where {{ month_window() }}
-    group by all
+    group by month, product_id, account_id
 ),
 
 allocated as (
     select month, product_id, account_id, sum(amount) as amount
     from {{ ref('fct_cost_allocation_monthly') }}
     where {{ month_window() }}
-    group by all
+    group by month, product_id, account_id
 )
 
 select

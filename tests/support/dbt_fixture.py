@@ -3,6 +3,9 @@ it person by person), shared by the DuckDB and the PostgreSQL tests."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from decimal import Decimal
+
 import duckdb
 
 PERSON_COLS = (
@@ -201,4 +204,65 @@ def fill_monthly(con: duckdb.DuckDBPyConnection, months: tuple[str, ...]) -> Non
         "insert into raw.teilnahmen (period_month, kurs_id, person_id, eintritt, austritt,"
         " status, ue_besucht, pruefung, pruefungsdatum) values (?, 'C1', ?, ?, ?, ?, 100, ?, ?)",
         [row for row in participations if keep(row[0])],
+    )
+
+
+# Fourteen months before the fixture's January (2023-11 to 2024-12) for the PostgreSQL
+# comparison (tests/test_postgres.py): enough history for every planning mart (a full
+# 12-pair estimation window for the backtest, a December origin for the outlook) and for the
+# cost allocation keys. Not used by the hand-computed DuckDB tests.
+HISTORY_MONTHS = tuple(f"{2023 + (10 + i) // 12}-{(10 + i) % 12 + 1:02d}" for i in range(14))
+H1 = ("H1", "F7", 1988, "27-44", "w", "SYR", "DULDUNG", "2023-01-01", "2023-01-01", "ASYLBLG",
+      "GRUND", "GU", "GU-01", "SR01", True, "CM1")  # fmt: skip
+H2_GU = ("H2", "F8", 1992, "27-44", "m", "AFG", "GESTATTUNG", "2023-03-01", "2023-03-01",
+         "ASYLBLG", "GRUND", "GU", "GU-02", "SR02", False, None)  # fmt: skip
+H2_FLAT = H2_GU[:6] + ("ERLAUBNIS", "2024-06-01", "2023-03-01", "SGB2", None, "DEZENTRAL",
+                       "WE-002", "SR02", True, "CM1")  # fmt: skip
+# Children in H1's case (Fall F7): Bedarfsstufen 6 and 4/5 of the AsylbLG rate index.
+K1 = ("K1", "F7", 2015, "6-17", "m", "SYR", "DULDUNG", "2023-01-01", "2023-01-01", "ASYLBLG",
+      "ANALOG", "GU", "GU-01", "SR01", False, None)  # fmt: skip
+K2 = ("K2", "F7", 2022, "0-5", "w", "SYR", "DULDUNG", "2023-01-01", "2023-01-01", "ASYLBLG",
+      "GRUND", "GU", "GU-01", "SR01", False, None)  # fmt: skip
+
+
+def _arrival(i: int) -> tuple:
+    day = f"{HISTORY_MONTHS[i]}-01"
+    return (f"A{i:02d}", f"FA{i:02d}", 2001, "18-26", "m", "ERI", "GESTATTUNG", day, day,
+            "ASYLBLG", "GRUND", "GU", "GU-03", "SR03", False, None)  # fmt: skip
+
+
+def _history_persons(i: int) -> list[tuple]:
+    """Month i of HISTORY_MONTHS: P1 throughout, H1 with K1 and K2 leave after i = 9, H2 moves
+    from a GU to a flat at i = 7, P3 comes at i = 11, an arrival every other month stays three
+    months."""
+    persons = [P1]
+    persons += [H1, K1, K2] if i <= 9 else []
+    persons += [H2_GU] if 1 <= i <= 6 else [H2_FLAT] if i >= 7 else []
+    persons += [P3] if i >= 11 else []
+    persons += [_arrival(j) for j in range(0, 14, 2) if j <= i <= j + 2]
+    return persons
+
+
+def fill_history(con: duckdb.DuckDBPyConnection) -> None:
+    """Insert HISTORY_MONTHS: 80 person rows and 42 ledger lines (per month: 31.30.01/4331
+    growing by 123.45 a month; 100.01 on the GU-01 cost centre, split between two residence
+    statuses, one cent left for the tie-break; 250.00 overhead keyed by the overhead rates)."""
+    rows, ledger = [], []
+    for i, month in enumerate(HISTORY_MONTHS):
+        first = f"{month}-01"
+        next_month = (date.fromisoformat(first).replace(day=28) + timedelta(days=4)).replace(day=1)
+        stichtag = str(next_month - timedelta(days=1))
+        rows += [(stichtag, *p, first, f"L-H-{i:02d}") for p in _history_persons(i)]
+        ledger += [
+            (first, "31.30.01", "4331", "KST1", f"{1000 + Decimal('123.45') * i:.2f}"),
+            (first, "31.40.06", "4291", "531401", "100.01"),
+            (first, "12.22.09", "4012", "322100", "250.00"),
+        ]
+    con.executemany(
+        f"insert into raw.personen ({PERSON_COLS}) values ({', '.join(['?'] * 19)})", rows
+    )
+    con.executemany(
+        "insert into raw.fibu_ist (periode, produkt, sachkonto, kostenstelle, betrag,"
+        " period_month) values (?, ?, ?, ?, ?, ?)",
+        [(*row, row[0]) for row in ledger],
     )

@@ -122,15 +122,16 @@ final as (
         cast(independent_persons as bigint) as independent_persons,
         cast(b1_certificates as bigint) as b1_certificates,
         cast(moves_to_flat as bigint) as moves_to_flat,
-        case when independent_persons > 0
+        {#- cast again: a CASE of DECIMAL(18,2) is a bare NUMERIC on PostgreSQL. -#}
+        cast(case when independent_persons > 0
             then {{ from_cents(round_div('cost_cents', 'independent_persons')) }} end
-            as cost_per_independent_person,
-        case when b1_certificates > 0
+            as decimal(18, 2)) as cost_per_independent_person,
+        cast(case when b1_certificates > 0
             then {{ from_cents(round_div('cost_cents', 'b1_certificates')) }} end
-            as cost_per_b1_certificate,
-        case when moves_to_flat > 0
+            as decimal(18, 2)) as cost_per_b1_certificate,
+        cast(case when moves_to_flat > 0
             then {{ from_cents(round_div('cost_cents', 'moves_to_flat')) }} end
-            as cost_per_move_to_flat
+            as decimal(18, 2)) as cost_per_move_to_flat
     from grouped
 )
 

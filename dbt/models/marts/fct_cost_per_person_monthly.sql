@@ -72,9 +72,10 @@ final as (
         cast(cells.cost_object as varchar) as cost_object,
         cast(coalesce(person_counts.persons, 0) as integer) as persons,
         {{ from_cents('coalesce(amounts.amount_cents, 0)') }} as amount,
-        case when person_counts.persons > 0 then {{ from_cents(
+        {#- cast again: a CASE of DECIMAL(18,2) is a bare NUMERIC on PostgreSQL. -#}
+        cast(case when person_counts.persons > 0 then {{ from_cents(
             round_div('coalesce(amounts.amount_cents, 0)', 'person_counts.persons')) }}
-        end as amount_per_person
+        end as decimal(18, 2)) as amount_per_person
     from cells
     left join person_counts
         on person_counts.month = cells.month
