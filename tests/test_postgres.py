@@ -34,6 +34,9 @@ BUILD = ("build", "--exclude-resource-type", "unit_test", "--exclude", NOT_PORTE
 SAME_TYPE = {
     "VARCHAR": "character varying",
     "DECIMAL(18,2)": "numeric(18,2)",
+    "DECIMAL(38,2)": "numeric(38,2)",
+    "DECIMAL(12,2)": "numeric(12,2)",
+    "DECIMAL(8,2)": "numeric(8,2)",
     "DOUBLE": "double precision",
     "BOOLEAN": "boolean",
     "BIGINT": "bigint",

@@ -53,14 +53,15 @@ final as (
         cast(coalesce(money.expense, 0) - coalesce(money.revenue, 0)
             - coalesce(money.prior_year_expense_appropriation, 0)
             + coalesce(money.prior_year_revenue_appropriation, 0) as decimal(18, 2)) as net_change,
-        resources.persons_december,
-        resources.asylblg_persons_december,
-        resources.admissions,
-        resources.gu_persons_max,
+        {#- cast again: PostgreSQL's max/sum/any_value of a DECIMAL is a bare NUMERIC. -#}
+        cast(resources.persons_december as decimal(12, 2)) as persons_december,
+        cast(resources.asylblg_persons_december as decimal(12, 2)) as asylblg_persons_december,
+        cast(resources.admissions as decimal(38, 2)) as admissions,
+        cast(resources.gu_persons_max as decimal(12, 2)) as gu_persons_max,
         resources.gu_places_december,
         resources.gu_capacity_runs_out,
-        resources.fte_needed_december,
-        resources.fte_available
+        cast(resources.fte_needed_december as decimal(8, 2)) as fte_needed_december,
+        cast(resources.fte_available as decimal(8, 2)) as fte_available
     from money
     left join resources
         on money.product_id = 'GESAMT'

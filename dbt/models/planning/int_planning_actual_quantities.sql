@@ -38,7 +38,7 @@ admissions as (
 ),
 
 final as (
-    select stock.month, drivers.driver, drivers.quantity
+    select stock.month, cast(drivers.driver as varchar) as driver, drivers.quantity
     from stock
     left join admissions on admissions.month = stock.month
     left join gu_places on gu_places.month = stock.month

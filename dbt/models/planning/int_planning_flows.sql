@@ -38,7 +38,11 @@ arrived as (
 ),
 
 final as (
-    select month, from_key, to_key, cast(count(*) as bigint) as persons
+    select
+        month,
+        cast(from_key as varchar) as from_key,
+        cast(to_key as varchar) as to_key,
+        cast(count(*) as bigint) as persons
     from (select * from stayed_or_left union all select * from arrived)
     group by month, from_key, to_key
 )

@@ -16,8 +16,9 @@ final as (
         coalesce(residence_status, 'unbekannt') as residence_status,
         coalesce(benefit_law, 'unbekannt') as benefit_law,
         coalesce(housing, 'unbekannt') as housing,
-        concat_ws('|', social_space_id, coalesce(residence_status, 'unbekannt'),
-            coalesce(benefit_law, 'unbekannt'), coalesce(housing, 'unbekannt')) as state_key
+        cast(concat_ws('|', social_space_id, coalesce(residence_status, 'unbekannt'),
+            coalesce(benefit_law, 'unbekannt'), coalesce(housing, 'unbekannt')) as varchar)
+            as state_key
     from persons
 )
 

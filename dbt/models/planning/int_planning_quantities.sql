@@ -63,7 +63,12 @@ gu_places as (
 ),
 
 final as (
-    select stock.origin, stock.scenario, stock.month, drivers.driver, drivers.quantity
+    select
+        stock.origin,
+        stock.scenario,
+        stock.month,
+        cast(drivers.driver as varchar) as driver,
+        drivers.quantity
     from stock
     inner join scenarios
         on scenarios.origin = stock.origin and scenarios.scenario = stock.scenario

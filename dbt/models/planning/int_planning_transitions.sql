@@ -74,12 +74,22 @@ source_keeps as (
     from scenarios
 ),
 
-final as (
+unioned as (
     select * from moves
     union all
     select * from arrival_mix
     union all
     select * from source_keeps
+),
+
+final as (
+    select
+        scenario,
+        origin,
+        cast(from_key as varchar) as from_key,
+        cast(to_key as varchar) as to_key,
+        probability
+    from unioned
 )
 
 select * from final
