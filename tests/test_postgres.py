@@ -268,6 +268,28 @@ MACRO_CASES = {
     # Of 5, 10, 30, 40: median (10 + 30) / 2 = 20; values > 7: 10, 30, 40 = 3.
     "median": ("(select {{ median('v') }} from sample)", 20),
     "count_if": ("(select {{ count_if('v > 7') }} from sample)", 3),
+    # 16772.14 is 16772.139999999999418… in binary, a quarter of it 4193.0349999…: below the
+    # half, so 4193.03 (a 15-digit numeric would say 4193.035 and round up); -0.125 is exact:
+    # half away from zero -> -0.13.
+    "round_double_below_half": (
+        "{{ round_double('cast(0.25 as double precision) * cast(16772.14 as double precision)',"
+        " 2) }}",
+        4193.03,
+    ),
+    "round_double_half": ("{{ round_double('cast(-0.125 as double precision)', 2) }}", -0.13),
+    # 30 November + 3 months: 30 February does not exist -> the month's last day.
+    "months_interval": (
+        "cast(cast(date '2024-11-30' + {{ months_interval('3') }} as date) as varchar)",
+        "2025-02-28",
+    ),
+    "try_cast_number": ("{{ try_cast_number(\"'1.5'\", 'double precision') }}", 1.5),
+    "try_cast_empty": ("{{ try_cast_number(\"''\", 'integer') }}", None),
+    "try_cast_text": ("{{ try_cast_number(\"'x'\", 'integer') }}", None),
+    # Bytes: 'W' (0x57) before 'u' (0x75), whatever the server's collation.
+    "binary_text": (
+        "case when {{ binary_text(\"'W'\") }} < {{ binary_text(\"'u'\") }} then 1 else 0 end",
+        1,
+    ),
 }
 
 
