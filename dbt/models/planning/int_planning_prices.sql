@@ -1,6 +1,7 @@
 -- The price of every parameter of the seed `prices` in every year from the first year with data
 -- (or a price) to the last projected year: the value of the latest year <= the year (before
 -- the first entry, the first entry), as the generator's Params.get does.
+-- (Two values of one year: the larger, on every engine.)
 -- ASYLBLG_RATES is the AsylbLG rate index: the rates of the year weighted by the Bedarfsstufe
 -- mix of the AsylbLG person-months of the history:
 --   Leistungsform ANALOG -> §2 rates (AL2), otherwise §3a rates (GL3);
@@ -38,10 +39,10 @@ by_year as (
         coalesce(
             (select prices.value from prices
                 where prices.parameter = parameters.parameter and prices.year <= years.year
-                order by prices.year desc limit 1),
+                order by prices.year desc, prices.value desc limit 1),
             (select prices.value from prices
                 where prices.parameter = parameters.parameter
-                order by prices.year limit 1)) as value
+                order by prices.year, prices.value desc limit 1)) as value
     from (select distinct parameter from prices) as parameters
     cross join years
 ),
