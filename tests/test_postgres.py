@@ -268,6 +268,8 @@ MACRO_CASES = {
     # Of 5, 10, 30, 40: median (10 + 30) / 2 = 20; values > 7: 10, 30, 40 = 3.
     "median": ("(select {{ median('v') }} from sample)", 20),
     "count_if": ("(select {{ count_if('v > 7') }} from sample)", 3),
+    # A NULL condition in every row counts 0 (DuckDB's own count_if said NULL).
+    "count_if_all_null": ("(select {{ count_if('v > null') }} from sample)", 0),
     # 16772.14 is 16772.139999999999418… in binary, a quarter of it 4193.0349999…: below the
     # half, so 4193.03 (a 15-digit numeric would say 4193.035 and round up); -0.125 is exact:
     # half away from zero -> -0.13.
