@@ -23,7 +23,14 @@ from dagster_project.assets.warehouse import (
 from dagster_project.automation import failure_alert, inbox_sensor, monthly_schedule
 from dagster_project.jobs import monthly_pipeline
 from dagster_project.resources import KimPaths
-from kim_settings import Paths
+from kim_settings import Paths, dbt_project_dir
+
+
+def project_for(paths: Paths):
+    """The dbt project the resource runs: the one loaded at import when it is this warehouse's,
+    else this warehouse's project folder (a process that serves several warehouses, e.g. tests)."""
+    folder = dbt_project_dir(paths.warehouse)
+    return dbt_project if Path(dbt_project.project_dir) == folder else str(folder)
 
 
 def build_definitions(paths: Paths) -> Definitions:
@@ -41,9 +48,11 @@ def build_definitions(paths: Paths) -> Definitions:
         sensors=[inbox_sensor, failure_alert],
         resources={
             "kim_paths": KimPaths.from_paths(paths),
+            # The project of these paths' warehouse (kim_settings.dbt_project_dir): a district's
+            # own seeds; the asset graph is read from the same manifest either way.
             "dbt": KimDbtCliResource(
-                project_dir=dbt_project,
-                profiles_dir=str(dbt_project.profiles_dir),
+                project_dir=project_for(paths),
+                profiles_dir=str(dbt_project_dir(paths.warehouse)),
                 # the venv's dbt, also when the venv is not activated (make, CI, cron)
                 dbt_executable=str(Path(sys.executable).parent / "dbt"),
             ),
