@@ -357,8 +357,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from dagster_project.status import status_text, summary_text
-    from ingest.inbox import scan
+    from dagster_project.status import delivery_text, status_text, summary_text
+    from ingest.delivery import delivering_municipalities
+    from ingest.inbox import months_in_inbox, scan
     from ingest.staleness import read_staleness
     from ingest.warehouse import connect
 
@@ -373,6 +374,11 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(status_text(con, paths.output))
         else:
             print(summary_text(con, paths.output, read_staleness(con, inbox, seeds_dir())))
+    municipalities = delivering_municipalities()
+    months = months_in_inbox(paths.inbox) if inbox else []
+    if municipalities and (args.month or months):
+        print()
+        print(delivery_text(inbox, args.month or months[-1], municipalities))
     return 0
 
 
@@ -544,6 +550,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("status", help="what is loaded, checked, reported and stale per month")
     p.add_argument("--files", action="store_true", help="one line per loaded file instead")
+    p.add_argument(
+        "--month", help="district: the month whose deliveries are shown (default: the newest)"
+    )
     _add_paths(p)
     p.set_defaults(func=cmd_status)
 

@@ -333,12 +333,12 @@ def _refuse_over_district_file(
 ) -> None:
     """A municipality's file must not add its rows beside a district-wide file's of the period:
     both hold that municipality's rows (the district-wide file replaces the period as a whole)."""
-    row = con.execute(
+    [row] = con.execute(
         f"select any_value(b.file_name) from raw.{source.raw_table} r join meta.load_batches b "
         "using (load_id) where r.period_month = ? and b.ags is null",
         [_period_month(period)],
-    ).fetchone()
-    if row and row[0]:
+    ).fetchall()
+    if row[0]:
         raise FileRejected(
             name,
             f"für {period} ist bereits die kreisweite Datei {row[0]} geladen",

@@ -84,6 +84,8 @@ def _raw_gate_spec(table: str) -> AssetCheckSpec:
 )
 def ingest(context: AssetExecutionContext, kim_paths: KimPaths):
     inbox, months = kim_paths.inbox_dir, months_of(context)
+    # The reference data of this warehouse's deployment (kim_settings.seeds_dir), as dbt sees.
+    kim_paths.export_to_dbt()
     files = files_to_load(scan(inbox), months, delivering_municipalities(), str(inbox))
     key = resolve_key(inbox)
     with connect(kim_paths.warehouse_file) as con:

@@ -117,6 +117,8 @@ def write_seeds(folder: Path, municipalities: tuple[Municipality, ...] = MUSTERK
     )
     _set_deployment_mode(folder / "settings.csv", "kreis")
     _keep_district_targets(folder / "targets.csv")
+    _keep_district_cost_centres(folder / "cost_centres.csv", folder / "accommodation.csv")
+    _district_budget_shares(folder / "social_space_budget_shares.csv", municipalities)
     return folder
 
 
@@ -156,6 +158,32 @@ def _keep_district_targets(path: Path) -> None:
     rows = _read(path)
     column = rows[0].index("social_space_id")
     _write(path, rows[0], [row for row in rows[1:] if not row[column].strip()])
+
+
+def _keep_district_cost_centres(path: Path, accommodation: Path) -> None:
+    """A cost centre of a city's collective accommodation the district does not have goes."""
+    known = {row[0] for row in _read(accommodation)[1:]}
+    rows = _read(path)
+    column = rows[0].index("accommodation_id")
+    _write(path, rows[0], [r for r in rows[1:] if not r[column] or r[column] in known])
+
+
+def _district_budget_shares(path: Path, municipalities: tuple[Municipality, ...]) -> None:
+    """Each year's and product's budget spread over the district's social spaces by their
+    inhabitants of 2023 (shares of four decimals; the largest space takes the rounding, so
+    they add up to exactly 1 as the seed's test requires)."""
+    rows = _read(path)
+    keys = sorted({(r[0], r[1]) for r in rows[1:]})
+    spaces = [(sid, people) for m in municipalities for sid, _, people in m.spaces]
+    total = sum(people for _, people in spaces)
+    shares = {sid: round(people / total, 4) for sid, people in spaces}
+    largest = max(spaces, key=lambda s: s[1])[0]
+    shares[largest] = round(1 - sum(v for k, v in shares.items() if k != largest), 4)
+    _write(
+        path,
+        rows[0],
+        [[year, product, sid, f"{shares[sid]:.4f}"] for year, product in keys for sid, _ in spaces],
+    )
 
 
 def _read(path: Path) -> list[list[str]]:
