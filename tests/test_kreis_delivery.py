@@ -306,8 +306,8 @@ def test_district_run_writes_nothing_into_the_dbt_project(tmp_path, monkeypatch,
     assert dbt_project_dir() == warehouse.parent / "kim.duckdb.dbt" / "project"
     assert seeds_dir() == dbt_project_dir() / "seeds"
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        assert con.sql("select count(*) from reference.municipalities").fetchone() == (12,)
-        loaded = con.sql("select count(*) from raw.personen").fetchone()[0]
+        assert con.execute("select count(*) from reference.municipalities").fetchall() == [(12,)]
+        [(loaded,)] = con.execute("select count(*) from raw.personen").fetchall()
     # Every person of every municipality's file is loaded (the sample has no defects).
     expected = sum(
         len((inbox / ags / "personen_2023-11.csv").read_text("cp1252").splitlines()) - 1
