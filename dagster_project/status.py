@@ -14,6 +14,7 @@ from ingest.contracts import SOURCES
 from ingest.delivery import describe_missing, month_delivery
 from ingest.inbox import InboxFile
 from ingest.staleness import Staleness
+from ingest.warehouse import CURRENT_LOADS
 from kim_settings import internal_dir, public_dir
 from reports.versions import next_version
 
@@ -40,12 +41,11 @@ def _gate_states(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 def status_text(con: duckdb.DuckDBPyConnection, output: Path) -> str:
     loads = con.sql(
-        """
+        f"""
         select b.period, b.source, b.file_name, left(b.sha256, 12) as sha, b.rows_loaded,
                b.rows_quarantined
-        from meta.load_batches b
-        qualify row_number() over (partition by b.source, b.period order by b.loaded_at desc) = 1
-        order by b.period, b.source
+        from ({CURRENT_LOADS}) b
+        order by b.period, b.source, b.file_name
         """
     ).fetchall()
     gates = _gate_states(con)

@@ -113,6 +113,19 @@ create table if not exists raw.teilergebnisplan (
 """
 
 
+# The loads whose rows are in the raw tables now: per source and period the newest load of each
+# municipality (ags; NULL = the whole period), none older than the newest district-wide load of
+# the period (which replaced them all). A query over meta.load_batches selects from this.
+CURRENT_LOADS = """
+    select * from meta.load_batches
+    qualify row_number() over (
+            partition by source, period, coalesce(ags, '') order by loaded_at desc) = 1
+        and loaded_at >= coalesce(
+            max(case when ags is null then loaded_at end) over (partition by source, period),
+            loaded_at)
+"""
+
+
 @dataclass
 class LoadResult:
     """What loading one file did, as its meta.load_batches row says. Defined here, below

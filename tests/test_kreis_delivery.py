@@ -29,7 +29,7 @@ from ingest.generator.kreis import SEED_FOLDER, generate_kreis, write_seeds
 from ingest.inbox import InboxFile, scan
 from ingest.load import load_file
 from ingest.pseudonymise import is_generated_sample
-from ingest.warehouse import connect
+from ingest.warehouse import CURRENT_LOADS, connect
 from kim_settings import DBT_PROJECT_DIR, dbt_project_dir, seeds_dir
 
 KEY = b"test-key-for-the-district-delivery-0001"
@@ -121,6 +121,12 @@ def test_redelivery_replaces_only_that_municipalitys_rows(district):
     ).fetchall() == [(b_load.load_id,)]
     assert again.ags == MUSTERHAUSEN and again.replaced_load_id is not None
     assert again.file_name == f"{MUSTERHAUSEN}/personen_2025-01.csv"
+    # The current loads (status, run summary): each municipality's newest, 3 + 1 rows.
+    current = f"select file_name, rows_loaded from ({CURRENT_LOADS}) order by file_name"
+    assert con.execute(current).fetchall() == [
+        (f"{MUSTERHAUSEN}/personen_2025-01.csv", 3),
+        (f"personen_{ADELFINGEN}_2025-01.csv", 1),
+    ]
 
 
 def test_a_row_of_another_municipality_is_quarantined(district):
