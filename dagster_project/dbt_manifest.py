@@ -117,17 +117,17 @@ def prepare_deployment(stammdaten: Path, warehouse: Path) -> Path | None:
     only when `stammdaten/` changed since (so `kim stammdaten import` edits survive the next
     run). Returns the project folder, or None when nothing was (re)copied."""
     project = deployment_project_dir(warehouse)
+    project.mkdir(parents=True, exist_ok=True)
+    for name in SHARED_PROJECT_FILES:  # (again) to this installation's project files
+        link, target = project / name, DBT_PROJECT_DIR / name
+        if link.is_symlink() and link.readlink() != target:
+            link.unlink()
+        if not link.is_symlink():
+            link.symlink_to(target, target_is_directory=target.is_dir())
     digest = folder_digest(stammdaten)
     origin = project / SEEDS_ORIGIN
     if origin.exists() and origin.read_text(encoding="utf-8").strip() == digest:
         return None
-    project.mkdir(parents=True, exist_ok=True)
-    for name in SHARED_PROJECT_FILES:
-        link = project / name
-        if not link.is_symlink():
-            link.symlink_to(
-                DBT_PROJECT_DIR / name, target_is_directory=(DBT_PROJECT_DIR / name).is_dir()
-            )
     scratch = Path(tempfile.mkdtemp(dir=project, prefix=".seeds-"))
     for path in (p for p in stammdaten.iterdir() if p.is_file()):
         shutil.copy2(path, scratch / path.name)

@@ -334,3 +334,24 @@ def test_district_run_writes_nothing_into_the_dbt_project(tmp_path, monkeypatch,
     sheet = openpyxl.load_workbook(workbook, read_only=True)["municipalities"]
     assert sum(1 for _ in sheet.iter_rows(min_row=2)) == 12
     assert os.environ["KIM_WAREHOUSE"] == str(warehouse)
+
+
+def test_deployment_seeds_are_copied_once_per_version_of_stammdaten(tmp_path):
+    stammdaten = write_seeds(tmp_path / SEED_FOLDER)
+    warehouse = tmp_path / "wh" / "kim.duckdb"
+    assert seeds_dir(warehouse) == DBT_PROJECT_DIR / "seeds"  # no deployment yet: the shipped
+    project = prepare_deployment(stammdaten, warehouse)
+    assert project == dbt_project_dir(warehouse) == tmp_path / "wh" / "kim.duckdb.dbt" / "project"
+    assert (project / "models").resolve() == (DBT_PROJECT_DIR / "models").resolve()
+    # An edit of the deployment's seeds (kim stammdaten import) survives the next run ...
+    edited = seeds_dir(warehouse) / "municipalities.csv"
+    edited.write_text("ags,name\n08997001,Musterhausen (geändert)\n", encoding="utf-8")
+    assert prepare_deployment(stammdaten, warehouse) is None
+    assert "geändert" in edited.read_text(encoding="utf-8")
+    # ... until the inbox brings other reference data: then those are copied.
+    (stammdaten / "labels.csv").write_text("domain,code,label\n", encoding="utf-8")
+    assert prepare_deployment(stammdaten, warehouse) == project
+    assert "geändert" not in edited.read_text(encoding="utf-8")
+    assert (seeds_dir(warehouse) / "labels.csv").read_text(
+        encoding="utf-8"
+    ) == "domain,code,label\n"
