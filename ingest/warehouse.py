@@ -34,7 +34,6 @@ META_DDL = (
       rows_quarantined integer not null,
       rows_totals_removed integer not null,
       replaced_load_id varchar,         -- the earlier load of the same period this one replaced
-      ags varchar,                      -- the delivering municipality; NULL = the whole period
       warnings varchar,                 -- e.g. unknown extra columns, renamed columns applied
       run_id varchar,
       loaded_at timestamp not null
@@ -78,7 +77,8 @@ META_DDL = (
       build_id varchar                  -- program and key fingerprint (ingest/staleness.py)
     )
     """,
-    # Warehouses built before per-municipality delivery: every load was district- or city-wide.
+    # The delivering municipality (ingest/inbox.py); NULL = a file of the whole period. Added
+    # last, also to warehouses built before per-municipality delivery.
     "alter table meta.load_batches add column if not exists ags varchar",
     # Warehouses built before build_id existed: the column is added (their months then run once).
     "alter table meta.month_builds add column if not exists build_id varchar",

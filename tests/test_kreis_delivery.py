@@ -303,12 +303,14 @@ def test_district_run_writes_nothing_into_the_dbt_project(tmp_path, monkeypatch,
     generate_kreis(inbox, months=1, persons=150, seed=11)
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
     monkeypatch.delenv("KIM_MODE", raising=False)
+    # `kim run` writes its paths into the environment: restored after the test.
+    for name in ("KIM_INBOX", "KIM_WAREHOUSE", "KIM_OUTPUT"):
+        monkeypatch.setenv(name, os.environ.get(name, ""))
     before = listing(DBT_PROJECT_DIR)
     args = ["--inbox", str(inbox), "--warehouse", str(warehouse), "--out", str(out)]
     assert main(["run", "--all", *args]) == 0
     assert listing(DBT_PROJECT_DIR) == before
     # The deployment's seeds lie beside the warehouse, and dbt loaded them.
-    monkeypatch.setenv("KIM_WAREHOUSE", str(warehouse))
     assert dbt_project_dir() == warehouse.parent / "kim.duckdb.dbt" / "project"
     assert seeds_dir() == dbt_project_dir() / "seeds"
     with duckdb.connect(str(warehouse), read_only=True) as con:
