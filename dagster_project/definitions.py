@@ -27,10 +27,18 @@ from kim_settings import Paths, dbt_project_dir
 
 
 def project_for(paths: Paths):
-    """The dbt project the resource runs: the one loaded at import when it is this warehouse's,
-    else this warehouse's project folder (a process that serves several warehouses, e.g. tests)."""
+    """The dbt project of these paths' warehouse (kim_settings.dbt_project_dir): the one this
+    process loaded at import (dagster-dbt runs the project its assets were built with). A
+    warehouse with other reference data than that project is refused: its run would load the
+    wrong seeds. `kim`, `dagster dev` and the daemon set the warehouse before the import."""
     folder = dbt_project_dir(paths.warehouse)
-    return dbt_project if Path(dbt_project.project_dir) == folder else str(folder)
+    if Path(dbt_project.project_dir).resolve() != folder.resolve():
+        raise RuntimeError(
+            f"Das Warehouse {paths.warehouse} hat eigene Stammdaten ({folder}), dieser Prozess "
+            f"hat aber das dbt-Projekt {dbt_project.project_dir} geladen: bitte in einem eigenen "
+            "Prozess mit KIM_WAREHOUSE bzw. --warehouse dieses Warehouses starten (kim run)."
+        )
+    return dbt_project
 
 
 def build_definitions(paths: Paths) -> Definitions:
@@ -48,8 +56,7 @@ def build_definitions(paths: Paths) -> Definitions:
         sensors=[inbox_sensor, failure_alert],
         resources={
             "kim_paths": KimPaths.from_paths(paths),
-            # The project of these paths' warehouse (kim_settings.dbt_project_dir): a district's
-            # own seeds; the asset graph is read from the same manifest either way.
+            # The project of these paths' warehouse: a district's own seeds.
             "dbt": KimDbtCliResource(
                 project_dir=project_for(paths),
                 profiles_dir=str(dbt_project_dir(paths.warehouse)),
