@@ -106,24 +106,28 @@ class Paths:
         )
 
 
-# Another deployment's reference data: a seed folder inside the dbt project, relative to it
-# (dbt writes each seed's SQL to target/run/<project>/<seed path>: an absolute or outside path
-# would make it overwrite the seed files). `kim run` sets it for an inbox with `stammdaten/`.
-SEED_PATH_ENV = "KIM_SEED_PATH"
-DEPLOYMENTS_DIR = DBT_PROJECT_DIR / "deployments"
+def deployment_project_dir(warehouse: Path) -> Path:
+    """Another deployment's dbt project (a district's reference data), beside its warehouse in
+    the warehouse's dbt folder `<warehouse>.dbt/project/`: links to the shipped models, macros,
+    tests and dbt_project.yml plus a real `seeds/` folder (dagster_project.dbt_manifest.
+    prepare_deployment). dbt needs its seeds inside its project root (it writes each seed's SQL
+    to target/run/<project>/<seed path>; an absolute or outside path would overwrite the seed
+    files), and the shipped project (site-packages when installed) is never written to."""
+    return warehouse.with_name(warehouse.name + ".dbt") / "project"
 
 
-def seeds_dir() -> Path:
-    """The reference data (dbt seeds) of this deployment: dbt/$KIM_SEED_PATH, else the
-    project's seeds. dbt reads the same variable (seed-paths in dbt_project.yml), so ingest
-    validation and the warehouse always use one set."""
-    value = os.environ.get(SEED_PATH_ENV)
-    if not value:
-        return SEEDS_DIR
-    path = (DBT_PROJECT_DIR / value).resolve()
-    if Path(value).is_absolute() or DBT_PROJECT_DIR not in path.parents:
-        raise ValueError(f"{SEED_PATH_ENV} muss ein Ordner im dbt-Projekt sein: {value!r}")
-    return path
+def dbt_project_dir(warehouse: Path | None = None) -> Path:
+    """The dbt project of this deployment: the warehouse's own project when it has one, else
+    the shipped one. Read from the warehouse path, so `kim`, the Dagster UI and the daemon
+    (same KIM_WAREHOUSE) use one set of reference data without another setting."""
+    folder = deployment_project_dir(warehouse or Paths.from_env().warehouse)
+    return folder if (folder / "dbt_project.yml").exists() else DBT_PROJECT_DIR
+
+
+def seeds_dir(warehouse: Path | None = None) -> Path:
+    """The reference data (dbt seeds) of this deployment (`dbt_project_dir`): ingest validation
+    and the warehouse always use one set."""
+    return dbt_project_dir(warehouse) / "seeds"
 
 
 DEPLOYMENT_MODES = ("city", "kreis")

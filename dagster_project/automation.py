@@ -26,7 +26,7 @@ from dagster_project.assets.reports import CORRECTION_TAG
 from dagster_project.jobs import monthly_pipeline
 from dagster_project.partitions import FIRST_MONTH, add_months, month_key, month_range
 from dagster_project.resources import KimPaths
-from ingest.contracts import FILE_KINDS, SOURCES
+from ingest.delivery import delivering_municipalities, describe_missing, month_delivery
 from ingest.inbox import InboxFile, scan
 from ingest.staleness import Staleness, fingerprint_seeds, read_staleness, seeds_id
 from kim_settings import internal_dir, seeds_dir
@@ -68,16 +68,29 @@ def months_affected(kind: str, period: str, inbox_months: list[str]) -> list[str
     return [m for m in inbox_months if m.startswith(period) and m >= FIRST_MONTH]
 
 
-MONTHLY_KINDS = tuple(k for k, tables in FILE_KINDS.items() if SOURCES[tables[0]].period == "month")
+def waiting_for(files, month: str, municipalities: dict[str, str]) -> list[str]:
+    """What a month's monthly files still lack (ingest/delivery.py): the file, or in a district
+    the municipalities (AGS and name) whose persons or course list is missing; or a conflict."""
+    lacking = []
+    for delivery in month_delivery(files, month, municipalities):
+        if len(delivery.period) != 7 or delivery.complete:
+            continue
+        detail = delivery.conflict or f"fehlt von {describe_missing(delivery, municipalities)}"
+        lacking.append(f"{delivery.kind} {detail}" if delivery.municipal else detail)
+    return lacking
 
 
-def complete_months(files) -> list[str]:
-    """Months for which every monthly source file is in the inbox."""
-    kinds: dict[str, set[str]] = {}
-    for f in files:
-        if len(f.period) == 7:
-            kinds.setdefault(f.period, set()).add(f.kind)
-    return sorted(m for m, present in kinds.items() if set(MONTHLY_KINDS) <= present)
+def complete_months(files, municipalities: dict[str, str] | None = None) -> list[str]:
+    """Months for which every monthly source file is in the inbox (in a district: every
+    municipality's persons and course list, or a district-wide file)."""
+    months = sorted({f.period for f in files if len(f.period) == 7})
+    return [m for m in months if not waiting_for(files, m, municipalities or {})]
+
+
+def waiting_text(files, complete: list[str], municipalities: dict[str, str]) -> str:
+    """The months with files that wait for more, and for what (for the sensor's reasons)."""
+    months = sorted({f.period for f in files if len(f.period) == 7} - set(complete))
+    return "; ".join(f"{m}: {', '.join(waiting_for(files, m, municipalities))}" for m in months)
 
 
 def loaded_files(warehouse: Path) -> dict[str, str]:
@@ -182,24 +195,29 @@ def inbox_sensor(context: SensorEvaluationContext, kim_paths: KimPaths):
         json.loads(context.cursor) if context.cursor else loaded_files(kim_paths.warehouse_file)
     )
     files = scan(kim_paths.inbox_dir)
-    complete = complete_months(files)
+    municipalities = delivering_municipalities()
+    complete = complete_months(files, municipalities)
     # A file of a month that is not complete yet waits (stays out of the cursor): a run for a
-    # month with a missing source would only fail.
+    # month with a missing source (in a district: a municipality's delivery) would only fail.
+    waiting = waiting_text(files, complete, municipalities)
     ready = [f for f in files if len(f.period) != 7 or f.period in complete]
-    changed = [f for f in ready if seen.get(f.path.name) != f.sha256]
+    changed = [f for f in ready if seen.get(f.name) != f.sha256]
     try:
         staleness = staleness_at(kim_paths.warehouse_file, ready)
     except WarehouseBusy:
         return SkipReason("Warehouse is locked by a running run; trying again at the next tick.")
     if not changed and not staleness.reasons:
-        return SkipReason("No new or changed file for a complete month in the inbox.")
+        return SkipReason(
+            "No new or changed file for a complete month in the inbox."
+            + (f" Warten auf Lieferungen: {waiting}" if waiting else "")
+        )
+    if waiting:
+        context.log.info(f"Warten auf Lieferungen (kein Lauf für diese Monate): {waiting}")
     months = {m for f in changed for m in months_affected(f.kind, f.period, complete)}
     if staleness.reasons:
         months |= set(extend_window(sorted(months), staleness))
         context.log.info(correction_line(staleness, sorted(months)))
-    context.update_cursor(
-        json.dumps({**seen, **{f.path.name: f.sha256 for f in ready}}, sort_keys=True)
-    )
+    context.update_cursor(json.dumps({**seen, **{f.name: f.sha256 for f in ready}}, sort_keys=True))
     return [
         run_request(block, run_key(block, changed, staleness, ready), correction_tags(staleness))
         for block in consecutive_blocks(sorted(months))
@@ -215,7 +233,7 @@ def run_key(
     the key names the changed files."""
     if block[0] in staleness.reasons:
         summary = staleness.summary()
-        named = sorted(f.sha256 for f in ready if f.path.name in summary)
+        named = sorted(f.sha256 for f in ready if f.name in summary)
         parts = [summary, seeds_id(fingerprint_seeds(seeds_dir())), *named]
         return f"inbox:{block[0]}:{hashlib.sha256('|'.join(parts).encode()).hexdigest()[:16]}"
     digest = hashlib.sha256("|".join(sorted(f.sha256 for f in changed)).encode()).hexdigest()

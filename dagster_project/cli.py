@@ -8,26 +8,20 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import logging
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from kim_settings import (
     DBT_PROJECT_DIR,
-    DEPLOYMENTS_DIR,
     PROJECT_ROOT,
     SAMPLE_MONTHS,
     SAMPLE_START,
-    SEED_PATH_ENV,
-    SEEDS_DIR,
-    SOURCE_CHECKOUT,
     Paths,
+    dbt_project_dir,
     internal_dir,
     month_range,
     seeds_dir,
@@ -50,34 +44,24 @@ def _apply_path_args(args: argparse.Namespace) -> Paths:
         if value:
             os.environ[env] = str(Path(value).resolve())
     paths = Paths.from_env()
-    _use_inbox_reference_data(paths.inbox)
+    _use_inbox_reference_data(paths)
     os.environ.update(
         KIM_INBOX=str(paths.inbox), KIM_WAREHOUSE=str(paths.warehouse), KIM_OUTPUT=str(paths.output)
     )
     return paths
 
 
-def _use_inbox_reference_data(inbox: Path) -> None:
+def _use_inbox_reference_data(paths: Paths) -> None:
     """An inbox with a `stammdaten/` folder (the district sample writes one) brings its own
-    reference data, unless KIM_SEED_PATH is set: a copy in dbt/deployments/<content hash>/
-    (dbt needs its seeds inside the project) becomes the seeds of ingest validation and dbt."""
-    folder = inbox / "stammdaten"
-    if os.environ.get(SEED_PATH_ENV) or not (folder / "settings.csv").is_file():
-        return
-    files = sorted(p for p in folder.iterdir() if p.is_file())
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    target = DEPLOYMENTS_DIR / digest.hexdigest()[:16]
-    if not target.exists():
-        scratch = Path(tempfile.mkdtemp(dir=DEPLOYMENTS_DIR.parent, prefix=".deployment-"))
-        for path in files:
-            shutil.copy2(path, scratch / path.name)
-        DEPLOYMENTS_DIR.mkdir(exist_ok=True)
-        with contextlib.suppress(FileExistsError, OSError):
-            scratch.rename(target)  # another run may have copied the same content meanwhile
-        shutil.rmtree(scratch, ignore_errors=True)
-    os.environ[SEED_PATH_ENV] = str(target.relative_to(DBT_PROJECT_DIR))
+    reference data: it becomes the seeds of the warehouse's own dbt project beside it
+    (`<warehouse>.dbt/project/`, kim_settings.dbt_project_dir), which ingest validation, dbt,
+    `kim stammdaten` and the Dagster UI of the same warehouse then use. Copied again only when
+    `stammdaten/` changed."""
+    from dagster_project.dbt_manifest import prepare_deployment
+
+    folder = paths.inbox / "stammdaten"
+    if (folder / "settings.csv").is_file() and prepare_deployment(folder, paths.warehouse):
+        print(f"Stammdaten aus {folder} übernommen nach {seeds_dir(paths.warehouse)}.")
 
 
 def _dagster_home() -> Path:
@@ -373,8 +357,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from dagster_project.status import status_text, summary_text
-    from ingest.inbox import scan
+    from dagster_project.status import delivery_text, status_text, summary_text
+    from ingest.delivery import delivering_municipalities
+    from ingest.inbox import months_in_inbox, scan
     from ingest.staleness import read_staleness
     from ingest.warehouse import connect
 
@@ -389,6 +374,11 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(status_text(con, paths.output))
         else:
             print(summary_text(con, paths.output, read_staleness(con, inbox, seeds_dir())))
+    municipalities = delivering_municipalities()
+    months = months_in_inbox(paths.inbox) if inbox else []
+    if municipalities and (args.month or months):
+        print()
+        print(delivery_text(inbox, args.month or months[-1], municipalities))
     return 0
 
 
@@ -450,8 +440,9 @@ def cmd_docs(args: argparse.Namespace) -> int:
     paths = _apply_path_args(args)
     # dbt's artifacts go beside the warehouse: the project folder may be read-only (installed).
     artifacts = dbt_target_dir(paths.warehouse)
-    command, env = dbt_invocation(["docs", "generate", "--static"], artifacts)
-    code = subprocess.call(command, cwd=DBT_PROJECT_DIR, env=env)
+    project_dir = dbt_project_dir(paths.warehouse)
+    command, env = dbt_invocation(["docs", "generate", "--static"], artifacts, project_dir)
+    code = subprocess.call(command, cwd=project_dir, env=env)
     if code:
         raise CliError("dbt docs generate ist fehlgeschlagen (siehe Ausgabe oben).")
     target = PROJECT_ROOT / "docs" / "data-dictionary.html"
@@ -462,27 +453,35 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_stammdaten(args: argparse.Namespace) -> int:
-    """Reference data as one workbook: seeds -> Stammdaten.xlsx, and validated back."""
+    """Reference data as one workbook: the deployment's seeds (kim_settings.seeds_dir: a
+    district's beside its warehouse) -> Stammdaten.xlsx, and validated back."""
     from ingest.reference_workbook import WorkbookError, export_workbook, import_workbook
 
+    if args.warehouse:
+        os.environ["KIM_WAREHOUSE"] = str(Path(args.warehouse).resolve())
+    seeds = seeds_dir()
     project_file = DBT_PROJECT_DIR / "dbt_project.yml"
     if args.action == "export":
         out = Path(args.out).resolve()
-        sheets = export_workbook(SEEDS_DIR, project_file, out)
+        sheets = export_workbook(seeds, project_file, out)
         print(f"Stammdaten geschrieben: {out} ({len(sheets)} Blätter: {', '.join(sheets)}).")
         return 0
-    if not SOURCE_CHECKOUT:
+    if not os.access(seeds, os.W_OK):
         raise CliError(
-            "Stammdaten werden in die Seeds des dbt-Projekts übernommen; ein mit pip "
-            "installiertes Paket ändert seine eigenen Dateien nicht. Bitte in einer "
-            "Arbeitskopie des Projekts (git clone, `make install`) importieren."
+            f"Die Seeds {seeds} sind nicht beschreibbar: ein mit pip installiertes Paket ändert "
+            "seine eigenen Dateien nicht. Eigene Stammdaten kommen mit dem Ordner stammdaten/ "
+            "des Eingangsordners (`kim run`) neben das Warehouse und lassen sich dort "
+            "importieren (--warehouse), oder in einer Arbeitskopie des Projekts (git clone, "
+            "`make install`)."
         )
     try:
-        counts = import_workbook(Path(args.file), SEEDS_DIR, project_file)
+        counts = import_workbook(Path(args.file), seeds, project_file)
     except WorkbookError as exc:
         raise CliError(f"{args.file} nicht übernommen, keine Seed-Datei geändert:\n{exc}") from None
     rows = ", ".join(f"{seed} {n}" for seed, n in counts.items())
-    print(f"Seeds aus {args.file} geschrieben ({rows} Zeilen); wirksam ab `kim run --all`.")
+    print(
+        f"Seeds in {seeds} aus {args.file} geschrieben ({rows} Zeilen); wirksam ab `kim run --all`."
+    )
     return 0
 
 
@@ -551,6 +550,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("status", help="what is loaded, checked, reported and stale per month")
     p.add_argument("--files", action="store_true", help="one line per loaded file instead")
+    p.add_argument(
+        "--month", help="district: the month whose deliveries are shown (default: the newest)"
+    )
     _add_paths(p)
     p.set_defaults(func=cmd_status)
 
@@ -584,11 +586,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("stammdaten", help="reference data (dbt seeds) as one Excel workbook")
     actions = p.add_subparsers(dest="action", required=True)
+    warehouse_help = "the deployment's warehouse (default $KIM_WAREHOUSE): its seeds"
     q = actions.add_parser("export", help="write the seeds in force as a workbook")
     q.add_argument("--out", default="Stammdaten.xlsx", help="workbook (default Stammdaten.xlsx)")
+    q.add_argument("--warehouse", help=warehouse_help)
     q.set_defaults(func=cmd_stammdaten)
     q = actions.add_parser("import", help="validate a workbook and rewrite the seeds from it")
     q.add_argument("file")
+    q.add_argument("--warehouse", help=warehouse_help)
     q.set_defaults(func=cmd_stammdaten)
     return parser
 

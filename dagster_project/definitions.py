@@ -23,7 +23,22 @@ from dagster_project.assets.warehouse import (
 from dagster_project.automation import failure_alert, inbox_sensor, monthly_schedule
 from dagster_project.jobs import monthly_pipeline
 from dagster_project.resources import KimPaths
-from kim_settings import Paths
+from kim_settings import Paths, dbt_project_dir
+
+
+def project_for(paths: Paths):
+    """The dbt project of these paths' warehouse (kim_settings.dbt_project_dir): the one this
+    process loaded at import (dagster-dbt runs the project its assets were built with). A
+    warehouse with other reference data than that project is refused: its run would load the
+    wrong seeds. `kim`, `dagster dev` and the daemon set the warehouse before the import."""
+    folder = dbt_project_dir(paths.warehouse)
+    if Path(dbt_project.project_dir).resolve() != folder.resolve():
+        raise RuntimeError(
+            f"Das Warehouse {paths.warehouse} hat eigene Stammdaten ({folder}), dieser Prozess "
+            f"hat aber das dbt-Projekt {dbt_project.project_dir} geladen: bitte in einem eigenen "
+            "Prozess mit KIM_WAREHOUSE bzw. --warehouse dieses Warehouses starten (kim run)."
+        )
+    return dbt_project
 
 
 def build_definitions(paths: Paths) -> Definitions:
@@ -41,9 +56,10 @@ def build_definitions(paths: Paths) -> Definitions:
         sensors=[inbox_sensor, failure_alert],
         resources={
             "kim_paths": KimPaths.from_paths(paths),
+            # The project of these paths' warehouse: a district's own seeds.
             "dbt": KimDbtCliResource(
-                project_dir=dbt_project,
-                profiles_dir=str(dbt_project.profiles_dir),
+                project_dir=project_for(paths),
+                profiles_dir=str(dbt_project_dir(paths.warehouse)),
                 # the venv's dbt, also when the venv is not activated (make, CI, cron)
                 dbt_executable=str(Path(sys.executable).parent / "dbt"),
             ),

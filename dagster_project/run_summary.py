@@ -11,23 +11,21 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.warehouse import CURRENT_LOADS
 from reports.formatting import german_number
 
 GATE_STATES = ("bestanden", "mit Warnung", "nicht bestanden")
 
 
 def _loads(con: duckdb.DuckDBPyConnection, months: list[str]) -> list[tuple[str, int, int]]:
-    """Per source: rows loaded and quarantined of the newest load of each period of `months`
-    (a yearly file counts once for its year)."""
+    """Per source: rows loaded and quarantined of the current loads of each period of `months`
+    (every municipality's in a district; a yearly file counts once for its year)."""
     periods = sorted(set(months) | {m[:4] for m in months})
     return con.execute(
-        """
+        f"""
         select source, sum(rows_loaded), sum(rows_quarantined)
-        from (
-            select * from meta.load_batches
-            where period in (select unnest(?::varchar[]))
-            qualify row_number() over (partition by source, period order by loaded_at desc) = 1
-        )
+        from ({CURRENT_LOADS})
+        where period in (select unnest(?::varchar[]))
         group by source order by source
         """,
         [periods],

@@ -1,6 +1,7 @@
 """`kim status`: per month, what is loaded, which gates passed, which reports exist, and which
 months are stale (ingest/staleness.py). `summary_text` is the default one line per month;
-`status_text` the file-level table (`kim status --files`)."""
+`status_text` the file-level table (`kim status --files`); in a district `delivery_text` adds
+each municipality's delivery of the newest (or a given) month (ingest/delivery.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ import duckdb
 
 from dagster_project.partitions import is_quarter_end, quarter_label
 from ingest.contracts import SOURCES
+from ingest.delivery import describe_missing, month_delivery
+from ingest.inbox import InboxFile
 from ingest.staleness import Staleness
+from ingest.warehouse import CURRENT_LOADS
 from kim_settings import internal_dir, public_dir
 from reports.versions import next_version
 
@@ -37,12 +41,11 @@ def _gate_states(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 def status_text(con: duckdb.DuckDBPyConnection, output: Path) -> str:
     loads = con.sql(
-        """
+        f"""
         select b.period, b.source, b.file_name, left(b.sha256, 12) as sha, b.rows_loaded,
                b.rows_quarantined
-        from meta.load_batches b
-        qualify row_number() over (partition by b.source, b.period order by b.loaded_at desc) = 1
-        order by b.period, b.source
+        from ({CURRENT_LOADS}) b
+        order by b.period, b.source, b.file_name
         """
     ).fetchall()
     gates = _gate_states(con)
@@ -119,3 +122,43 @@ def summary_text(con: duckdb.DuckDBPyConnection, output: Path, staleness: Stalen
             + (f" (fehlt: {', '.join(missing)})" if missing and have else "")
         )
     return "\n".join(lines)
+
+
+DELIVERED, MISSING = "geliefert", "fehlt"
+
+
+def delivery_text(files: list[InboxFile], month: str, municipalities: dict[str, str]) -> str:
+    """Who has delivered `month` (a district): one line per municipality with the state of each
+    municipal file (geliefert, kreisweit = in the district-wide file, fehlt), then the
+    district's own files and any conflict the run would refuse."""
+    deliveries = month_delivery(files, month, municipalities)
+    municipal = [d for d in deliveries if d.municipal]
+    width = max(len(f"{a} {n}") for a, n in municipalities.items())
+    lines = [f"Lieferungen {month} ({len(municipalities)} Gemeinden):"]
+    lines.append(f"  {'Gemeinde':<{width}}  " + "  ".join(f"{d.kind:<10}" for d in municipal))
+    for ags, name in municipalities.items():
+        states = [_state(d, ags) for d in municipal]
+        lines.append(f"  {f'{ags} {name}':<{width}}  " + "  ".join(f"{s:<10}" for s in states))
+    for d in municipal:
+        if d.missing:
+            lines.append(
+                f"  {d.kind} fehlt von {len(d.missing)} Gemeinde(n): "
+                + describe_missing(d, municipalities)
+            )
+    own = [d for d in deliveries if not d.municipal]
+    lines.append(
+        "  Kreis: "
+        + "; ".join(
+            f"{d.files[0].name if d.files else d.kind + '_' + d.period} "
+            f"{MISSING if d.missing else DELIVERED}"
+            for d in own
+        )
+    )
+    lines += [f"  Konflikt {d.kind}: {d.conflict}" for d in deliveries if d.conflict]
+    return "\n".join(lines)
+
+
+def _state(delivery, ags: str) -> str:
+    if any(not f.ags for f in delivery.files):
+        return "kreisweit"
+    return DELIVERED if any(f.ags == ags for f in delivery.files) else MISSING

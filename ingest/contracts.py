@@ -28,6 +28,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+# A municipality's key (Amtlicher Gemeindeschlüssel): 8 digits.
+AGS_PATTERN = r"\d{8}"
+
 RAW_TYPES = {
     "id": "VARCHAR",
     "text": "VARCHAR",
@@ -93,6 +96,9 @@ class Column:
     # Deployment mode (kim_settings.deployment_mode) in which an otherwise optional column is
     # required in every row, e.g. Gemeinde in a district ("kreis"); "" = none.
     required_in: str = ""
+    # A district-only column (e.g. Gemeinde): left out of a city's file header even where it is
+    # optional in a district too.
+    district_only: bool = False
 
     @property
     def raw_name(self) -> str:
@@ -119,12 +125,15 @@ class Source:
     unique_scope: str = "period"  # "period" (per file/month) or "all" (across all months)
     # Known historical header names -> contract name (schema drift the municipality told us about).
     renames: dict[str, str] = field(default_factory=dict)
+    # Delivered by each municipality of a district (MUNICIPAL_KINDS): the file may name its
+    # municipality, `personen_<AGS>_<YYYY-MM>.csv`, or lie in the inbox folder `<AGS>/`.
+    municipal: bool = False
 
     @property
     def column_names(self) -> tuple[str, ...]:
         """The header of a city's file: every column but those only a district's file carries
-        (`required_in`, e.g. Gemeinde), so a city's files stay as they were."""
-        return tuple(c.name for c in self.columns if not c.required_in)
+        (`required_in` or `district_only`, e.g. Gemeinde), so a city's files stay as they were."""
+        return tuple(c.name for c in self.columns if not (c.required_in or c.district_only))
 
     @property
     def all_column_names(self) -> tuple[str, ...]:
@@ -140,7 +149,10 @@ class Source:
     @property
     def file_regex(self) -> re.Pattern[str]:
         period = r"\d{4}-\d{2}" if self.period == "month" else r"\d{4}"
-        return re.compile(rf"^{self.name}_(?P<period>{period})\.{self.extension}$", re.IGNORECASE)
+        ags = rf"(?:(?P<ags>{AGS_PATTERN})_)?" if self.municipal else ""
+        return re.compile(
+            rf"^{self.name}_{ags}(?P<period>{period})\.{self.extension}$", re.IGNORECASE
+        )
 
 
 def C(  # noqa: N802
@@ -152,9 +164,18 @@ def C(  # noqa: N802
     description="",
     digits=0,
     required_in="",
+    district_only=False,
 ):
     return Column(
-        name, kind, required, tuple(codes), pseudonymise, description, digits, required_in
+        name,
+        kind,
+        required,
+        tuple(codes),
+        pseudonymise,
+        description,
+        digits,
+        required_in,
+        district_only,
     )
 
 
@@ -164,7 +185,8 @@ PERSON_ID_DIGITS = 7
 # Persons' municipality in a district (issue 15): optional column, last in the file, so a city's
 # files stay as they are.
 MUNICIPALITY_DESCRIPTION = (
-    "municipality (8-digit AGS); empty = the municipality of the social space"
+    "municipality (8-digit AGS); empty = the delivering municipality's (inbox folder or file "
+    "name), else that of the social space"
 )
 COURSE_ID_DIGITS = 6
 
@@ -176,6 +198,7 @@ PERSONEN = Source(
     extension="csv",
     raw_table="personen",
     unique_key=("Person_ID",),
+    municipal=True,
     renames={"Personen_ID": "Person_ID", "Status_ab": "Status_seit", "Zuzug": "Zuzugsdatum"},
     columns=(
         C("Stichtag", "date", description="last day of the reporting month"),
@@ -272,6 +295,7 @@ KURSE = Source(
     sheet="Kurse",
     raw_table="kurse",
     unique_key=("Kurs_ID",),
+    municipal=True,
     columns=(
         C("Kurs_ID", "id", digits=COURSE_ID_DIGITS),
         C("Kursart", "code", codes=COURSE_TYPES),
@@ -282,6 +306,13 @@ KURSE = Source(
         C("UE_geplant", "int"),
         C("Plaetze", "int"),
         C("Kosten_Kommune", "money", required=False),
+        C(
+            "Gemeinde",
+            "key",
+            required=False,
+            district_only=True,
+            description=MUNICIPALITY_DESCRIPTION,
+        ),
     ),
 )
 
@@ -293,6 +324,7 @@ TEILNAHMEN = Source(
     sheet="Teilnahmen",
     raw_table="teilnahmen",
     unique_key=("Kurs_ID", "Person_ID", "Eintritt"),
+    municipal=True,
     columns=(
         C("Kurs_ID", "id", digits=COURSE_ID_DIGITS),
         C("Person_ID", "id", pseudonymise=True, digits=PERSON_ID_DIGITS),
@@ -319,6 +351,10 @@ FILE_KINDS: dict[str, tuple[str, ...]] = {
     "haushaltsplan": ("haushaltsplan",),
     "kurse": ("kurse", "teilnahmen"),
 }
+
+# The file kinds each municipality of a district delivers (its persons and course lists); the
+# payments, the ledger and the budget plan are the district's own files.
+MUNICIPAL_KINDS = tuple(k for k, tables in FILE_KINDS.items() if SOURCES[tables[0]].municipal)
 
 # Machine form of CONDITIONS: (column, values that make the condition true). Bool columns use
 # Python booleans (parsed J/N).

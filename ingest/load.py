@@ -4,6 +4,11 @@ load_file() detects the source from the file name, reads, validates and pseudony
 ONE transaction replaces the file's period in the raw table(s), writes the quarantined rows to
 meta.quarantine and one meta.load_batches row per raw table. Loading the same file (same
 SHA-256) again is a no-op that returns the existing result. Any error rolls everything back.
+
+Loads are keyed by (source, period, municipality): a municipality's file (ingest.inbox) replaces
+only the rows of that municipality's earlier load of the period, never another's; a district-wide
+file (no municipality) replaces the whole period. A municipality's file for a period already
+loaded from a district-wide file is rejected (its rows would count twice).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import polars as pl
 
 from ingest.contracts import FILE_KINDS, SOURCES, Source, raw_columns
 from ingest.errors import FileRejected, InvariantViolated
+from ingest.inbox import InboxFile, classify_delivery, folder_of, municipality_of
 from ingest.pseudonymise import mask_row, mask_value, pseudonymise_frame
 from ingest.readers import LINE, Problem, RawTable, ReadFile, read_csv, read_xlsx
 from ingest.teilergebnisplan import load_teilergebnisplan
@@ -51,10 +57,9 @@ class _Prepared:
 
 def detect(path: Path) -> tuple[str, str]:
     """(file kind, period) from the file name, e.g. ('personen', '2026-10'); else reject."""
-    for kind, tables in FILE_KINDS.items():
-        match = SOURCES[tables[0]].file_regex.match(path.name)
-        if match:
-            return kind, match.group("period")
+    found = classify_delivery(path.name)
+    if found is not None and found[0] != "teilergebnisplan":
+        return found[0], found[1]
     expected = ", ".join(
         f"{k}_{'JJJJ-MM' if SOURCES[t[0]].period == 'month' else 'JJJJ'}.{SOURCES[t[0]].extension}"
         for k, t in FILE_KINDS.items()
@@ -67,28 +72,46 @@ def sha256_of(path: Path) -> str:
 
 
 def load_file(
-    con: duckdb.DuckDBPyConnection, path: Path, *, key: bytes, run_id: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    key: bytes,
+    run_id: str | None = None,
+    inbox: Path | None = None,
 ) -> list[LoadResult]:
-    """Load one monthly/yearly source file (or a Teilergebnisplan); see the module docstring."""
+    """Load one monthly/yearly source file (or a Teilergebnisplan); see the module docstring.
+    `inbox`: the inbox folder, whose subfolders `<AGS>/` hold the municipalities' deliveries
+    (None: the file's own folder)."""
     path = Path(path)
     if path.name.lower().startswith("teilergebnisplan_"):
         return [load_teilergebnisplan(con, path, run_id=run_id)]
     ensure_schema(con)
     kind, period = detect(path)
     sources = [SOURCES[t] for t in FILE_KINDS[kind]]
+    folder = folder_of(path, inbox)
+    ags = municipality_of(path, folder)
+    name = InboxFile(kind, period, path, "", 0, ags, folder).name
+    if ags and not sources[0].municipal:
+        raise FileRejected(
+            name,
+            f"{kind} ist eine Datei des Kreises, keine Lieferung einer Gemeinde",
+            f"{kind}_<Zeitraum>.{sources[0].extension} oben im Eingangsordner",
+        )
     digest = sha256_of(path)
-    previous = {s.raw_table: _current_load(con, s.raw_table, period) for s in sources}
+    previous = {s.raw_table: _current_load(con, s.raw_table, period, ags) for s in sources}
     if all(p is not None and p.sha256 == digest for p in previous.values()):
         log.info("%s ist bereits geladen (gleiche SHA-256); übersprungen", path.name)
         return [p for p in previous.values() if p is not None]
+    if ags:
+        _refuse_over_district_file(con, sources[0], period, name)
     read = read_csv(path, sources[0]) if sources[0].extension == "csv" else read_xlsx(path, sources)
-    prepared = _prepare(con, read, sources, period, key)
+    prepared = _prepare(con, read, sources, period, key, (ags, name))
     size = path.stat().st_size
     for item in prepared:
         item.result = LoadResult(
             source=item.source.raw_table,
             period=period,
-            file_name=path.name,
+            file_name=name,
             sha256=digest,
             encoding=read.encoding,
             rows_read=item.table.rows_read,
@@ -98,6 +121,7 @@ def load_file(
             warnings=list(item.table.warnings),
             load_id=uuid.uuid4().hex,
             replaced_load_id=_load_id(previous[item.source.raw_table]),
+            ags=ags or None,
         )
         _check_invariant(item.result)
     _write(con, prepared, period, size, run_id)
@@ -111,8 +135,15 @@ def _load_id(result: LoadResult | None) -> str | None:
 
 
 def _prepare(
-    con: duckdb.DuckDBPyConnection, read: ReadFile, sources: list[Source], period: str, key: bytes
+    con: duckdb.DuckDBPyConnection,
+    read: ReadFile,
+    sources: list[Source],
+    period: str,
+    key: bytes,
+    delivery: tuple[str, str],
 ) -> list[_Prepared]:
+    """`delivery`: (the delivering municipality or '', the file's name in the inbox)."""
+    ags, name = delivery
     ctx = Context(
         period=period,
         social_spaces=_seed_ids("social_spaces.csv", "social_space_id"),
@@ -122,6 +153,7 @@ def _prepare(
         deployment_mode=deployment_mode(),
         municipalities=_seed_ids("municipalities.csv", "ags"),
         social_space_ags=_social_space_ags(),
+        delivery_ags=ags,
     )
     if any(s.raw_table == "asylblg_zahlungen" for s in sources):
         _add_other_bookings(ctx, con, period, read.tables["asylblg_zahlungen"].frame)
@@ -136,7 +168,7 @@ def _prepare(
             )
         problems = [_masked(p, key, source) for p in table.problems] + checked.problems
         table.warnings.extend(checked.notes)
-        rows = _raw_layout(pseudonymise_frame(key, source, checked.good), source, period, read)
+        rows = _raw_layout(pseudonymise_frame(key, source, checked.good), source, period, name)
         out.append(_Prepared(source, table, rows, sorted(problems, key=lambda p: p.line)))
     return out
 
@@ -200,11 +232,11 @@ def _period_month(period: str) -> dt.date | None:
     return dt.date(int(period[:4]), int(period[5:7]), 1) if len(period) == 7 else None
 
 
-def _raw_layout(frame: pl.DataFrame, source: Source, period: str, read: ReadFile) -> pl.DataFrame:
+def _raw_layout(frame: pl.DataFrame, source: Source, period: str, name: str) -> pl.DataFrame:
     lineage = {
         "period_month": pl.lit(_period_month(period), dtype=pl.Date),
         "load_id": pl.lit(None, dtype=pl.String),  # set at write time
-        "source_file": pl.lit(read.file_name),
+        "source_file": pl.lit(name),
         "source_line": pl.col(LINE),
     }
     by_raw = {c: c.lower() for c in frame.columns if c != LINE}
@@ -216,12 +248,15 @@ def _raw_layout(frame: pl.DataFrame, source: Source, period: str, read: ReadFile
     return frame.select(exprs)
 
 
-def _current_load(con: duckdb.DuckDBPyConnection, raw_table: str, period: str) -> LoadResult | None:
+def _current_load(
+    con: duckdb.DuckDBPyConnection, raw_table: str, period: str, ags: str = ""
+) -> LoadResult | None:
     row = con.execute(
         "select load_id, file_name, sha256, encoding, rows_read, rows_loaded, rows_quarantined, "
         "rows_totals_removed, warnings, replaced_load_id from meta.load_batches "
-        "where source = ? and period = ? order by loaded_at desc limit 1",
-        [raw_table, period],
+        "where source = ? and period = ? and coalesce(ags, '') = ? "
+        "order by loaded_at desc limit 1",
+        [raw_table, period, ags],
     ).fetchone()
     if row is None:
         return None
@@ -240,6 +275,7 @@ def _current_load(con: duckdb.DuckDBPyConnection, raw_table: str, period: str) -
         load_id=load_id,
         skipped=True,
         replaced_load_id=replaced,
+        ags=ags or None,
     )
 
 
@@ -263,7 +299,7 @@ def _write(
     try:
         for item in prepared:
             r = item.result
-            _delete_period(con, item.source, period)
+            _delete_period(con, item.source, period, r.ags)
             rows = item.rows.with_columns(pl.lit(r.load_id).alias("load_id"))
             insert_frame(con, f"raw.{item.source.raw_table}", rows)
             insert_frame(con, "meta.quarantine", _quarantine_frame(item.problems, r))
@@ -274,13 +310,40 @@ def _write(
         raise
 
 
-def _delete_period(con: duckdb.DuckDBPyConnection, source: Source, period: str) -> None:
-    if source.period == "month":
+def _delete_period(
+    con: duckdb.DuckDBPyConnection, source: Source, period: str, ags: str | None = None
+) -> None:
+    """The rows the new load replaces: the period's, or only those a municipality delivered."""
+    if ags:
+        con.execute(
+            f"delete from raw.{source.raw_table} where period_month = ? and load_id in ("
+            "select load_id from meta.load_batches where source = ? and period = ? and ags = ?)",
+            [_period_month(period), source.raw_table, period, ags],
+        )
+    elif source.period == "month":
         con.execute(
             f"delete from raw.{source.raw_table} where period_month = ?", [_period_month(period)]
         )
     else:
         con.execute(f"delete from raw.{source.raw_table} where jahr = ?", [int(period)])
+
+
+def _refuse_over_district_file(
+    con: duckdb.DuckDBPyConnection, source: Source, period: str, name: str
+) -> None:
+    """A municipality's file must not add its rows beside a district-wide file's of the period:
+    both hold that municipality's rows (the district-wide file replaces the period as a whole)."""
+    [row] = con.execute(
+        f"select any_value(b.file_name) from raw.{source.raw_table} r join meta.load_batches b "
+        "using (load_id) where r.period_month = ? and b.ags is null",
+        [_period_month(period)],
+    ).fetchall()
+    if row[0]:
+        raise FileRejected(
+            name,
+            f"für {period} ist bereits die kreisweite Datei {row[0]} geladen",
+            "je Monat entweder eine kreisweite Datei oder je Gemeinde eine Datei",
+        )
 
 
 def _quarantine_frame(problems: list[Problem], r: LoadResult) -> pl.DataFrame:
@@ -326,6 +389,7 @@ def _batch_frame(r: LoadResult, size: int, run_id: str | None, now: dt.datetime)
                 "rows_quarantined": r.rows_quarantined,
                 "rows_totals_removed": r.rows_totals_removed,
                 "replaced_load_id": r.replaced_load_id,
+                "ags": r.ags,
                 "warnings": "\n".join(r.warnings) or None,
                 "run_id": run_id,
                 "loaded_at": now,
@@ -333,6 +397,7 @@ def _batch_frame(r: LoadResult, size: int, run_id: str | None, now: dt.datetime)
         ],
         schema_overrides={
             "replaced_load_id": pl.String,
+            "ags": pl.String,
             "warnings": pl.String,
             "run_id": pl.String,
         },

@@ -28,6 +28,7 @@ import polars as pl
 
 from ingest.contracts import AGE_BANDS, Source
 from ingest.errors import PseudonymKeyMissing
+from ingest.inbox import AGS_FOLDER
 
 log = logging.getLogger(__name__)
 
@@ -110,9 +111,15 @@ def _checked(key: bytes, origin: str) -> bytes:
     raise PseudonymKeyMissing(f"{origin}: Schlüssel {problem}. {HOW_TO_SET_KEY}")
 
 
-def file_manifest(paths: list[Path]) -> dict[str, str]:
-    """File name -> SHA-256 of each file, as the generator records it in the marker."""
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(paths)}
+def file_manifest(paths: list[Path], root: Path | None = None) -> dict[str, str]:
+    """File name (relative to `root`: '08997001/personen_2026-10.csv' for a municipality's
+    file) -> SHA-256 of each file, as the generator records it in the marker."""
+    return {
+        (p.relative_to(root).as_posix() if root else p.name): hashlib.sha256(
+            p.read_bytes()
+        ).hexdigest()
+        for p in sorted(paths)
+    }
 
 
 def is_generated_sample(inbox: Path) -> bool:
@@ -128,8 +135,13 @@ def is_generated_sample(inbox: Path) -> bool:
         return False
     if not isinstance(listed, dict) or not listed:
         return False
-    present = [p for p in inbox.iterdir() if p.is_file() and p.name != SAMPLE_MARKER]
-    return all(listed.get(name) == sha for name, sha in file_manifest(present).items())
+    folders = [p for p in inbox.iterdir() if p.is_dir() and AGS_FOLDER.match(p.name)]
+    present = [
+        p
+        for p in [*inbox.iterdir(), *(q for f in folders for q in f.iterdir())]
+        if p.is_file() and p.name != SAMPLE_MARKER
+    ]
+    return all(listed.get(name) == sha for name, sha in file_manifest(present, inbox).items())
 
 
 def pseudonym(key: bytes, value: str) -> str:

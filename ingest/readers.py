@@ -280,8 +280,9 @@ def match_header(file_label: str, source: Source, header: list[str]) -> tuple[li
             rule="missing_column",
         )
     for c in source.columns:
-        # A district-only column (required_in) is absent from every city file by design.
-        if c.name not in seen and not c.required_in:
+        # A district-only column is absent from every city file (and may be from a
+        # municipality's own file, which names its municipality) by design.
+        if c.name not in seen and not (c.required_in or c.district_only):
             warnings.append(f"Optionale Spalte '{c.name}' fehlt; als leer gelesen")
     return positions, warnings
 

@@ -155,13 +155,13 @@ def find_stale(
 
     loaded = {load.file_name: load for load in loads}
     for f in inbox:
-        before = loaded.get(f.path.name)
+        before = loaded.get(f.name)
         if f.kind == "teilergebnisplan" or before is None or before.sha256 == f.sha256:
             continue
         if len(f.period) == 7 and f.period >= months[0]:
-            mark(sorted({f.period, *(m for m in months if m > f.period)}), f"{f.path.name} ersetzt")
+            mark(sorted({f.period, *(m for m in months if m > f.period)}), f"{f.name} ersetzt")
         elif len(f.period) == 4 and any(m[:4] == f.period for m in months):
-            mark([m for m in months if m >= f"{f.period}-01"], f"{f.path.name} ersetzt")
+            mark([m for m in months if m >= f"{f.period}-01"], f"{f.name} ersetzt")
     for load in loads:
         first = load.period if len(load.period) == 7 else f"{load.period}-01"
         mark(
@@ -311,7 +311,7 @@ def up_to_date(
         for f in inbox
         if f.kind != "teilergebnisplan" and f.period <= (last if len(f.period) == 7 else last[:4])
     ]
-    if any((f.path.name, f.sha256) not in loaded for f in inputs):
+    if any((f.name, f.sha256) not in loaded for f in inputs):
         return False
     return all(
         _has_files(internal_dir(output, month)) and _has_files(public_dir(output, month))

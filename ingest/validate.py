@@ -2,7 +2,9 @@
 
 Every row gets at most one quarantine record, for the first rule it breaks in this order:
 required_missing, type errors (invalid_<kind>, code_not_in_list), unknown_social_space,
-unknown_municipality, municipality_mismatch (Gemeinde is not the social space's municipality),
+unknown_municipality, municipality_mismatch (Gemeinde is not the municipality that delivered the
+file, or not the social space's municipality; an empty Gemeinde in a municipality's file is
+filled with the municipality first),
 unknown_accommodation, unknown_product / unknown_account (ledger and plan lines with money) or
 unknown_reference_zero_amount (same, all amounts zero), the contract's cross-field rules
 (contracts.CROSS_FIELD_RULES), duplicate_key, reversal_without_original,
@@ -61,6 +63,9 @@ class Context:
     # Municipalities (AGS) of the reference and the municipality of each social space.
     municipalities: frozenset[str] = frozenset()
     social_space_ags: dict[str, str] = field(default_factory=dict)
+    # The municipality that delivered the file (inbox folder or AGS in the name); '' = none.
+    # Its rows' empty Gemeinde is filled with it, another one is a municipality_mismatch.
+    delivery_ags: str = ""
 
     @property
     def month(self) -> tuple[dt.date, dt.date] | None:
@@ -166,8 +171,15 @@ def municipality_checks(ctx: Context) -> list[Check]:
         ctx.social_space_ags, default=None, return_dtype=pl.String
     )
     mismatch = pl.col("Gemeinde").is_not_null() & (space_ags != pl.col("Gemeinde"))
+    other_file = pl.lit(bool(ctx.delivery_ags)) & (pl.col("Gemeinde") != ctx.delivery_ags)
     return [
         Check("unknown_municipality", ("Gemeinde",), unknown),
+        Check(
+            "municipality_mismatch",
+            ("Gemeinde",),
+            other_file,
+            lambda row: f"Gemeinde {row['Gemeinde']} in der Datei der Gemeinde {ctx.delivery_ags}",
+        ),
         Check(
             "municipality_mismatch",
             ("Gemeinde", "Sozialraum"),
@@ -233,7 +245,10 @@ def cross_field_expr(rule: CrossFieldRule, ctx: Context) -> pl.Expr:
 
 def validate(table: RawTable, ctx: Context, mask: Masker) -> Validated:
     source = table.source
-    frame = table.frame.with_columns(
+    frame = table.frame
+    if ctx.delivery_ags and "Gemeinde" in source.all_column_names:
+        frame = frame.with_columns(pl.col("Gemeinde").fill_null(ctx.delivery_ags))
+    frame = frame.with_columns(
         parse_expr(c, table.from_excel).alias(parsed(c.name)) for c in source.columns
     )
     checks = row_checks(source, ctx)

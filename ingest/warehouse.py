@@ -77,6 +77,9 @@ META_DDL = (
       build_id varchar                  -- program and key fingerprint (ingest/staleness.py)
     )
     """,
+    # The delivering municipality (ingest/inbox.py); NULL = a file of the whole period. Added
+    # last, also to warehouses built before per-municipality delivery.
+    "alter table meta.load_batches add column if not exists ags varchar",
     # Warehouses built before build_id existed: the column is added (their months then run once).
     "alter table meta.month_builds add column if not exists build_id varchar",
     """
@@ -110,6 +113,19 @@ create table if not exists raw.teilergebnisplan (
 """
 
 
+# The loads whose rows are in the raw tables now: per source and period the newest load of each
+# municipality (ags; NULL = the whole period), none older than the newest district-wide load of
+# the period (which replaced them all). A query over meta.load_batches selects from this.
+CURRENT_LOADS = """
+    select * from meta.load_batches
+    qualify row_number() over (
+            partition by source, period, coalesce(ags, '') order by loaded_at desc) = 1
+        and loaded_at >= coalesce(
+            max(case when ags is null then loaded_at end) over (partition by source, period),
+            loaded_at)
+"""
+
+
 @dataclass
 class LoadResult:
     """What loading one file did, as its meta.load_batches row says. Defined here, below
@@ -128,6 +144,7 @@ class LoadResult:
     load_id: str
     skipped: bool = False
     replaced_load_id: str | None = None
+    ags: str | None = None  # the delivering municipality (ingest.inbox); None = whole period
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:

@@ -56,8 +56,10 @@ DESCRIPTIONS_DE = {
     "date the current status began": "Beginn des aktuellen Aufenthaltsstatus",
     "arrival in the municipality": "Zuzug in die Kommune (Zuweisungsdatum)",
     "empty = unknown address": "leer = Adresse unbekannt (gezählt unter „unbekannt“)",
-    "municipality (8-digit AGS); empty = the municipality of the social space": (
-        "Gemeinde (8-stelliger AGS); leer = die Gemeinde des Sozialraums"
+    "municipality (8-digit AGS); empty = the delivering municipality's (inbox folder or file "
+    "name), else that of the social space": (
+        "Gemeinde (8-stelliger AGS); leer = die liefernde Gemeinde (Ordner `<AGS>/` oder AGS im "
+        "Dateinamen), sonst die Gemeinde des Sozialraums"
     ),
     c.UNKNOWN_SPACE_IS_UNBEKANNT: (
         "leer oder nicht in `social_spaces.csv`: gezählt unter „unbekannt“ (Warnung mit Zeile "
@@ -104,7 +106,9 @@ ROW_RULES = (
     ),
     (
         "municipality_mismatch",
-        "Gemeinde ist nicht die Gemeinde des Sozialraums (`social_spaces.csv`, Spalte ags).",
+        "Gemeinde ist nicht die Gemeinde, die die Datei geliefert hat (Ordner `<AGS>/` oder AGS "
+        "im Dateinamen), oder nicht die Gemeinde des Sozialraums (`social_spaces.csv`, Spalte "
+        "ags). Personen und Kurse.",
     ),
     (
         "unknown_accommodation",
@@ -303,7 +307,10 @@ def rules_section() -> list[str]:
         "Eine Datei, die nicht gelesen werden kann, wird ganz abgelehnt; nichts davon wird "
         "geladen, der bisherige Stand bleibt. Die Meldung nennt Datei, Problem und erwartete "
         "Form. Gründe: Dateiname passt zu keiner Quelle, Datei leer, CSV nicht lesbar, keine "
-        "lesbare Excel-Datei, Blatt fehlt, Spalte doppelt, sowie:",
+        "lesbare Excel-Datei, Blatt fehlt, Spalte doppelt; im Landkreis: Ordner und Dateiname "
+        "nennen verschiedene Gemeinden, eine Datei des Kreises (Zahlungen, Hauptbuch, "
+        "Haushaltsplan) als Lieferung einer Gemeinde, die Datei einer Gemeinde für einen Monat, "
+        "der schon aus einer kreisweiten Datei geladen ist; sowie:",
         "",
         "| Regel | Bedeutung |",
         "| --- | --- |",

@@ -284,13 +284,12 @@ def test_reference_part_is_its_own_unpartitioned_asset_left_out_while_current(tm
     from dagster._core.execution.api import create_execution_plan
 
     from dagster_project.assets.warehouse import (
-        DBT_PROJECT_DIR,
         reference_current,
         warehouse_dbt,
         warehouse_reference,
     )
     from dagster_project.cli import monthly_job
-    from kim_settings import Paths
+    from kim_settings import DBT_PROJECT_DIR, Paths
 
     assert warehouse_reference.partitions_def is None
     assert warehouse_dbt.partitions_def is not None

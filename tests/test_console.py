@@ -78,10 +78,11 @@ def _warehouse() -> duckdb.DuckDBPyConnection:
     create_marts(con, ["fct_indicator_values", "fct_budget_unit_monthly", "fct_reconciliation"])
     con.execute(
         "create table meta.load_batches (source varchar, period varchar, rows_loaded int,"
-        " rows_quarantined int, loaded_at timestamp)"
+        " rows_quarantined int, loaded_at timestamp, ags varchar)"
     )
     con.execute(
-        """insert into meta.load_batches values
+        """insert into meta.load_batches (source, period, rows_loaded, rows_quarantined, loaded_at)
+        values
         ('personen', '2023-12', 500, 9, '2024-01-05'),   -- before the run's months
         ('personen', '2024-01', 100, 2, '2024-02-05'),   -- replaced by the next row
         ('personen', '2024-01', 98, 4, '2024-02-20'),

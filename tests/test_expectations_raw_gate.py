@@ -116,7 +116,7 @@ def _load_batch(con, load_id: str, source: str, period: str, loaded: int, quaran
                 replaced: str | None = None) -> None:  # fmt: skip
     con.execute(
         "insert into meta.load_batches values (?, ?, ?, ?, 'x', 1, 'utf-8', ?, ?, ?, 0, ?, null,"
-        " 'r', timestamp '2026-11-02 08:00:00')",
+        " 'r', timestamp '2026-11-02 08:00:00', null)",
         [load_id, source, period, f"{source}_{period}.csv", loaded + quarantined, loaded,
          quarantined, replaced],
     ).fetchall()  # fmt: skip

@@ -38,7 +38,7 @@ def con(tmp_path):
         c.execute(
             "insert into meta.load_batches values ('L2', 'fibu_ist', '2026-10', "
             "'fibu_ist_2026-10.csv', 'x', 1, 'utf-8', 5, 2, 3, 0, 'L1', null, 'r', "
-            "timestamp '2026-11-02 08:00:00')"
+            "timestamp '2026-11-02 08:00:00', null)"
         ).fetchall()
         _quarantine(c, "L2", "2026-10", "fibu_ist_2026-10.csv", "money_format", 2)
         _quarantine(c, "L2", "2026-10", "fibu_ist_2026-10.csv", "missing_required", 1)

@@ -22,8 +22,8 @@ from dagster_project.partitions import monthly_partitions, months_of
 from dagster_project.resources import KimPaths
 from expectations.gates import by_stored_gate, run_raw_gates
 from ingest.contracts import FILE_KINDS, SOURCES
-from ingest.errors import FileRejected
-from ingest.inbox import InboxFile, scan
+from ingest.delivery import delivering_municipalities, files_to_load
+from ingest.inbox import scan
 from ingest.load import load_file
 from ingest.pseudonymise import resolve_key
 from ingest.warehouse import LoadResult, connect
@@ -33,31 +33,6 @@ OWNERS = ["team:controlling"]
 
 def raw_key(table: str) -> AssetKey:
     return AssetKey(["raw", table])
-
-
-def periods_for(kind: str, months: list[str]) -> list[str]:
-    """The file periods a run over `months` needs: the months, or their years for yearly files."""
-    period = SOURCES[FILE_KINDS[kind][0]].period
-    return sorted({m[:4] for m in months}) if period == "year" else months
-
-
-def files_of_run(inbox: list[InboxFile], months: list[str], where: str) -> list[InboxFile]:
-    """Every source file the months need, in contract order; FileRejected names the first
-    missing one (before anything is loaded)."""
-    available = {(f.kind, f.period): f for f in inbox}
-    files = []
-    for kind, tables in FILE_KINDS.items():
-        periods = periods_for(kind, months)
-        missing = [p for p in periods if (kind, p) not in available]
-        extension = SOURCES[tables[0]].extension
-        if missing:
-            raise FileRejected(
-                file=f"{kind}_{missing[0]}.{extension}",
-                problem=f"fehlt im Eingangsordner {where} (Zeitraum {', '.join(missing)})",
-                expected=f"je Zeitraum eine Datei {kind}_<Zeitraum>.{extension}",
-            )
-        files += [available[(kind, p)] for p in periods]
-    return files
 
 
 def _loaded_metadata(results: list[LoadResult]) -> dict:
@@ -109,10 +84,16 @@ def _raw_gate_spec(table: str) -> AssetCheckSpec:
 )
 def ingest(context: AssetExecutionContext, kim_paths: KimPaths):
     inbox, months = kim_paths.inbox_dir, months_of(context)
-    files = files_of_run(scan(inbox), months, str(inbox))
+    # The reference data of this warehouse's deployment (kim_settings.seeds_dir), as dbt sees.
+    kim_paths.export_to_dbt()
+    files = files_to_load(scan(inbox), months, delivering_municipalities(), str(inbox))
     key = resolve_key(inbox)
     with connect(kim_paths.warehouse_file) as con:
-        results = [r for f in files for r in load_file(con, f.path, key=key, run_id=context.run_id)]
+        results = [
+            r
+            for f in files
+            for r in load_file(con, f.path, key=key, run_id=context.run_id, inbox=inbox)
+        ]
     for table in SOURCES:
         own = [r for r in results if r.source == table]
         yield MaterializeResult(asset_key=raw_key(table), metadata=_loaded_metadata(own))

@@ -21,7 +21,6 @@ A monthly run costs what its month costs:
 import hashlib
 import importlib.metadata
 import json
-import os
 import subprocess
 from collections.abc import Mapping
 from functools import cache, cached_property
@@ -50,7 +49,7 @@ from packaging import version
 from dagster_project.dbt_manifest import dbt_invocation, dbt_target_dir, prepared_project
 from dagster_project.partitions import add_months, monthly_partitions, months_of
 from dagster_project.resources import KimPaths
-from kim_settings import DBT_PROJECT_DIR, SEED_PATH_ENV
+from kim_settings import dbt_project_dir
 
 dbt_project = prepared_project()
 
@@ -178,9 +177,9 @@ def dbt_build_args(full_refresh: bool = False) -> list[str]:
 def project_fingerprint(project_dir: Path) -> str:
     """SHA-256 over the names and contents of the dbt project's files."""
     digest = hashlib.sha256()
-    # Another deployment's seeds (kim_settings.seeds_dir) are part of what was built.
-    deployment = (os.environ[SEED_PATH_ENV],) if os.environ.get(SEED_PATH_ENV) else ()
-    for entry in (*PROJECT_FILES, *deployment):
+    # A deployment's project (kim_settings.dbt_project_dir) has its own seeds beside links to
+    # the shipped models: the paths and contents under it are what was built.
+    for entry in PROJECT_FILES:
         root = project_dir / entry
         files = sorted(root.rglob("*")) if root.is_dir() else [root]
         for path in (p for p in files if p.is_file()):
@@ -276,7 +275,7 @@ def warehouse_reference(context: AssetExecutionContext, dbt: DbtCliResource, kim
     args = ["build", "--exclude-resource-type", "unit_test", "--indirect-selection", "cautious"]
     yield from _stream(dbt, [*args, "--full-refresh"], context, warehouse)
     with duckdb.connect(str(warehouse)) as con:
-        record_fingerprint(con, project_fingerprint(Path(DBT_PROJECT_DIR)))
+        record_fingerprint(con, project_fingerprint(dbt_project_dir(warehouse)))
 
 
 @dbt_assets(
@@ -323,10 +322,11 @@ def run_planning_dbt(warehouse: Path) -> None:
     by a monthly run whose window holds a June or a December (the June workbook shows the
     mid-year forecast, the yearly council report the outlook). dbt as a subprocess with the
     monthly run's target folder (its parse cache); not Dagster assets of the monthly step."""
-    command, env = dbt_invocation(planning_dbt_args(), dbt_target_dir(warehouse))
+    project_dir = dbt_project_dir(warehouse)
+    command, env = dbt_invocation(planning_dbt_args(), dbt_target_dir(warehouse), project_dir)
     env = {**env, "KIM_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     result = subprocess.run(
-        command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, check=False
+        command, cwd=project_dir, env=env, capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
         errors = [line for line in result.stdout.splitlines() if "Error" in line]
@@ -351,6 +351,6 @@ def reference_current(warehouse: Path) -> bool:
         return False
     try:
         with duckdb.connect(str(warehouse), read_only=True) as con:
-            return built_fingerprint(con) == project_fingerprint(Path(DBT_PROJECT_DIR))
+            return built_fingerprint(con) == project_fingerprint(dbt_project_dir(warehouse))
     except duckdb.Error:
         return False  # busy or unreadable: build it (the run reports a real problem)

@@ -4,10 +4,12 @@ social space each).
 
 `generate_kreis` writes the district's reference data as a complete seed folder
 `<out>/stammdaten/` (the project's seeds with the district's municipalities, social spaces,
-inhabitants, accommodation, settings and city-wide targets) and then the usual inbox files from
-those seeds, the persons files with the column Gemeinde. `kim run --inbox <out>` uses the
-folder as the deployment's reference data (a copy in dbt/deployments/, kim_settings.seeds_dir):
-the project's seeds, and so `make run` with the city sample, stay untouched.
+inhabitants, accommodation, settings and city-wide targets) and then the inbox files from those
+seeds: each municipality's persons file (with the column Gemeinde) and course workbook in its
+folder `<out>/<AGS>/`, the district's payments, ledger and budget plan on top. `kim run --inbox
+<out>` uses the folder as the deployment's reference data (a copy beside the warehouse,
+kim_settings.seeds_dir): the project's seeds, and so `make run` with the city sample, stay
+untouched.
 
 Accommodation: the district's collective housing (GU, vorläufige Unterbringung) in the Kreisstadt
 and two larger municipalities; flats for the Anschlussunterbringung in every municipality, their
@@ -109,11 +111,14 @@ def write_seeds(folder: Path, municipalities: tuple[Municipality, ...] = MUSTERK
             "capacity",
             "valid_from",
             "valid_to",
+            "ags",
         ],
         _accommodation(municipalities),
     )
     _set_deployment_mode(folder / "settings.csv", "kreis")
     _keep_district_targets(folder / "targets.csv")
+    _keep_district_cost_centres(folder / "cost_centres.csv", folder / "accommodation.csv")
+    _district_budget_shares(folder / "social_space_budget_shares.csv", municipalities)
     return folder
 
 
@@ -124,7 +129,7 @@ def _accommodation(municipalities: tuple[Municipality, ...]) -> list[list[object
         for places in m.gu_places:
             gu += 1
             rows.append([f"GU-{gu:02d}", "GU", f"GU {m.name} {gu}", m.spaces[0][0], places,
-                         "2015-10-01", ""])  # fmt: skip
+                         "2015-10-01", "", m.ags])  # fmt: skip
     total = sum(people for m in municipalities for _, _, people in m.spaces)
     flat = 0
     for m in municipalities:
@@ -136,7 +141,7 @@ def _accommodation(municipalities: tuple[Municipality, ...]) -> list[list[object
                 flat += 1
                 placed += size
                 rows.append([f"WE-{flat:03d}", "DEZENTRAL", f"Wohnung {flat:03d}", sid, size,
-                             "2016-01-01", ""])  # fmt: skip
+                             "2016-01-01", "", m.ags])  # fmt: skip
     return rows
 
 
@@ -155,6 +160,32 @@ def _keep_district_targets(path: Path) -> None:
     _write(path, rows[0], [row for row in rows[1:] if not row[column].strip()])
 
 
+def _keep_district_cost_centres(path: Path, accommodation: Path) -> None:
+    """A cost centre of a city's collective accommodation the district does not have goes."""
+    known = {row[0] for row in _read(accommodation)[1:]}
+    rows = _read(path)
+    column = rows[0].index("accommodation_id")
+    _write(path, rows[0], [r for r in rows[1:] if not r[column] or r[column] in known])
+
+
+def _district_budget_shares(path: Path, municipalities: tuple[Municipality, ...]) -> None:
+    """Each year's and product's budget spread over the district's social spaces by their
+    inhabitants of 2023 (shares of four decimals; the largest space takes the rounding, so
+    they add up to exactly 1 as the seed's test requires)."""
+    rows = _read(path)
+    keys = sorted({(r[0], r[1]) for r in rows[1:]})
+    spaces = [(sid, people) for m in municipalities for sid, _, people in m.spaces]
+    total = sum(people for _, people in spaces)
+    shares = {sid: round(people / total, 4) for sid, people in spaces}
+    largest = max(spaces, key=lambda s: s[1])[0]
+    shares[largest] = round(1 - sum(v for k, v in shares.items() if k != largest), 4)
+    _write(
+        path,
+        rows[0],
+        [[year, product, sid, f"{shares[sid]:.4f}"] for year, product in keys for sid, _ in spaces],
+    )
+
+
 def _read(path: Path) -> list[list[str]]:
     with path.open(encoding="utf-8", newline="") as f:
         return list(csv.reader(f))
@@ -171,8 +202,7 @@ def municipality_column(folder: Path, seed: int):
     """The persons frame's Gemeinde: the municipality of the person's social space; persons with
     an unknown address get one drawn once per household by population (their municipality is
     known to the district even when the address is not)."""
-    spaces = pl.read_csv(folder / "social_spaces.csv", infer_schema=False)
-    ags_of = dict(zip(spaces["social_space_id"], spaces["ags"], strict=True))
+    ags_of = _space_ags(folder)
     inhabitants = pl.read_csv(folder / "social_space_inhabitants.csv", infer_schema=False)
     first_year = inhabitants.filter(pl.col("year") == str(YEARS[0]))
     weights = (
@@ -191,6 +221,11 @@ def municipality_column(folder: Path, seed: int):
         return people.with_columns(Gemeinde=own.fill_null(fallback))
 
     return add
+
+
+def _space_ags(folder: Path) -> dict[str, str]:
+    spaces = pl.read_csv(folder / "social_spaces.csv", infer_schema=False)
+    return dict(zip(spaces["social_space_id"], spaces["ags"], strict=True))
 
 
 def generate_kreis(
@@ -214,4 +249,5 @@ def generate_kreis(
         progress=progress,
         seeds_dir=folder,
         person_columns=municipality_column(folder, seed),
+        space_ags=_space_ags(folder),
     )

@@ -78,11 +78,15 @@ def generate(
     progress: Progress | None = None,
     seeds_dir: Path = SEEDS_DIR,
     person_columns: PersonColumns | None = None,
+    space_ags: dict[str, str] | None = None,
 ) -> GenerationSummary:
     """Write Musterstadt's monthly and yearly inbox files into `out_dir`; same seed, same bytes.
 
     `persons` is the approximate stock at any month end. With `defects=True` one month (see
     `defects.defect_month`) gets the documented defects, listed in the summary and the marker.
+    With `space_ags` (social space -> AGS, a district) every municipality gets its own persons
+    file and course workbook in the folder `<AGS>/` (persons by their column Gemeinde, courses by
+    their social space, participations with their course); the district's files stay on top.
     Raises ValueError for months < 1, persons < 50, or defects with fewer than 3 months.
     """
     if months < 1 or persons < 50:
@@ -123,11 +127,13 @@ def generate(
         if k == bad_month:
             people, found = person_defects(people, name, month_rng)
             summary.defects += found
-        _record(
-            summary,
-            out_dir / name,
-            write_csv(people, PERSONEN, out_dir / name, encoding="cp1252", crlf=True),
-        )
+        for folder, part in _by_municipality(out_dir, people, "Gemeinde", space_ags):
+            _record(
+                summary,
+                folder / name,
+                write_csv(part, PERSONEN, folder / name, encoding="cp1252", crlf=True),
+                out_dir,
+            )
 
         payments = month_payments(k, window, pop, state, acc, params, month_rng, counter, previous)
         written = payments
@@ -190,18 +196,28 @@ def generate(
 
         kurse, teilnahmen = course_model.snapshot(courses, window, k)
         name = f"kurse_{label}.xlsx"
-        course_model.write_workbook(
-            out_dir / name,
-            kurse,
-            teilnahmen,
-            text_dates=k % TEXT_DATES_EVERY == TEXT_DATES_EVERY - 1,
-            created=dt.datetime.combine(to_date(window.first_day(k)), dt.time()),
-            person_width=widths.person,
-            course_width=widths.course,
-        )
-        summary.files.append(out_dir / name)
-        summary.row_counts[f"{name}:Kurse"] = kurse.height
-        summary.row_counts[f"{name}:Teilnahmen"] = teilnahmen.height
+        if space_ags is not None:
+            kurse = kurse.with_columns(Gemeinde=pl.col("Sozialraum").replace_strict(space_ags))
+            teilnahmen = teilnahmen.join(
+                kurse.select("Kurs_ID", "Gemeinde"), on="Kurs_ID", how="left", maintain_order="left"
+            )
+        for folder, part in _by_municipality(out_dir, kurse, "Gemeinde", space_ags):
+            attending = teilnahmen
+            if "Gemeinde" in teilnahmen.columns:
+                attending = teilnahmen.filter(pl.col("Gemeinde") == folder.name)
+            course_model.write_workbook(
+                folder / name,
+                part,
+                attending,
+                text_dates=k % TEXT_DATES_EVERY == TEXT_DATES_EVERY - 1,
+                created=dt.datetime.combine(to_date(window.first_day(k)), dt.time()),
+                person_width=widths.person,
+                course_width=widths.course,
+            )
+            summary.files.append(folder / name)
+            key = (folder / name).relative_to(out_dir).as_posix()
+            summary.row_counts[f"{key}:Kurse"] = part.height
+            summary.row_counts[f"{key}:Teilnahmen"] = attending.height
 
         previous = payments
         report("months", k + 1, months)
@@ -231,7 +247,7 @@ def generate(
         "defects": [d.as_dict() for d in summary.defects],
         # SHA-256 of every file written: only an inbox holding these files, unchanged and
         # nothing else, may be pseudonymised with the public demo key (ingest.pseudonymise).
-        "files": file_manifest(summary.files),
+        "files": file_manifest(summary.files, out_dir),
     }
     (out_dir / MARKER_FILE).write_text(
         json.dumps(marker, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
@@ -239,9 +255,24 @@ def generate(
     return summary
 
 
-def _record(summary: GenerationSummary, path: Path, rows: int) -> None:
+def _record(summary: GenerationSummary, path: Path, rows: int, root: Path | None = None) -> None:
     summary.files.append(path)
-    summary.row_counts[path.name] = rows
+    summary.row_counts[path.relative_to(root).as_posix() if root else path.name] = rows
+
+
+def _by_municipality(
+    out_dir: Path, frame: pl.DataFrame, column: str, space_ags: dict[str, str] | None
+) -> list[tuple[Path, pl.DataFrame]]:
+    """(folder, rows) to write: the whole frame into `out_dir`, or in a district each
+    municipality's rows into `out_dir/<AGS>/` (every municipality, also with no rows)."""
+    if space_ags is None:
+        return [(out_dir, frame)]
+    parts = []
+    for ags in sorted(set(space_ags.values())):
+        folder = out_dir / ags
+        folder.mkdir(exist_ok=True)
+        parts.append((folder, frame.filter(pl.col(column) == ags)))
+    return parts
 
 
 def _money(cents: int) -> str:

@@ -14,6 +14,7 @@ renamed as (
         ue_geplant as planned_units,
         plaetze as seats,
         cast(kosten_kommune as decimal(18, 2)) as municipal_cost,
+        gemeinde as ags,
         load_id
     from source
 )
