@@ -28,16 +28,63 @@ from kim_settings import deployment_mode
 from reports.kreis import SMALL_AREA_MARK, municipality_path, write_municipality_workbook
 
 DBT = Path(__file__).resolve().parent.parent / "dbt"
-MACROS = ("safe_ratio.sql", "traffic_light.sql")
-JAN, FEB = date(2025, 1, 1), date(2025, 2, 1)
+MACROS = (
+    "safe_ratio.sql", "traffic_light.sql", "portable/add_months.sql",
+    "portable/months_between.sql", "portable/month_end.sql", "portable/year_of.sql",
+)  # fmt: skip
+JAN, FEB, MAR = date(2025, 1, 1), date(2025, 2, 1), date(2025, 3, 1)
+ALL_MONTHS = ("1900-01-01", "2999-01-01")  # dbt_project.yml's default window: every month
 
 
-def render(model: str) -> str:
-    """The model's SQL with refs as plain table names and the project's macros defined."""
-    text = "".join((DBT / "macros" / m).read_text("utf-8") for m in MACROS)
-    text += (DBT / "models" / "kreis" / f"{model}.sql").read_text("utf-8")
+class Adapter:
+    """dbt's `adapter` as the kreis models use it: dispatch to the DuckDB (else default) macro,
+    and `get_relation` for the tables that exist (`relations`: schema.identifier)."""
+
+    def __init__(self, relations: tuple[str, ...]) -> None:
+        self.relations = relations
+        self.module = None
+
+    def dispatch(self, name: str):
+        return getattr(self.module, f"duckdb__{name}", None) or getattr(
+            self.module, f"default__{name}"
+        )
+
+    def get_relation(self, database: str, schema: str, identifier: str) -> str | None:
+        del database
+        name = f"{schema}.{identifier}"
+        return name if name in self.relations else None
+
+
+def render(
+    model: str,
+    *,
+    window: tuple[str, str] = ALL_MONTHS,
+    incremental: bool = False,
+    relations: tuple[str, ...] = (),
+) -> str:
+    """The model's SQL with refs as plain table names and the project's macros defined; an
+    incremental run reads `{{ this }}` from the table `this_table`."""
+    macros = "".join((DBT / "macros" / m).read_text("utf-8") for m in MACROS)
+    adapter = Adapter(relations)
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
-    return env.from_string(text).render(ref=lambda name: name, config=lambda **_: "")
+    env.globals.update(
+        ref=lambda name: name,
+        config=lambda **_: "",
+        adapter=adapter,
+        execute=True,
+        target=type("Target", (), {"database": "memory"}),
+        # macros/month_window.sql, whose run_window reads meta.run_window: here the window given
+        run_window=lambda: list(window),
+        month_window=lambda column="month": (
+            f"{column} >= date '{window[0]}' and {column} < date '{window[1]}'"
+        ),
+        is_incremental=lambda: incremental,
+        this="this_table",
+        **{"return": lambda value: value},
+    )
+    adapter.module = env.from_string(macros).module
+    text = macros + (DBT / "models" / "kreis" / f"{model}.sql").read_text("utf-8")
+    return env.from_string(text).render()
 
 
 def create(con: duckdb.DuckDBPyConnection, table: str, columns: str, rows: list[tuple]) -> None:
@@ -249,16 +296,17 @@ def test_comparison_values_quartiles_ranks_and_small_areas_by_hand(comparison_wa
         "is_small_area from marts.fct_municipality_indicators order by indicator_id, ags"
     ).fetchall()
     assert rows == [
-        # K01 values 4, 20, 25: median 20, q1 = 4 + 0.5 × (20 − 4) = 12, q3 = 20 + 0.5 × 5 = 22.5;
-        # ranked highest first (direction none); B's 4 is below 10: small.
-        ("K01", "08000001", 25.0, 1, 12.0, 20.0, 22.5, 50.0, False),
-        ("K01", "08000002", 4.0, 3, 12.0, 20.0, 22.5, 50.0, True),
-        ("K01", "08000003", 20.0, 2, 12.0, 20.0, 22.5, 50.0, False),
-        # K06 values 25, 50, 50: median 50, q1 = 25 + 0.5 × 25 = 37.5, q3 = 50; higher is better,
-        # B and C share rank 1; B's denominator 6 is below 10: small.
-        ("K06", "08000001", 25.0, 3, 37.5, 50.0, 50.0, 42.1, False),
-        ("K06", "08000002", 50.0, 1, 37.5, 50.0, 50.0, 42.1, True),
-        ("K06", "08000003", 50.0, 1, 37.5, 50.0, 50.0, 42.1, False),
+        # K01: B's 4 is below 10: small, neither ranked nor in the quartiles. Ranked A 25, C 20
+        # (direction none: highest first): median 22.5, q1 = 20 + 0.25 × 5 = 21.25,
+        # q3 = 20 + 0.75 × 5 = 23.75.
+        ("K01", "08000001", 25.0, 1, 21.25, 22.5, 23.75, 50.0, False),
+        ("K01", "08000002", 4.0, None, 21.25, 22.5, 23.75, 50.0, True),
+        ("K01", "08000003", 20.0, 2, 21.25, 22.5, 23.75, 50.0, False),
+        # K06: B's denominator 6 is below 10: small (its 50 % is left out). Ranked A 25, C 50
+        # (higher is better: C first): median 37.5, q1 = 25 + 0.25 × 25 = 31.25, q3 = 43.75.
+        ("K06", "08000001", 25.0, 2, 31.25, 37.5, 43.75, 42.1, False),
+        ("K06", "08000002", 50.0, None, 31.25, 37.5, 43.75, 42.1, True),
+        ("K06", "08000003", 50.0, 1, 31.25, 37.5, 43.75, 42.1, False),
     ]
 
 
@@ -301,10 +349,10 @@ def test_municipality_workbook_hides_other_municipalities_small_cells(
     quota_names = [r[0] for r in sheets["Aufnahmequote"][4:]]
     assert quota_names == ["A-Dorf", "Landkreis"]
     assert [r[0] for r in sheets["Unterbringung"][4:]] == ["A-Dorf", "Landkreis"]
-    # Own indicators: value, rank of 3, district, quartiles.
+    # Own indicators: value, rank of the 2 ranked (B is small), district, quartiles.
     own = {r[0]: r[3:10] for r in sheets["Kennzahlen"][4:]}
-    assert own["K01"] == (25, 1, 3, 50, 12, 20, 22.5)
-    assert own["K06"] == (0.25, 3, 3, 0.421, 0.375, 0.5, 0.5)  # % stored as fractions
+    assert own["K01"] == (25, 1, 2, 50, 21.25, 22.5, 23.75)
+    assert own["K06"] == (0.25, 2, 2, 0.421, 0.3125, 0.375, 0.4375)  # % stored as fractions
     # The comparison: B's small cells (K01 count 4, K06 on 6 persons) are the mark, C's shown.
     comparison = {(r[0], r[2]): r[3:5] for r in sheets["Gemeindevergleich"][4:]}
     assert comparison[("K01", "B-Stadt")] == (SMALL_AREA_MARK, SMALL_AREA_MARK)
@@ -324,7 +372,7 @@ def test_a_municipality_sees_its_own_small_cells(comparison_warehouse, tmp_path)
     add_quota_and_capacity(con)
     sheets = sheet_rows(write_municipality_workbook(con, "2025-02", "08000002", tmp_path))
     own = {r[0]: r[3:5] for r in sheets["Kennzahlen"][4:]}
-    assert own["K01"] == (4, 3)  # its own count below 10 is shown to itself
+    assert own["K01"] == (4, None)  # its own count below 10 is shown to itself, unranked
     comparison = {(r[0], r[2]): r[3] for r in sheets["Gemeindevergleich"][4:]}
     assert comparison[("K01", "B-Stadt")] == 4
     assert comparison[("K01", "A-Dorf")] == 25
