@@ -238,6 +238,136 @@ def test_quota_balance_per_municipality_by_hand(quota_warehouse):
     ]  # fmt: skip
 
 
+
+def quota_rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
+    return con.execute(f"select * from ({sql}) order by month, ags").fetchall()
+
+
+def test_a_one_month_quota_run_gives_the_rows_of_a_full_build(quota_warehouse):
+    con = quota_warehouse
+    full = quota_rows(con, render("fct_allocation_quota_monthly"))
+    # The table after January's run; then February's run (window [Feb, Mar)) carries
+    # January's running balance (A 1.00, B −1.00) from it.
+    con.execute(f"create table this_table as {render('fct_allocation_quota_monthly')}")
+    con.execute("delete from this_table where month = ?", [FEB])
+    february = render(
+        "fct_allocation_quota_monthly", window=("2025-02-01", "2025-03-01"), incremental=True
+    )
+    assert quota_rows(con, february) == [r for r in full if r[0] == FEB]
+    # A correction of January (window [Jan, Feb)) recomputes January and every later month:
+    # the running balance of February depends on January's.
+    january = render(
+        "fct_allocation_quota_monthly", window=("2025-01-01", "2025-02-01"), incremental=True
+    )
+    assert quota_rows(con, january) == full
+
+
+def test_a_one_month_capacity_run_gives_the_rows_of_a_full_build(quota_warehouse):
+    con = quota_warehouse
+    create(con, "accommodation", "accommodation_id varchar, kind varchar, capacity integer, "
+           "valid_from date, valid_to date, social_space_id varchar",
+           [("U1", "GU", 10, JAN, None, "SA"), ("W1", "DEZENTRAL", 4, JAN, JAN, "SB1")])  # fmt: skip
+    con.execute("alter table int_person_months add column accommodation_id varchar")
+    con.execute("update int_person_months set accommodation_id = 'U1' where person_id = 'p1'")
+    full = con.execute(
+        f"select * from ({render('fct_housing_capacity_monthly')}) order by all"
+    ).fetchall()
+    february = render("fct_housing_capacity_monthly", window=("2025-02-01", "2025-03-01"))
+    rows = con.execute(f"select * from ({february}) order by all").fetchall()
+    # February: U1 10 places, p1 in it (A, GU 10/1/9); W1 closed at the end of January.
+    assert (FEB, "08000001", "GU", 10, 1, 9) in rows
+    assert (FEB, "08000002", "DEZENTRAL", 0, 0, 0) in rows
+    assert rows == [r for r in full if r[0] == FEB]
+
+
+
+# --- Capacity outlook ----------------------------------------------------------------------------
+
+APR, MAY, JUN = date(2025, 4, 1), date(2025, 5, 1), date(2025, 6, 1)
+
+
+@pytest.fixture
+def outlook_warehouse() -> duckdb.DuckDBPyConnection:
+    """GU places and occupancy, January to March 2025, horizon 3 months, history 12.
+
+    A (SA): 10 places, occupied 4, 5, 7; B (SB): 20 places, occupied 12, 11, 10; district 30
+    places, occupied 16, 16, 17. In March 6 persons of SA are in GU (one GU occupant of A has no
+    social space), none of SB.
+    """
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    create(con, "int_months", "month date", [(JAN,), (FEB,), (MAR,)])
+    create(con, "settings", "setting varchar, value varchar",
+           [("planning_horizon_months", "3"), ("planning_history_months", "12")])  # fmt: skip
+    create(con, "social_spaces", "social_space_id varchar, ags varchar",
+           [("SA", "08000001"), ("SB", "08000002")])  # fmt: skip
+    occupied = {"08000001": (4, 5, 7), "08000002": (12, 11, 10), "GESAMT": (16, 16, 17)}
+    places = {"08000001": 10, "08000002": 20, "GESAMT": 30}
+    create(
+        con,
+        "fct_housing_capacity_monthly",
+        "month date, ags varchar, kind varchar, places bigint, occupied bigint",
+        [
+            (month, ags, "GU", places[ags], occupied[ags][i])
+            for ags in occupied
+            for i, month in enumerate((JAN, FEB, MAR))
+        ],
+    )
+    create(con, "int_person_months", "month date, person_id varchar, social_space_id varchar, "
+           "housing varchar",
+           [(MAR, f"p{i}", "SA", "GU") for i in range(6)] + [(MAR, "q", "SB", "PRIVAT")])  # fmt: skip
+    return con
+
+
+def outlook(con: duckdb.DuckDBPyConnection, **kwargs) -> dict:
+    sql = render("fct_housing_capacity_outlook", **kwargs)
+    rows = con.execute(
+        f"select month, ags, method, projected_occupied, capacity_exhausted_from from ({sql}) "
+        "where kind = 'GU' order by month, ags, horizon"
+    ).fetchall()
+    result: dict = {}
+    for month, ags, method, projected, exhausted in rows:
+        entry = result.setdefault((month, ags), [method, [], exhausted])
+        entry[1].append(projected)
+    return {key: (m, tuple(float(v) for v in p), e) for key, (m, p, e) in result.items()}
+
+
+def test_outlook_by_trend_without_a_projection(outlook_warehouse):
+    rows = outlook(outlook_warehouse)
+    # January, the first data month: no history, the occupancy is held (A 4 of 10 places).
+    assert rows[(JAN, "08000001")] == ("trend", (4.0, 4.0, 4.0, 4.0), None)
+    # March: k = min(12, 2 months since January) = 2.
+    # A: (7 − 4) / 2 = 1.5 a month: 7, 8.5, 10, 11.5; 10 does not exceed 10 places, 11.5 in June
+    # does: exhausted from June.
+    assert rows[(MAR, "08000001")] == ("trend", (7.0, 8.5, 10.0, 11.5), JUN)
+    # B: (10 − 12) / 2 = −1: 10, 9, 8, 7 of 20 places: not within the horizon.
+    assert rows[(MAR, "08000002")] == ("trend", (10.0, 9.0, 8.0, 7.0), None)
+    # District: (17 − 16) / 2 = 0.5: 17, 17.5, 18, 18.5 of 30.
+    assert rows[(MAR, "GESAMT")] == ("trend", (17.0, 17.5, 18.0, 18.5), None)
+    # February: k = 1; A (5 − 4) / 1 = 1: 5, 6, 7, 8.
+    assert rows[(FEB, "08000001")] == ("trend", (5.0, 6.0, 7.0, 8.0), None)
+
+
+def test_outlook_uses_the_projection_that_starts_from_the_report_month(outlook_warehouse):
+    con = outlook_warehouse
+    # The projection from March (first month April): SA in GU 8, 10.5, 12 persons (scenario
+    # basis); scenario hoch and Unterbringung PRIVAT are not used.
+    create(con, "marts.fct_projection_monthly", "scenario varchar, month date, "
+           "social_space_id varchar, housing varchar, persons decimal(12, 2)",
+           [("basis", APR, "SA", "GU", Decimal("8")), ("basis", MAY, "SA", "GU", Decimal("10.5")),
+            ("basis", JUN, "SA", "GU", Decimal("12")), ("hoch", APR, "SA", "GU", Decimal("99")),
+            ("basis", APR, "SB", "PRIVAT", Decimal("5"))])  # fmt: skip
+    rows = outlook(con, relations=("marts.fct_projection_monthly",))
+    # A: occupied 7 + (projected − 6 persons in March): 7 + 2 = 9, 7 + 4.5 = 11.5 > 10 in May.
+    assert rows[(MAR, "08000001")] == ("projection", (7.0, 9.0, 11.5, 13.0), MAY)
+    # B: no projected GU persons and none in March: change 0, occupancy held at 10.
+    assert rows[(MAR, "08000002")] == ("projection", (10.0, 10.0, 10.0, 10.0), None)
+    # District: 17 + the same changes 2, 4.5, 6.
+    assert rows[(MAR, "GESAMT")] == ("projection", (17.0, 19.0, 21.5, 23.0), None)
+    # February is not the projection's origin: its outlook stays the trend.
+    assert rows[(FEB, "08000001")] == ("trend", (5.0, 6.0, 7.0, 8.0), None)
+
+
 # --- Municipality comparison and the municipality's workbook --------------------------------------
 
 
