@@ -316,7 +316,7 @@ def _assessment(row: dict, published: object) -> list[object]:
 
 def _key_figures(city: pl.DataFrame, pub: ReportFigures, month: date, number: int) -> Table:
     table = Table(
-        f"Tabelle {number}: Kennzahlen der Stadt, {month_label(month)}",
+        f"Tabelle {number}: Kennzahlen {data.area().of}, {month_label(month)}",
         [
             Column("Kennzahl"),
             Column("Handlungsfeld"),
@@ -374,7 +374,7 @@ def _indicator_section(
     summary = Table(
         f"Tabelle {numbers.pop(0)}: {label}, {month_label(last)}",
         [
-            Column("Stadt"),
+            Column(data.area().name),
             Column("Wert", kind),
             Column("Ziel", kind),
             Column("Zielerreichung", RATIO),
@@ -383,7 +383,7 @@ def _indicator_section(
     )
     if last in city:
         shown = pub.value(city[last])
-        summary.rows.append(["Stadt gesamt", shown, *_assessment(city[last], shown)])
+        summary.rows.append([data.area().total, shown, *_assessment(city[last], shown)])
 
     trend_values = [pub.value(city[m]) if m in city else None for m in months]
     trend = Table(
@@ -396,7 +396,7 @@ def _indicator_section(
     chart = trend_svg(
         months,
         [None if isinstance(v, str) else v for v in trend_values],
-        title=f"{label}: Verlauf der letzten 12 Monate (Stadt gesamt)",
+        title=f"{label}: Verlauf der letzten 12 Monate ({data.area().total})",
         target=target_row["target_value"] if target_row else None,
         band=(target_row["target_band_low"], target_row["target_band_high"])
         if target_row
@@ -486,7 +486,8 @@ def _outlook(frame: pl.DataFrame, numbers: list[int]) -> Outlook | None:
     months = list(dict.fromkeys(r["month"] for r in rows))
     persons = {(r["scenario"], r["month"]): r["persons"] for r in rows}
     person_table = Table(
-        f"Tabelle {numbers[0]}: Ausblick {year}, Personen je Szenario (erwartet, gesamte Stadt)",
+        f"Tabelle {numbers[0]}: Ausblick {year}, Personen je Szenario "
+        f"(erwartet, {data.area().whole})",
         [Column("Monat")] + [Column(name, COUNT) for name in scenarios],
         notes=[
             "Projektion ab Dezember des Berichtsjahres (Zugänge, Übergänge und Abgänge der "
@@ -498,7 +499,7 @@ def _outlook(frame: pl.DataFrame, numbers: list[int]) -> Outlook | None:
     ]
     totals = {r["scenario"]: r for r in rows}
     money = Table(
-        f"Tabelle {numbers[1]}: Ausblick {year}, Haushalt je Szenario (gesamte Stadt)",
+        f"Tabelle {numbers[1]}: Ausblick {year}, Haushalt je Szenario ({data.area().whole})",
         [
             Column("Szenario"),
             Column("Aufwendungen", MONEY),

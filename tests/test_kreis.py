@@ -266,7 +266,8 @@ def test_a_one_month_capacity_run_gives_the_rows_of_a_full_build(quota_warehouse
     con = quota_warehouse
     create(con, "accommodation", "accommodation_id varchar, kind varchar, capacity integer, "
            "valid_from date, valid_to date, social_space_id varchar",
-           [("U1", "GU", 10, JAN, None, "SA"), ("W1", "DEZENTRAL", 4, JAN, JAN, "SB1")])  # fmt: skip
+           [("U1", "GU", 10, JAN, None, "SA"),
+            ("W1", "DEZENTRAL", 4, JAN, JAN, "SB1")])  # fmt: skip
     con.execute("alter table int_person_months add column accommodation_id varchar")
     con.execute("update int_person_months set accommodation_id = 'U1' where person_id = 'p1'")
     full = con.execute(
@@ -315,7 +316,8 @@ def outlook_warehouse() -> duckdb.DuckDBPyConnection:
     )
     create(con, "int_person_months", "month date, person_id varchar, social_space_id varchar, "
            "housing varchar",
-           [(MAR, f"p{i}", "SA", "GU") for i in range(6)] + [(MAR, "q", "SB", "PRIVAT")])  # fmt: skip
+           [(MAR, f"p{i}", "SA", "GU") for i in range(6)]
+           + [(MAR, "q", "SB", "PRIVAT")])  # fmt: skip
     return con
 
 
@@ -555,3 +557,10 @@ def test_musterkreis_sample_has_its_municipalities_and_gemeinde_column(tmp_path)
 def read_rows(path: Path, encoding: str = "utf-8", delimiter: str = ",") -> list[dict]:
     with path.open(encoding=encoding, newline="") as f:
         return list(csv.DictReader(f, delimiter=delimiter))
+
+
+def test_the_planning_build_rebuilds_the_capacity_outlook_after_the_projection():
+    from dagster_project.assets.warehouse import planning_dbt_args
+
+    args = planning_dbt_args()
+    assert "fct_housing_capacity_outlook" in args[: args.index("--exclude-resource-type")]

@@ -310,11 +310,17 @@ def warehouse_dbt(context: AssetExecutionContext, dbt: DbtCliResource, kim_paths
 
 # The seeds the planning models read that a controller edits between runs: re-seeded each time.
 PLANNING_SEEDS = ("settings", "prices", "scenarios", "planning_drivers")
+# Models of the monthly step that read the projection: rebuilt after it (all months, no window;
+# the newest month then takes the projection instead of the trend).
+AFTER_PLANNING = ("fct_housing_capacity_outlook",)
 
 
 def planning_dbt_args() -> list[str]:
     """The dbt command of the planning models (pure, unit-tested without dbt)."""
-    return ["build", "--select", PLANNING, *PLANNING_SEEDS, "--exclude-resource-type", "unit_test"]
+    return [
+        "build", "--select", PLANNING, *PLANNING_SEEDS, *AFTER_PLANNING,
+        "--exclude-resource-type", "unit_test",
+    ]  # fmt: skip
 
 
 def run_planning_dbt(warehouse: Path) -> None:
