@@ -40,6 +40,8 @@ DISTRICT_AREA = Area("Landkreis", "des Landkreises", "gesamter Landkreis")
 
 def area() -> Area:
     return DISTRICT_AREA if deployment_mode() == "kreis" else CITY_AREA
+
+
 UNKNOWN_SPACE = "unbekannt"
 
 

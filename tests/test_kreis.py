@@ -238,7 +238,6 @@ def test_quota_balance_per_municipality_by_hand(quota_warehouse):
     ]  # fmt: skip
 
 
-
 def quota_rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
     return con.execute(f"select * from ({sql}) order by month, ags").fetchall()
 
@@ -279,7 +278,6 @@ def test_a_one_month_capacity_run_gives_the_rows_of_a_full_build(quota_warehouse
     assert (FEB, "08000001", "GU", 10, 1, 9) in rows
     assert (FEB, "08000002", "DEZENTRAL", 0, 0, 0) in rows
     assert rows == [r for r in full if r[0] == FEB]
-
 
 
 # --- Capacity outlook ----------------------------------------------------------------------------
