@@ -114,6 +114,18 @@ def mask_count(
     return config.count_symbol if hidden else value
 
 
+def small_area_hidden(counts: Mapping[CellKey, int | None], threshold: int) -> set[CellKey]:
+    """The small-area rule of a district's public tables (domain.md section 5): the counts of
+    the members of one printed total (municipalities of the district) hidden because they lie
+    between 1 and `threshold` − 1 (zeros stay visible); if that leaves exactly one hidden, the
+    smallest other positive count too, else the total minus the visible ones gives it back."""
+    hidden = {k for k, v in counts.items() if v is not None and 0 < v < threshold}
+    if len(hidden) == 1:
+        others = [(v, str(k), k) for k, v in counts.items() if k not in hidden and v]
+        hidden |= {min(others)[2]} if others else set()
+    return hidden
+
+
 @dataclass
 class SuppressionRegistry:
     """All cells of one month's publications and their relations, solved together.
@@ -252,4 +264,5 @@ __all__ = [
     "SuppressionRegistry",
     "is_rate_suppressed",
     "mask_count",
+    "small_area_hidden",
 ]

@@ -25,7 +25,13 @@ from ingest.generator.kreis import SEED_FOLDER, generate_kreis
 from ingest.readers import read_csv
 from ingest.validate import Context, validate
 from kim_settings import deployment_mode
-from reports.kreis import SMALL_AREA_MARK, municipality_path, write_municipality_workbook
+from reports.kreis import (
+    SMALL_AREA_MARK,
+    council_tables,
+    municipality_path,
+    write_municipality_workbook,
+)
+from reports.suppression import SuppressionConfig, small_area_hidden
 
 DBT = Path(__file__).resolve().parent.parent / "dbt"
 MACROS = (
@@ -562,3 +568,74 @@ def test_the_planning_build_rebuilds_the_capacity_outlook_after_the_projection()
 
     args = planning_dbt_args()
     assert "fct_housing_capacity_outlook" in args[: args.index("--exclude-resource-type")]
+
+
+# --- The Kreistag's council report: the district chapter -----------------------------------------
+
+
+def test_small_area_rule_hides_small_counts_and_one_more_if_alone():
+    # b (5) is the only count below 10, so the smallest other positive count (d, 12) is hidden
+    # too (else the total minus a, c and d gives b back);
+    # a's 0 stays visible (zeros are never hidden).
+    assert small_area_hidden({"a": 0, "b": 5, "c": 30, "d": 12}, 10) == {"b", "d"}
+    # Two small ones protect each other.
+    assert small_area_hidden({"a": 3, "b": 4, "c": 30}, 10) == {"a", "b"}
+    assert small_area_hidden({"a": 10, "b": 30}, 10) == set()
+
+
+def add_outlook(con: duckdb.DuckDBPyConnection) -> None:
+    """Both kinds of A and B in February (as their flats) and the outlook rows of kind GESAMT:
+    B exhausted from August 2025 (trend)."""
+    con.execute("create table reference.settings as select * from settings")
+    con.execute(
+        "insert into marts.fct_housing_capacity_monthly values "
+        "(date '2025-02-01', '08000001', 'GESAMT', 8, 3, 5), "
+        "(date '2025-02-01', '08000002', 'GESAMT', 6, 4, 2)"
+    )
+    rows = []
+    for ags, places, occupied, exhausted in (
+        ("08000001", 8, 3, None), ("08000002", 6, 4, date(2025, 8, 1)), ("GESAMT", 14, 7, None)
+    ):  # fmt: skip
+        for h, projected in ((0, occupied), (6, occupied + 1.5), (12, occupied + 3)):
+            rows.append((FEB, ags, "GESAMT", h, "trend", places, projected, exhausted))
+    create(con, "marts.fct_housing_capacity_outlook", "month date, ags varchar, kind varchar, "
+           "horizon integer, method varchar, places bigint, projected_occupied decimal(18, 2), "
+           "capacity_exhausted_from date", rows)  # fmt: skip
+
+
+def test_district_chapter_hides_small_areas_and_what_gives_them_back(comparison_warehouse):
+    con = comparison_warehouse
+    add_quota_and_capacity(con)
+    add_outlook(con)
+    quota, capacity, outlook, *comparison = council_tables(
+        con, FEB, SuppressionConfig(), iter(range(1, 100))
+    )
+    # Quota: persons in AU A 3, B 4, C 0 (add_quota_and_capacity). A and B are below 10; C's 0
+    # stays visible. Hidden with them: balance and running balance (target and share shown).
+    d = Decimal
+    assert quota.title == "Tabelle 1: Aufnahmequote der Gemeinden, Februar 2025"
+    assert quota.rows == [
+        ["A-Dorf", d("0.2"), "*", d("1.75"), "*", "*"],
+        ["B-Stadt", d("0.6"), "*", d("5.25"), "*", "*"],
+        ["C-Heim", d("0.2"), 0, d("0.00"), d("0.00"), d("0.00")],
+        ["Landkreis", d("1.0"), 7, d("7.00"), d("0.00"), d("0.00")],
+    ]
+    # Capacity (all kinds): occupied A 3, B 4: both hidden with free places and the month
+    # capacity runs out (B's August 2025); places and the district shown.
+    assert capacity.rows == [
+        ["A-Dorf", 8, "*", "*", "*"],
+        ["B-Stadt", 6, "*", "*", "*"],
+        ["Landkreis", 14, 7, 7, None],
+    ]
+    # The district's outlook: occupied 7, in 6 months 7 + 1.5, in 12 months 7 + 3.
+    assert outlook.rows == [["zusammen", 14, 7, Decimal("8.50"), Decimal("10.00"), None]]
+    assert "Trend" in outlook.notes[0]
+    # Comparison K01 (counts): B's 4 is small; alone, so C's 20 (the smallest other) is hidden
+    # too: the district's 50 minus A's 25 would give B + C only. Ranks as in the mart.
+    k01, k06 = comparison
+    assert k01.rows[:3] == [["A-Dorf", 25.0, 1], ["B-Stadt", "*", "*"], ["C-Heim", "*", "*"]]
+    assert k01.rows[3][:2] == ["Landkreis", 50.0]
+    # K06 (rate): B's denominator 6 is small: "/"; rates do not add up, C stays visible.
+    assert k06.rows[:3] == [["A-Dorf", 25.0, 2], ["B-Stadt", "/", "/"], ["C-Heim", 50.0, 1]]
+    # Quartiles over A and C only (B small): 31.25, 37.5, 43.75.
+    assert [row[1].value for row in k06.rows[4:]] == [31.25, 37.5, 43.75]
