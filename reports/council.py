@@ -766,9 +766,7 @@ def write_annex(report: CouncilReport, path: Path) -> None:
         )
         fmts = Formats(book)
         contents = book.add_worksheet("Inhalt")
-        contents.write_string(
-            0, 0, f"{report.title} {report.period.label}: Tabellen", fmts.title
-        )
+        contents.write_string(0, 0, f"{report.title} {report.period.label}: Tabellen", fmts.title)
         contents.write_string(
             1, 0, f"Datenstand {data.german_date(stand)}. {report.config.describe()}"
         )

@@ -307,11 +307,18 @@ def _council_quota(
 ) -> Table:
     table = Table(
         f"Tabelle {number}: Aufnahmequote der Gemeinden, {month_label(last)}",
-        [Column("Gemeinde"), Column("Anteil Einwohner", RATIO),
-         Column("Personen in Anschlussunterbringung", COUNT), Column("Soll nach Quote", NUMBER),
-         Column("Saldo", NUMBER), Column("Saldo seit Beginn", NUMBER)],  # fmt: skip
-        notes=[QUOTA_NOTE + " Saldo seit Beginn = Zugänge − Soll der Zugänge seit dem ersten "
-               "Datenmonat (> 0 = übererfüllt)."],  # fmt: skip
+        [
+            Column("Gemeinde"),
+            Column("Anteil Einwohner", RATIO),
+            Column("Personen in Anschlussunterbringung", COUNT),
+            Column("Soll nach Quote", NUMBER),
+            Column("Saldo", NUMBER),
+            Column("Saldo seit Beginn", NUMBER),
+        ],
+        notes=[
+            QUOTA_NOTE + " Saldo seit Beginn = Zugänge − Soll der Zugänge seit dem ersten "
+            "Datenmonat (> 0 = übererfüllt)."
+        ],
     )
     hidden = _hidden_rows(frame, "persons_au", threshold)
     for r in frame.iter_rows(named=True):
@@ -335,10 +342,17 @@ def _council_capacity(
     frame = _capacity_outlook(con, last).filter(pl.col("kind") == DISTRICT)
     table = Table(
         f"Tabelle {number}: Unterbringung der Gemeinden, {month_label(last)}",
-        [Column("Gemeinde"), Column("Plätze", COUNT), Column("belegt", COUNT),
-         Column("frei", COUNT), Column("Kapazität erschöpft ab")],  # fmt: skip
-        notes=["Gemeinschaftsunterkünfte und Wohnungen der Gemeinden zusammen; „–“ = nicht "
-               "innerhalb des Ausblicks. " + _method_note(frame)],  # fmt: skip
+        [
+            Column("Gemeinde"),
+            Column("Plätze", COUNT),
+            Column("belegt", COUNT),
+            Column("frei", COUNT),
+            Column("Kapazität erschöpft ab"),
+        ],
+        notes=[
+            "Gemeinschaftsunterkünfte und Wohnungen der Gemeinden zusammen; „–“ = nicht "
+            "innerhalb des Ausblicks. " + _method_note(frame)
+        ],
     )
     hidden = _hidden_rows(frame, "occupied", threshold)
     for r in frame.iter_rows(named=True):
@@ -359,8 +373,10 @@ def _council_outlook(con: duckdb.DuckDBPyConnection, last: date, number: int) ->
         [Column("Art"), Column("Plätze", COUNT), Column("belegt", COUNT)]
         + [Column(f"belegt in {h} Monaten", NUMBER) for h in OUTLOOK_HORIZONS]
         + [Column("Kapazität erschöpft ab")],
-        notes=["Erwartete Belegung (keine Zählung) bei gleichbleibender Platzzahl. "
-               + _method_note(frame)],  # fmt: skip
+        notes=[
+            "Erwartete Belegung (keine Zählung) bei gleichbleibender Platzzahl. "
+            + _method_note(frame)
+        ],
     )
     for r in frame.iter_rows(named=True):
         table.rows.append(
@@ -383,8 +399,10 @@ def _council_comparison(
     table = Table(
         f"Tabelle {number}: {indicator_id} {first['indicator_name']} im Gemeindevergleich",
         [Column("Gemeinde"), Column("Wert", kind), Column("Rang", COUNT)],
-        notes=["Rang 1 = günstigster Wert; Rang, Quartile und Median über die Gemeinden ohne "
-               f"kleine Fallzahl (Basis unter {threshold}), deren Wert verdeckt ist."],  # fmt: skip
+        notes=[
+            "Rang 1 = günstigster Wert; Rang, Quartile und Median über die Gemeinden ohne "
+            f"kleine Fallzahl (Basis unter {threshold}), deren Wert verdeckt ist."
+        ],
     )
     if kind == COUNT:
         hidden = small_area_hidden(
