@@ -131,10 +131,11 @@ joined as (
 targets as (
     select
         *,
-        cast(round(sum(persons_au) over (partition by month) * population_share, 2)
-            as decimal(18, 2)) as quota_target,
-        cast(round(sum(allocated) over (partition by month) * population_share, 2)
-            as decimal(18, 2)) as allocation_target
+        -- round() of a DECIMAL: PostgreSQL has no round(double precision, integer)
+        cast(round(cast(sum(persons_au) over (partition by month) * population_share
+            as decimal(38, 9)), 2) as decimal(18, 2)) as quota_target,
+        cast(round(cast(sum(allocated) over (partition by month) * population_share
+            as decimal(38, 9)), 2) as decimal(18, 2)) as allocation_target
     from joined
 ),
 
