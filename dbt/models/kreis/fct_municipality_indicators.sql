@@ -98,7 +98,7 @@ quartiles as (
 final as (
     select
         flagged.month,
-        flagged.indicator_id,
+        cast(flagged.indicator_id as varchar) as indicator_id,
         cast(flagged.ags as varchar) as ags,
         cast(flagged.numerator as decimal(18, 2)) as numerator,
         cast(flagged.denominator as decimal(18, 2)) as denominator,
@@ -116,7 +116,7 @@ final as (
             end end as integer) as value_rank,
         cast(coalesce(quartiles.municipalities_ranked, 0) as integer) as municipalities_ranked,
         cast(flagged.base as decimal(18, 2)) as base,
-        flagged.is_small_area
+        cast(flagged.is_small_area as boolean) as is_small_area
     from flagged
     left join quartiles
         on quartiles.month = flagged.month and quartiles.indicator_id = flagged.indicator_id
