@@ -289,7 +289,7 @@ def council_tables(
     tables = [
         _council_quota(_quota(con, last), last, threshold, config, next(numbers)),
         _council_capacity(con, last, threshold, config, next(numbers)),
-        _council_outlook(con, last, next(numbers)),
+        _council_outlook(con, last, threshold, config, next(numbers)),
     ]
     comparison = _comparison(con, last)
     for (indicator_id,), rows in comparison.group_by("indicator_id", maintain_order=True):
@@ -299,7 +299,7 @@ def council_tables(
 
 def _hidden_rows(frame: pl.DataFrame, column: str, threshold: int) -> set[str]:
     counts = {r["ags"]: r[column] for r in frame.iter_rows(named=True) if r["ags"] != DISTRICT}
-    return small_area_hidden(counts, threshold)
+    return small_area_hidden(counts, threshold, total=DISTRICT)
 
 
 def _council_quota(
@@ -366,8 +366,19 @@ def _council_capacity(
     return table
 
 
-def _council_outlook(con: duckdb.DuckDBPyConnection, last: date, number: int) -> Table:
-    frame = _capacity_outlook(con, last).filter(pl.col("ags") == DISTRICT)
+def _council_outlook(
+    con: duckdb.DuckDBPyConnection,
+    last: date,
+    threshold: int,
+    config: SuppressionConfig,
+    number: int,
+) -> Table:
+    frame = _capacity_outlook(con, last)
+    # Hidden as in the capacity table: the district's occupancy when it is itself small.
+    hidden = DISTRICT in _hidden_rows(
+        frame.filter(pl.col("kind") == DISTRICT), "occupied", threshold
+    )
+    mark = config.count_symbol if hidden else None
     table = Table(
         f"Tabelle {number}: Ausblick Unterbringung des Landkreises ab {month_label(last)}",
         [Column("Art"), Column("Plätze", COUNT), Column("belegt", COUNT)]
@@ -378,11 +389,11 @@ def _council_outlook(con: duckdb.DuckDBPyConnection, last: date, number: int) ->
             + _method_note(frame)
         ],
     )
-    for r in frame.iter_rows(named=True):
+    for r in frame.filter(pl.col("ags") == DISTRICT).iter_rows(named=True):
+        figures = [r["occupied"], *(r[f"in_{h}"] for h in OUTLOOK_HORIZONS)]
+        figures += [_month_text(r["capacity_exhausted_from"])]
         table.rows.append(
-            [KIND_LABELS.get(r["kind"], r["kind"]), r["places"], r["occupied"]]
-            + [r[f"in_{h}"] for h in OUTLOOK_HORIZONS]
-            + [_month_text(r["capacity_exhausted_from"])]
+            [KIND_LABELS.get(r["kind"], r["kind"]), r["places"]] + [mark or f for f in figures]
         )
     return table
 
@@ -406,7 +417,7 @@ def _council_comparison(
     )
     if kind == COUNT:
         hidden = small_area_hidden(
-            {r["ags"]: int(r["value"]) for r in rows.iter_rows(named=True)}, threshold
+            {r["ags"]: int(r["value"]) for r in rows.iter_rows(named=True)}, threshold, DISTRICT
         )
         symbol = config.count_symbol
     else:
@@ -416,7 +427,8 @@ def _council_comparison(
         shown = symbol if r["ags"] in hidden else r["value"]
         table.rows.append([r["name"], shown, symbol if r["ags"] in hidden else r["value_rank"]])
     table.total_rows.add(len(table.rows))
-    table.rows.append(["Landkreis", first["district_value"], None])
+    district = symbol if DISTRICT in hidden else first["district_value"]
+    table.rows.append(["Landkreis", district, None])
     for label, column in (("1. Quartil", "q1"), ("Median", "median"), ("3. Quartil", "q3")):
         table.rows.append([label, Typed(first[column], kind), None])
     return table

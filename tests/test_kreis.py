@@ -573,14 +573,17 @@ def test_the_planning_build_rebuilds_the_capacity_outlook_after_the_projection()
 # --- The Kreistag's council report: the district chapter -----------------------------------------
 
 
-def test_small_area_rule_hides_small_counts_and_one_more_if_alone():
-    # b (5) is the only count below 10, so the smallest other positive count (d, 12) is hidden
-    # too (else the total minus a, c and d gives b back);
-    # a's 0 stays visible (zeros are never hidden).
+def test_small_area_rule_hides_small_counts_until_their_sum_is_not_small():
+    # b (5) is below 10; alone, the total minus a, c and d gives it back: the smallest other
+    # positive count (d, 12) is hidden too, hidden sum 5 + 12 = 17 >= 10; a's 0 stays visible.
     assert small_area_hidden({"a": 0, "b": 5, "c": 30, "d": 12}, 10) == {"b", "d"}
-    # Two small ones protect each other.
-    assert small_area_hidden({"a": 3, "b": 4, "c": 30}, 10) == {"a", "b"}
+    # 3 + 4 = 7 < 10 (each would be known to lie in 1..6): c (30) is hidden too, sum 37.
+    assert small_area_hidden({"a": 3, "b": 4, "c": 30}, 10) == {"a", "b", "c"}
+    # 3 + 8 = 11 >= 10: the two protect each other.
+    assert small_area_hidden({"a": 3, "b": 8, "c": 30}, 10) == {"a", "b"}
     assert small_area_hidden({"a": 10, "b": 30}, 10) == set()
+    # 3 + 4 = 7 and no other positive count: the total (7) would give the sum: hidden too.
+    assert small_area_hidden({"a": 3, "b": 4, "c": 0}, 10, total="t") == {"a", "b", "t"}
 
 
 def add_outlook(con: duckdb.DuckDBPyConnection) -> None:
@@ -611,25 +614,32 @@ def test_district_chapter_hides_small_areas_and_what_gives_them_back(comparison_
         con, FEB, SuppressionConfig(), iter(range(1, 100))
     )
     # Quota: persons in AU A 3, B 4, C 0 (add_quota_and_capacity). A and B are below 10; C's 0
-    # stays visible. Hidden with them: balance and running balance (target and share shown).
+    # stays visible; the district's 7 = A + B is small, so it is hidden too. Hidden with them:
+    # balance and running balance (target and share shown).
     d = Decimal
     assert quota.title == "Tabelle 1: Aufnahmequote der Gemeinden, Februar 2025"
     assert quota.rows == [
         ["A-Dorf", d("0.2"), "*", d("1.75"), "*", "*"],
         ["B-Stadt", d("0.6"), "*", d("5.25"), "*", "*"],
         ["C-Heim", d("0.2"), 0, d("0.00"), d("0.00"), d("0.00")],
-        ["Landkreis", d("1.0"), 7, d("7.00"), d("0.00"), d("0.00")],
+        ["Landkreis", d("1.0"), "*", d("7.00"), "*", "*"],
     ]
     # Capacity (all kinds): occupied A 3, B 4: both hidden with free places and the month
-    # capacity runs out (B's August 2025); places and the district shown.
+    # capacity runs out (B's August 2025); so is the district's 7 = 3 + 4; places shown.
     assert capacity.rows == [
         ["A-Dorf", 8, "*", "*", "*"],
         ["B-Stadt", 6, "*", "*", "*"],
-        ["Landkreis", 14, 7, 7, None],
+        ["Landkreis", 14, "*", "*", "*"],
     ]
-    # The district's outlook: occupied 7, in 6 months 7 + 1.5, in 12 months 7 + 3.
-    assert outlook.rows == [["zusammen", 14, 7, Decimal("8.50"), Decimal("10.00"), None]]
+    # The district's outlook: its occupancy 7 is hidden, and so are the projections from it.
+    assert outlook.rows == [["zusammen", 14, "*", "*", "*", "*"]]
     assert "Trend" in outlook.notes[0]
+    # With threshold 5, A's 3 and B's 4 add up to 7 >= 5: the district is shown. Outlook:
+    # occupied 7, in 6 months 7 + 1.5, in 12 months 7 + 3, not exhausted within the horizon.
+    con.execute("update reference.settings set value = '5' where setting = 'small_area_threshold'")
+    _, capacity, outlook, *_ = council_tables(con, FEB, SuppressionConfig(), iter(range(1, 100)))
+    assert capacity.rows[2] == ["Landkreis", 14, 7, 7, None]
+    assert outlook.rows == [["zusammen", 14, 7, d("8.50"), d("10.00"), None]]
     # Comparison K01 (counts): B's 4 is small; alone, so C's 20 (the smallest other) is hidden
     # too: the district's 50 minus A's 25 would give B + C only. Ranks as in the mart.
     k01, k06 = comparison
