@@ -423,14 +423,22 @@ def _council_comparison(
     else:
         hidden = {r["ags"] for r in rows.iter_rows(named=True) if r["is_small_area"]}
         symbol = config.rate_symbol
+    # A count hidden only to protect a small one (secondary) is among the ranked values of the
+    # mart: its ranks and quartiles would bound it, so they are hidden in that table.
+    ranked_hidden = any(r["ags"] in hidden and r["value_rank"] for r in rows.iter_rows(named=True))
+    if ranked_hidden:
+        table.notes.append(
+            f"Rang und Quartile „{symbol}“: sie würden eine verdeckte Zahl eingrenzen."
+        )
     for r in rows.iter_rows(named=True):
         shown = symbol if r["ags"] in hidden else r["value"]
-        table.rows.append([r["name"], shown, symbol if r["ags"] in hidden else r["value_rank"]])
+        rank = symbol if r["ags"] in hidden or ranked_hidden else r["value_rank"]
+        table.rows.append([r["name"], shown, rank])
     table.total_rows.add(len(table.rows))
     district = symbol if DISTRICT in hidden else first["district_value"]
     table.rows.append(["Landkreis", district, None])
     for label, column in (("1. Quartil", "q1"), ("Median", "median"), ("3. Quartil", "q3")):
-        table.rows.append([label, Typed(first[column], kind), None])
+        table.rows.append([label, symbol if ranked_hidden else Typed(first[column], kind), None])
     return table
 
 

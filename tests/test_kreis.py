@@ -642,9 +642,12 @@ def test_district_chapter_hides_small_areas_and_what_gives_them_back(comparison_
     assert outlook.rows == [["zusammen", 14, 7, d("8.50"), d("10.00"), None]]
     # Comparison K01 (counts): B's 4 is small; alone, so C's 20 (the smallest other) is hidden
     # too: the district's 50 minus A's 25 would give B + C only. Ranks as in the mart.
+    # C was ranked (2) and in the quartiles (median 22.5 = (25 + 20) / 2 would give it back):
+    # ranks and quartiles of K01 are hidden too.
     k01, k06 = comparison
-    assert k01.rows[:3] == [["A-Dorf", 25.0, 1], ["B-Stadt", "*", "*"], ["C-Heim", "*", "*"]]
+    assert k01.rows[:3] == [["A-Dorf", 25.0, "*"], ["B-Stadt", "*", "*"], ["C-Heim", "*", "*"]]
     assert k01.rows[3][:2] == ["Landkreis", 50.0]
+    assert [row[1] for row in k01.rows[4:]] == ["*", "*", "*"]
     # K06 (rate): B's denominator 6 is small: "/"; rates do not add up, C stays visible.
     assert k06.rows[:3] == [["A-Dorf", 25.0, 2], ["B-Stadt", "/", "/"], ["C-Heim", 50.0, 1]]
     # Quartiles over A and C only (B small): 31.25, 37.5, 43.75.
