@@ -93,7 +93,7 @@ def _quota(con: duckdb.DuckDBPyConnection, month: str) -> list[str]:
         " where q.month = ?::date order by q.ags = 'GESAMT', q.ags",
         [f"{month}-01"],
     ).fetchall()
-    head = f"  {'Gemeinde':<24} {'Personen AU':>11} {'Soll':>9} {'Saldo':>9} {'seit Beginn':>11}"
+    head = f"  {'Gemeinde':<24} {'Personen AU':>11} {'Soll':>9} {'Saldo':>9} {'Saldo kum.':>11}"
     return [f"Aufnahmequote {month} (Anschlussunterbringung):", head] + [
         f"  {name:<24} {german_number(persons, 0):>11} {german_number(target, 2):>9} "
         f"{german_number(balance, 2):>9} {german_number(running, 2):>11}"
