@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from ingest.warehouse import CURRENT_LOADS
+from reports.data import area
 from reports.formatting import german_number
 
 GATE_STATES = ("bestanden", "mit Warnung", "nicht bestanden")
@@ -71,10 +72,30 @@ def _headline(con: duckdb.DuckDBPyConnection, month: str) -> list[str]:
     planned = "–" if plan is None else german_number(plan, 2) + " €"
     return [
         f"Kennzahlen {month}:",
-        f"  K01 Leistungsberechtigte nach AsylbLG (Stadt gesamt): {k01_text}",
+        f"  K01 Leistungsberechtigte nach AsylbLG ({area().total}): {k01_text}",
         f"  Zuschussbedarf bis {month}: {money} (Plan bis dahin: {planned})",
         f"  Abgleich AsylbLG-Zahlungen mit Finanzbuchhaltung: {rows} Zeilen, "
         f"{differing} mit Differenz (Summe {german_number(total, 2)} €)",
+    ]
+
+
+def _quota(con: duckdb.DuckDBPyConnection, month: str) -> list[str]:
+    """A district's allocation quota of the month (fct_allocation_quota_monthly): persons in
+    Anschlussunterbringung, target, balance and running balance per municipality."""
+    if area().name != "Landkreis":
+        return []
+    rows = con.execute(
+        "select coalesce(m.name, 'Landkreis'), q.persons_au, q.quota_target, q.balance,"
+        " q.running_balance from marts.fct_allocation_quota_monthly as q"
+        " left join marts.dim_municipality as m on m.ags = q.ags"
+        " where q.month = ?::date order by q.ags = 'GESAMT', q.ags",
+        [f"{month}-01"],
+    ).fetchall()
+    head = f"  {'Gemeinde':<24} {'Personen AU':>11} {'Soll':>9} {'Saldo':>9} {'Saldo kum.':>11}"
+    return [f"Aufnahmequote {month} (Anschlussunterbringung):", head] + [
+        f"  {name:<24} {german_number(persons, 0):>11} {german_number(target, 2):>9} "
+        f"{german_number(balance, 2):>9} {german_number(running, 2):>11}"
+        for name, persons, target, balance, running in rows
     ]
 
 
@@ -110,7 +131,7 @@ def summary_lines(
     lines.append("Prüfungen (Prüfung x Monat): " + ", ".join(f"{n} {s}" for s, n in gates.items()))
     lines.append("Berichte:")
     lines += _reports(report_files)
-    return lines + _headline(con, months[-1])
+    return lines + _headline(con, months[-1]) + _quota(con, months[-1])
 
 
 def unchanged_lines(con: duckdb.DuckDBPyConnection, months: list[str], output: Path) -> list[str]:
@@ -126,4 +147,5 @@ def unchanged_lines(con: duckdb.DuckDBPyConnection, months: list[str], output: P
         "mit --force wird trotzdem neu gerechnet.",
         f"Die Berichte liegen in {output}.",
         *_headline(con, months[-1]),
+        *_quota(con, months[-1]),
     ]

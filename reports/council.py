@@ -24,7 +24,7 @@ import xlsxwriter
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from kim_settings import labels, month_label, public_dir
-from reports import cost_accounting, data
+from reports import cost_accounting, data, kreis
 from reports.charts import fan_svg, trend_svg
 from reports.disclosure_audit import (
     NUMERATOR_WITHIN_DENOMINATOR,
@@ -61,6 +61,8 @@ LEVEL_LABELS = labels("level_long")
 DIRECTION_LABELS = labels("direction")
 CSS_PATH = Path(__file__).with_name("report.css")
 TOTAL_LABEL = "Gesamt"
+DISTRICT_TITLE = "Integrationsbericht Landkreis"
+DISTRICT_CHAPTER = ("kap-landkreis", "Aufnahmequote, Unterbringung und Gemeindevergleich")
 
 
 @dataclass
@@ -100,6 +102,9 @@ class CouncilReport:
     notes: list[str] = field(default_factory=list)
     costs: list[Table] = field(default_factory=list)  # cost per person, social-space budgets
     outlook: Outlook | None = None
+    # The Kreistag's report (issue 15): its title and the district chapter (reports/kreis.py).
+    title: str = "Integrationsbericht"
+    district: list[Table] = field(default_factory=list)
 
     def tables(self) -> list[Table]:
         """Every table in the order it appears in the report."""
@@ -108,7 +113,7 @@ class CouncilReport:
             for s in sections:
                 tables += [s.summary, s.trend] + ([s.spaces] if s.spaces else [])
         outlook = [self.outlook.persons, self.outlook.money] if self.outlook else []
-        return tables + [self.budget, *self.costs, *outlook, self.catalogue]
+        return tables + [self.budget, *self.costs, *self.district, *outlook, self.catalogue]
 
 
 def _caseload_grid(caseload: pl.DataFrame, spaces: list[str], statuses: list[str]) -> dict:
@@ -316,7 +321,7 @@ def _assessment(row: dict, published: object) -> list[object]:
 
 def _key_figures(city: pl.DataFrame, pub: ReportFigures, month: date, number: int) -> Table:
     table = Table(
-        f"Tabelle {number}: Kennzahlen der Stadt, {month_label(month)}",
+        f"Tabelle {number}: Kennzahlen {data.area().of}, {month_label(month)}",
         [
             Column("Kennzahl"),
             Column("Handlungsfeld"),
@@ -374,7 +379,7 @@ def _indicator_section(
     summary = Table(
         f"Tabelle {numbers.pop(0)}: {label}, {month_label(last)}",
         [
-            Column("Stadt"),
+            Column(data.area().name),
             Column("Wert", kind),
             Column("Ziel", kind),
             Column("Zielerreichung", RATIO),
@@ -383,7 +388,7 @@ def _indicator_section(
     )
     if last in city:
         shown = pub.value(city[last])
-        summary.rows.append(["Stadt gesamt", shown, *_assessment(city[last], shown)])
+        summary.rows.append([data.area().total, shown, *_assessment(city[last], shown)])
 
     trend_values = [pub.value(city[m]) if m in city else None for m in months]
     trend = Table(
@@ -396,7 +401,7 @@ def _indicator_section(
     chart = trend_svg(
         months,
         [None if isinstance(v, str) else v for v in trend_values],
-        title=f"{label}: Verlauf der letzten 12 Monate (Stadt gesamt)",
+        title=f"{label}: Verlauf der letzten 12 Monate ({data.area().total})",
         target=target_row["target_value"] if target_row else None,
         band=(target_row["target_band_low"], target_row["target_band_high"])
         if target_row
@@ -486,7 +491,8 @@ def _outlook(frame: pl.DataFrame, numbers: list[int]) -> Outlook | None:
     months = list(dict.fromkeys(r["month"] for r in rows))
     persons = {(r["scenario"], r["month"]): r["persons"] for r in rows}
     person_table = Table(
-        f"Tabelle {numbers[0]}: Ausblick {year}, Personen je Szenario (erwartet, gesamte Stadt)",
+        f"Tabelle {numbers[0]}: Ausblick {year}, Personen je Szenario "
+        f"(erwartet, {data.area().whole})",
         [Column("Monat")] + [Column(name, COUNT) for name in scenarios],
         notes=[
             "Projektion ab Dezember des Berichtsjahres (Zugänge, Übergänge und Abgänge der "
@@ -498,7 +504,7 @@ def _outlook(frame: pl.DataFrame, numbers: list[int]) -> Outlook | None:
     ]
     totals = {r["scenario"]: r for r in rows}
     money = Table(
-        f"Tabelle {numbers[1]}: Ausblick {year}, Haushalt je Szenario (gesamte Stadt)",
+        f"Tabelle {numbers[1]}: Ausblick {year}, Haushalt je Szenario ({data.area().whole})",
         [
             Column("Szenario"),
             Column("Aufwendungen", MONEY),
@@ -556,9 +562,14 @@ def _catalogue_table(indicators: pl.DataFrame, config: SuppressionConfig, number
 
 
 def build_council_report(
-    con: duckdb.DuckDBPyConnection, period: str, config: SuppressionConfig | None = None
+    con: duckdb.DuckDBPyConnection,
+    period: str,
+    config: SuppressionConfig | None = None,
+    *,
+    district: bool = False,
 ) -> CouncilReport:
-    """Read the marts and build the suppressed content of the report for `period`."""
+    """Read the marts and build the suppressed content of the report for `period`; `district`:
+    the Kreistag's report, with the chapter on the municipalities (reports/kreis.py)."""
     config = config or SuppressionConfig()
     p = data.parse_period(period)
     last = p.last_month
@@ -588,6 +599,7 @@ def build_council_report(
     )
     numbers = [next(counter) for _ in range(3)]
     costs = cost_accounting.council_tables(con, last, config, numbers, STATUS_LABELS)
+    district_tables = kreis.council_tables(con, last, config, counter) if district else []
     outlook = None
     if p.first_month.month == 1 and last.month == 12:  # a yearly report
         frame = data.planning_outlook(con, last)
@@ -605,8 +617,9 @@ def build_council_report(
         + " „–“ bedeutet: kein Wert oder kein Ziel.",
     ]
     return CouncilReport(
-        p, config, key_figures, caseload_table, chapters, budget, catalogue, notes, costs, outlook
-    )
+        p, config, key_figures, caseload_table, chapters, budget, catalogue, notes, costs, outlook,
+        title=DISTRICT_TITLE if district else "Integrationsbericht", district=district_tables,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- HTML
@@ -672,11 +685,12 @@ def render_html(report: CouncilReport) -> str:
     chapters += [(f["id"], f["heading"]) for f in fields]
     chapters += [("kap-haushalt", "Haushalt")]
     chapters += [("kap-kosten", "Kosten je Person und Sozialraumbudgets")]
+    chapters += [DISTRICT_CHAPTER] if report.district else []
     chapters += [("kap-ausblick", "Ausblick")] if report.outlook else []
     chapters += [("kap-methodik", "Methodik und Datenstand")]
     outlook = report.outlook
     return _TEMPLATES.get_template("council.html.j2").render(
-        title=f"Integrationsbericht {p.label}",
+        title=f"{report.title} {p.label}",
         created=p.stand.isoformat(),
         stand=data.german_date(p.stand),
         period_title=p.title,
@@ -687,6 +701,8 @@ def render_html(report: CouncilReport) -> str:
         fields=fields,
         budget=table_view(report.budget),
         costs=[table_view(t) for t in report.costs],
+        district=[table_view(t) for t in report.district],
+        district_chapter=DISTRICT_CHAPTER,
         outlook=outlook
         and {
             "persons": table_view(outlook.persons),
@@ -743,16 +759,14 @@ def write_annex(report: CouncilReport, path: Path) -> None:
     try:
         book.set_properties(
             {
-                "title": f"Integrationsbericht {report.period.label}, Anhang",
+                "title": f"{report.title} {report.period.label}, Anhang",
                 "author": "KIM Haushalt",
                 "created": datetime(stand.year, stand.month, stand.day),
             }
         )
         fmts = Formats(book)
         contents = book.add_worksheet("Inhalt")
-        contents.write_string(
-            0, 0, f"Integrationsbericht {report.period.label}: Tabellen", fmts.title
-        )
+        contents.write_string(0, 0, f"{report.title} {report.period.label}: Tabellen", fmts.title)
         contents.write_string(
             1, 0, f"Datenstand {data.german_date(stand)}. {report.config.describe()}"
         )
@@ -793,18 +807,20 @@ def write_council_report(
     *,
     run_date: date | None = None,
     config: SuppressionConfig | None = None,
+    district: bool = False,
 ) -> list[Path]:
-    """Write `out_dir/public/<period>/Integrationsbericht_<period>.html|.pdf|.xlsx`.
+    """Write `out_dir/public/<period>/Integrationsbericht_<period>.html|.pdf|.xlsx`; `district`:
+    the Kreistag's `Integrationsbericht_Landkreis_<period>.*` with the district chapter.
 
     `period` is 'YYYY' or 'YYYY-Qn' (a single 'YYYY-MM' also works). `run_date` is accepted
     for the asset's signature but not printed: the files depend on the warehouse only.
     Raises `PeriodError` for a malformed period.
     """
     del run_date  # the report's date is the data's Stand, never the run's
-    report = build_council_report(con, period, config)
+    report = build_council_report(con, period, config, district=district)
     folder = public_dir(out_dir, period)
     folder.mkdir(parents=True, exist_ok=True)
-    stem = folder / f"Integrationsbericht_{period}"
+    stem = folder / f"{report.title.replace(' ', '_')}_{period}"
     html = render_html(report)
     html_path, pdf_path, xlsx_path = (stem.with_suffix(s) for s in (".html", ".pdf", ".xlsx"))
     html_path.write_text(html, encoding="utf-8")

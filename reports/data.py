@@ -15,9 +15,33 @@ from decimal import Decimal
 import duckdb
 import polars as pl
 
-from kim_settings import MONTH_NAMES, month_label
+from kim_settings import MONTH_NAMES, deployment_mode, month_label
 
 CITY = "GESAMT"
+
+
+@dataclass(frozen=True)
+class Area:
+    """How the reports name the whole deployment: a city or a district (kim_settings'
+    deployment_mode), so that a district is never called "Stadt"."""
+
+    name: str  # Stadt / Landkreis
+    of: str  # genitive: "Kennzahlen der Stadt"
+    whole: str  # "gesamte Stadt"
+
+    @property
+    def total(self) -> str:
+        return f"{self.name} gesamt"
+
+
+CITY_AREA = Area("Stadt", "der Stadt", "gesamte Stadt")
+DISTRICT_AREA = Area("Landkreis", "des Landkreises", "gesamter Landkreis")
+
+
+def area() -> Area:
+    return DISTRICT_AREA if deployment_mode() == "kreis" else CITY_AREA
+
+
 UNKNOWN_SPACE = "unbekannt"
 
 
@@ -143,7 +167,7 @@ def indicator_values(
         select v.month, v.indicator_id, i.name, i.unit, i.field_of_action, i.level,
                i.counts_persons, i.per_social_space, i.min_denominator, i.direction,
                v.social_space_id,
-               coalesce(s.name, case when v.social_space_id = '{CITY}' then 'Stadt gesamt'
+               coalesce(s.name, case when v.social_space_id = '{CITY}' then '{area().total}'
                                      else v.social_space_id end) as social_space_name,
                v.numerator, v.denominator, v.value, v.target_value, v.target_band_low,
                v.target_band_high, v.attainment_ratio, v.traffic_light, v.value_status

@@ -12,7 +12,7 @@ date is the data's Stand; xlsxwriter in memory writes fixed zip timestamps).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -23,7 +23,18 @@ from xlsxwriter.workbook import Workbook
 
 from kim_settings import internal_dir, month_label
 from reports import data
-from reports.formatting import COUNT, MONEY, NUMBER, RATIO, TEXT, Column, indicator_kind
+from reports.formatting import (
+    COUNT,
+    MONEY,
+    NUMBER,
+    RATIO,
+    TEXT,
+    Column,
+    Table,
+    Typed,
+    indicator_kind,
+)
+from reports.suppression import SuppressionConfig, small_area_hidden
 from reports.xlsx import HEADER_ROW, Formats, setup_sheet, write_table
 
 DISTRICT = "GESAMT"  # the district's rows in the marts
@@ -256,3 +267,210 @@ def _comparison_sheet(
         )  # fmt: skip
         kinds.append([TEXT, TEXT, TEXT, kind, COUNT, COUNT, kind, kind, kind, kind])
     write_table(ws, fmts, COMPARISON_COLUMNS, rows, row_kinds=kinds, top=HEADER_ROW)
+
+
+# ---------------------------------------------------------------- the Kreistag's council report
+
+METHOD_LABELS = {
+    "projection": "Projektion der Planung (Szenario basis)",
+    "trend": "Trend: mittlere monatliche Veränderung der letzten Monate",
+}
+OUTLOOK_HORIZONS = (6, 12)  # months ahead shown in the council report's outlook table
+
+
+def council_tables(
+    con: duckdb.DuckDBPyConnection, last: date, config: SuppressionConfig, numbers: Iterator[int]
+) -> list[Table]:
+    """The district chapter of the Kreistag's council report for the month `last`: the quota,
+    capacity and its outlook, and the municipalities compared. Public: a municipality's count
+    below the setting small_area_threshold is hidden (`small_area_hidden`), with the figures
+    that would give it back (balance, free places, the month capacity runs out)."""
+    threshold = int(data.setting(con, "small_area_threshold"))
+    tables = [
+        _council_quota(_quota(con, last), last, threshold, config, next(numbers)),
+        _council_capacity(con, last, threshold, config, next(numbers)),
+        _council_outlook(con, last, threshold, config, next(numbers)),
+    ]
+    comparison = _comparison(con, last)
+    for (indicator_id,), rows in comparison.group_by("indicator_id", maintain_order=True):
+        tables.append(_council_comparison(indicator_id, rows, config, threshold, next(numbers)))
+    return tables
+
+
+def _hidden_rows(frame: pl.DataFrame, column: str, threshold: int) -> set[str]:
+    counts = {r["ags"]: r[column] for r in frame.iter_rows(named=True) if r["ags"] != DISTRICT}
+    return small_area_hidden(counts, threshold, total=DISTRICT)
+
+
+def _council_quota(
+    frame: pl.DataFrame, last: date, threshold: int, config: SuppressionConfig, number: int
+) -> Table:
+    table = Table(
+        f"Tabelle {number}: Aufnahmequote der Gemeinden, {month_label(last)}",
+        [
+            Column("Gemeinde"),
+            Column("Anteil Einwohner", RATIO),
+            Column("Personen in Anschlussunterbringung", COUNT),
+            Column("Soll nach Quote", NUMBER),
+            Column("Saldo", NUMBER),
+            Column("Saldo seit Beginn", NUMBER),
+        ],
+        notes=[
+            QUOTA_NOTE + " Saldo seit Beginn = Zugänge − Soll der Zugänge seit dem ersten "
+            "Datenmonat (> 0 = übererfüllt)."
+        ],
+    )
+    hidden = _hidden_rows(frame, "persons_au", threshold)
+    for r in frame.iter_rows(named=True):
+        mark = config.count_symbol if r["ags"] in hidden else None
+        if r["ags"] == DISTRICT:
+            table.total_rows.add(len(table.rows))
+        table.rows.append(
+            [r["name"], r["population_share"], mark or r["persons_au"], r["quota_target"],
+             mark or r["balance"], mark or r["running_balance"]]
+        )  # fmt: skip
+    return table
+
+
+def _council_capacity(
+    con: duckdb.DuckDBPyConnection,
+    last: date,
+    threshold: int,
+    config: SuppressionConfig,
+    number: int,
+) -> Table:
+    frame = _capacity_outlook(con, last).filter(pl.col("kind") == DISTRICT)
+    table = Table(
+        f"Tabelle {number}: Unterbringung der Gemeinden, {month_label(last)}",
+        [
+            Column("Gemeinde"),
+            Column("Plätze", COUNT),
+            Column("belegt", COUNT),
+            Column("frei", COUNT),
+            Column("Kapazität erschöpft ab"),
+        ],
+        notes=[
+            "Gemeinschaftsunterkünfte und Wohnungen der Gemeinden zusammen; „–“ = nicht "
+            "innerhalb des Ausblicks. " + _method_note(frame)
+        ],
+    )
+    hidden = _hidden_rows(frame, "occupied", threshold)
+    for r in frame.iter_rows(named=True):
+        mark = config.count_symbol if r["ags"] in hidden else None
+        if r["ags"] == DISTRICT:
+            table.total_rows.add(len(table.rows))
+        table.rows.append(
+            [r["name"], r["places"], mark or r["occupied"], mark or r["free_places"],
+             mark or _month_text(r["capacity_exhausted_from"])]
+        )  # fmt: skip
+    return table
+
+
+def _council_outlook(
+    con: duckdb.DuckDBPyConnection,
+    last: date,
+    threshold: int,
+    config: SuppressionConfig,
+    number: int,
+) -> Table:
+    frame = _capacity_outlook(con, last)
+    # Hidden as in the capacity table: the district's occupancy when it is itself small.
+    hidden = DISTRICT in _hidden_rows(
+        frame.filter(pl.col("kind") == DISTRICT), "occupied", threshold
+    )
+    mark = config.count_symbol if hidden else None
+    table = Table(
+        f"Tabelle {number}: Ausblick Unterbringung des Landkreises ab {month_label(last)}",
+        [Column("Art"), Column("Plätze", COUNT), Column("belegt", COUNT)]
+        + [Column(f"belegt in {h} Monaten", NUMBER) for h in OUTLOOK_HORIZONS]
+        + [Column("Kapazität erschöpft ab")],
+        notes=[
+            "Erwartete Belegung (keine Zählung) bei gleichbleibender Platzzahl. "
+            + _method_note(frame)
+        ],
+    )
+    for r in frame.filter(pl.col("ags") == DISTRICT).iter_rows(named=True):
+        figures = [r["occupied"], *(r[f"in_{h}"] for h in OUTLOOK_HORIZONS)]
+        figures += [_month_text(r["capacity_exhausted_from"])]
+        table.rows.append(
+            [KIND_LABELS.get(r["kind"], r["kind"]), r["places"]] + [mark or f for f in figures]
+        )
+    return table
+
+
+def _council_comparison(
+    indicator_id: str,
+    rows: pl.DataFrame,
+    config: SuppressionConfig,
+    threshold: int,
+    number: int,
+) -> Table:
+    first = rows.row(0, named=True)
+    kind = indicator_kind(first["unit"])
+    table = Table(
+        f"Tabelle {number}: {indicator_id} {first['indicator_name']} im Gemeindevergleich",
+        [Column("Gemeinde"), Column("Wert", kind), Column("Rang", COUNT)],
+        notes=[
+            "Rang 1 = günstigster Wert; Rang, Quartile und Median über die Gemeinden ohne "
+            f"kleine Fallzahl (Basis unter {threshold}), deren Wert verdeckt ist."
+        ],
+    )
+    if kind == COUNT:
+        hidden = small_area_hidden(
+            {r["ags"]: int(r["value"]) for r in rows.iter_rows(named=True)}, threshold, DISTRICT
+        )
+        symbol = config.count_symbol
+    else:
+        hidden = {r["ags"] for r in rows.iter_rows(named=True) if r["is_small_area"]}
+        symbol = config.rate_symbol
+    # A count hidden only to protect a small one (secondary) is among the ranked values of the
+    # mart: its ranks and quartiles would bound it, so they are hidden in that table.
+    ranked_hidden = any(r["ags"] in hidden and r["value_rank"] for r in rows.iter_rows(named=True))
+    if ranked_hidden:
+        table.notes.append(
+            f"Rang und Quartile „{symbol}“: sie würden eine verdeckte Zahl eingrenzen."
+        )
+    for r in rows.iter_rows(named=True):
+        shown = symbol if r["ags"] in hidden else r["value"]
+        rank = symbol if r["ags"] in hidden or ranked_hidden else r["value_rank"]
+        table.rows.append([r["name"], shown, rank])
+    table.total_rows.add(len(table.rows))
+    district = symbol if DISTRICT in hidden else first["district_value"]
+    table.rows.append(["Landkreis", district, None])
+    for label, column in (("1. Quartil", "q1"), ("Median", "median"), ("3. Quartil", "q3")):
+        table.rows.append([label, symbol if ranked_hidden else Typed(first[column], kind), None])
+    return table
+
+
+def _capacity_outlook(con: duckdb.DuckDBPyConnection, first: date) -> pl.DataFrame:
+    """Capacity of the month beside its outlook: projected occupancy in OUTLOOK_HORIZONS months
+    and the month capacity runs out (fct_housing_capacity_outlook)."""
+    horizons = ", ".join(
+        f"max(o.projected_occupied) filter (where o.horizon = {h}) as in_{h}"
+        for h in OUTLOOK_HORIZONS
+    )
+    return data.query(
+        con,
+        f"""
+        select coalesce(m.name, 'Landkreis') as name, c.ags, c.kind, c.places, c.occupied,
+               c.free_places, any_value(o.method) as method,
+               any_value(o.capacity_exhausted_from) as capacity_exhausted_from, {horizons}
+        from marts.fct_housing_capacity_monthly as c
+        inner join marts.fct_housing_capacity_outlook as o
+            on o.month = c.month and o.ags = c.ags and o.kind = c.kind
+        left join marts.dim_municipality as m on m.ags = c.ags
+        where c.month = ?
+        group by m.name, c.ags, c.kind, c.places, c.occupied, c.free_places
+        order by c.ags = 'GESAMT', c.ags, c.kind = 'GESAMT', c.kind
+        """,
+        [first],
+    )
+
+
+def _method_note(frame: pl.DataFrame) -> str:
+    methods = sorted(set(frame["method"]))
+    return "Ausblick: " + "; ".join(METHOD_LABELS[m] for m in methods) + "."
+
+
+def _month_text(month: date | None) -> str | None:
+    return None if month is None else month_label(month)

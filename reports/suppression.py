@@ -114,6 +114,29 @@ def mask_count(
     return config.count_symbol if hidden else value
 
 
+def small_area_hidden(
+    counts: Mapping[CellKey, int | None], threshold: int, total: CellKey | None = None
+) -> set[CellKey]:
+    """The small-area rule of a district's public tables (domain.md section 5) for the counts
+    of the members of one printed total (the municipalities of the district): a count from 1 to
+    `threshold` − 1 is hidden (zeros stay visible); then, while the hidden counts add up to less
+    than `threshold`, the smallest other positive count too. The total minus the visible counts
+    is the sum of the hidden ones, so it must not itself be a small number: with one hidden
+    count it would give it back, with two hidden counts summing to 4 each would be 1 to 3. If no
+    other count is left, the `total` (its key) is hidden as well."""
+    hidden = {k for k, v in counts.items() if v is not None and 0 < v < threshold}
+    others = sorted((v, str(k), k) for k, v in counts.items() if k not in hidden and v)
+
+    def small_sum() -> bool:
+        return bool(hidden) and sum(counts[k] or 0 for k in hidden) < threshold
+
+    while small_sum() and others:
+        hidden.add(others.pop(0)[2])
+    if small_sum() and total is not None:
+        hidden.add(total)
+    return hidden
+
+
 @dataclass
 class SuppressionRegistry:
     """All cells of one month's publications and their relations, solved together.
@@ -252,4 +275,5 @@ __all__ = [
     "SuppressionRegistry",
     "is_rate_suppressed",
     "mask_count",
+    "small_area_hidden",
 ]

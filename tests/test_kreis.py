@@ -25,19 +25,72 @@ from ingest.generator.kreis import SEED_FOLDER, generate_kreis
 from ingest.readers import read_csv
 from ingest.validate import Context, validate
 from kim_settings import deployment_mode
-from reports.kreis import SMALL_AREA_MARK, municipality_path, write_municipality_workbook
+from reports.kreis import (
+    SMALL_AREA_MARK,
+    council_tables,
+    municipality_path,
+    write_municipality_workbook,
+)
+from reports.suppression import SuppressionConfig, small_area_hidden
 
 DBT = Path(__file__).resolve().parent.parent / "dbt"
-MACROS = ("safe_ratio.sql", "traffic_light.sql")
-JAN, FEB = date(2025, 1, 1), date(2025, 2, 1)
+MACROS = (
+    "safe_ratio.sql", "traffic_light.sql", "portable/add_months.sql",
+    "portable/months_between.sql", "portable/month_end.sql", "portable/year_of.sql",
+)  # fmt: skip
+JAN, FEB, MAR = date(2025, 1, 1), date(2025, 2, 1), date(2025, 3, 1)
+ALL_MONTHS = ("1900-01-01", "2999-01-01")  # dbt_project.yml's default window: every month
 
 
-def render(model: str) -> str:
-    """The model's SQL with refs as plain table names and the project's macros defined."""
-    text = "".join((DBT / "macros" / m).read_text("utf-8") for m in MACROS)
-    text += (DBT / "models" / "kreis" / f"{model}.sql").read_text("utf-8")
+class Adapter:
+    """dbt's `adapter` as the kreis models use it: dispatch to the DuckDB (else default) macro,
+    and `get_relation` for the tables that exist (`relations`: schema.identifier)."""
+
+    def __init__(self, relations: tuple[str, ...]) -> None:
+        self.relations = relations
+        self.module = None
+
+    def dispatch(self, name: str):
+        return getattr(self.module, f"duckdb__{name}", None) or getattr(
+            self.module, f"default__{name}"
+        )
+
+    def get_relation(self, database: str, schema: str, identifier: str) -> str | None:
+        del database
+        name = f"{schema}.{identifier}"
+        return name if name in self.relations else None
+
+
+def render(
+    model: str,
+    *,
+    window: tuple[str, str] = ALL_MONTHS,
+    incremental: bool = False,
+    relations: tuple[str, ...] = (),
+) -> str:
+    """The model's SQL with refs as plain table names and the project's macros defined; an
+    incremental run reads `{{ this }}` from the table `this_table`."""
+    macros = "".join((DBT / "macros" / m).read_text("utf-8") for m in MACROS)
+    adapter = Adapter(relations)
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
-    return env.from_string(text).render(ref=lambda name: name, config=lambda **_: "")
+    env.globals.update(
+        ref=lambda name: name,
+        config=lambda **_: "",
+        adapter=adapter,
+        execute=True,
+        target=type("Target", (), {"database": "memory"}),
+        # macros/month_window.sql, whose run_window reads meta.run_window: here the window given
+        run_window=lambda: list(window),
+        month_window=lambda column="month": (
+            f"{column} >= date '{window[0]}' and {column} < date '{window[1]}'"
+        ),
+        is_incremental=lambda: incremental,
+        this="this_table",
+        **{"return": lambda value: value},
+    )
+    adapter.module = env.from_string(macros).module
+    text = macros + (DBT / "models" / "kreis" / f"{model}.sql").read_text("utf-8")
+    return env.from_string(text).render()
 
 
 def create(con: duckdb.DuckDBPyConnection, table: str, columns: str, rows: list[tuple]) -> None:
@@ -191,6 +244,136 @@ def test_quota_balance_per_municipality_by_hand(quota_warehouse):
     ]  # fmt: skip
 
 
+def quota_rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
+    return con.execute(f"select * from ({sql}) order by month, ags").fetchall()
+
+
+def test_a_one_month_quota_run_gives_the_rows_of_a_full_build(quota_warehouse):
+    con = quota_warehouse
+    full = quota_rows(con, render("fct_allocation_quota_monthly"))
+    # The table after January's run; then February's run (window [Feb, Mar)) carries
+    # January's running balance (A 1.00, B −1.00) from it.
+    con.execute(f"create table this_table as {render('fct_allocation_quota_monthly')}")
+    con.execute("delete from this_table where month = ?", [FEB])
+    february = render(
+        "fct_allocation_quota_monthly", window=("2025-02-01", "2025-03-01"), incremental=True
+    )
+    assert quota_rows(con, february) == [r for r in full if r[0] == FEB]
+    # A correction of January (window [Jan, Feb)) recomputes January and every later month:
+    # the running balance of February depends on January's.
+    january = render(
+        "fct_allocation_quota_monthly", window=("2025-01-01", "2025-02-01"), incremental=True
+    )
+    assert quota_rows(con, january) == full
+
+
+def test_a_one_month_capacity_run_gives_the_rows_of_a_full_build(quota_warehouse):
+    con = quota_warehouse
+    create(con, "accommodation", "accommodation_id varchar, kind varchar, capacity integer, "
+           "valid_from date, valid_to date, social_space_id varchar",
+           [("U1", "GU", 10, JAN, None, "SA"),
+            ("W1", "DEZENTRAL", 4, JAN, JAN, "SB1")])  # fmt: skip
+    con.execute("alter table int_person_months add column accommodation_id varchar")
+    con.execute("update int_person_months set accommodation_id = 'U1' where person_id = 'p1'")
+    full = con.execute(
+        f"select * from ({render('fct_housing_capacity_monthly')}) order by all"
+    ).fetchall()
+    february = render("fct_housing_capacity_monthly", window=("2025-02-01", "2025-03-01"))
+    rows = con.execute(f"select * from ({february}) order by all").fetchall()
+    # February: U1 10 places, p1 in it (A, GU 10/1/9); W1 closed at the end of January.
+    assert (FEB, "08000001", "GU", 10, 1, 9) in rows
+    assert (FEB, "08000002", "DEZENTRAL", 0, 0, 0) in rows
+    assert rows == [r for r in full if r[0] == FEB]
+
+
+# --- Capacity outlook ----------------------------------------------------------------------------
+
+APR, MAY, JUN = date(2025, 4, 1), date(2025, 5, 1), date(2025, 6, 1)
+
+
+@pytest.fixture
+def outlook_warehouse() -> duckdb.DuckDBPyConnection:
+    """GU places and occupancy, January to March 2025, horizon 3 months, history 12.
+
+    A (SA): 10 places, occupied 4, 5, 7; B (SB): 20 places, occupied 12, 11, 10; district 30
+    places, occupied 16, 16, 17. In March 6 persons of SA are in GU (one GU occupant of A has no
+    social space), none of SB.
+    """
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    create(con, "int_months", "month date", [(JAN,), (FEB,), (MAR,)])
+    create(con, "settings", "setting varchar, value varchar",
+           [("planning_horizon_months", "3"), ("planning_history_months", "12")])  # fmt: skip
+    create(con, "social_spaces", "social_space_id varchar, ags varchar",
+           [("SA", "08000001"), ("SB", "08000002")])  # fmt: skip
+    occupied = {"08000001": (4, 5, 7), "08000002": (12, 11, 10), "GESAMT": (16, 16, 17)}
+    places = {"08000001": 10, "08000002": 20, "GESAMT": 30}
+    create(
+        con,
+        "fct_housing_capacity_monthly",
+        "month date, ags varchar, kind varchar, places bigint, occupied bigint",
+        [
+            (month, ags, "GU", places[ags], occupied[ags][i])
+            for ags in occupied
+            for i, month in enumerate((JAN, FEB, MAR))
+        ],
+    )
+    create(con, "int_person_months", "month date, person_id varchar, social_space_id varchar, "
+           "housing varchar",
+           [(MAR, f"p{i}", "SA", "GU") for i in range(6)]
+           + [(MAR, "q", "SB", "PRIVAT")])  # fmt: skip
+    return con
+
+
+def outlook(con: duckdb.DuckDBPyConnection, **kwargs) -> dict:
+    sql = render("fct_housing_capacity_outlook", **kwargs)
+    rows = con.execute(
+        f"select month, ags, method, projected_occupied, capacity_exhausted_from from ({sql}) "
+        "where kind = 'GU' order by month, ags, horizon"
+    ).fetchall()
+    result: dict = {}
+    for month, ags, method, projected, exhausted in rows:
+        entry = result.setdefault((month, ags), [method, [], exhausted])
+        entry[1].append(projected)
+    return {key: (m, tuple(float(v) for v in p), e) for key, (m, p, e) in result.items()}
+
+
+def test_outlook_by_trend_without_a_projection(outlook_warehouse):
+    rows = outlook(outlook_warehouse)
+    # January, the first data month: no history, the occupancy is held (A 4 of 10 places).
+    assert rows[(JAN, "08000001")] == ("trend", (4.0, 4.0, 4.0, 4.0), None)
+    # March: k = min(12, 2 months since January) = 2.
+    # A: (7 − 4) / 2 = 1.5 a month: 7, 8.5, 10, 11.5; 10 does not exceed 10 places, 11.5 in June
+    # does: exhausted from June.
+    assert rows[(MAR, "08000001")] == ("trend", (7.0, 8.5, 10.0, 11.5), JUN)
+    # B: (10 − 12) / 2 = −1: 10, 9, 8, 7 of 20 places: not within the horizon.
+    assert rows[(MAR, "08000002")] == ("trend", (10.0, 9.0, 8.0, 7.0), None)
+    # District: (17 − 16) / 2 = 0.5: 17, 17.5, 18, 18.5 of 30.
+    assert rows[(MAR, "GESAMT")] == ("trend", (17.0, 17.5, 18.0, 18.5), None)
+    # February: k = 1; A (5 − 4) / 1 = 1: 5, 6, 7, 8.
+    assert rows[(FEB, "08000001")] == ("trend", (5.0, 6.0, 7.0, 8.0), None)
+
+
+def test_outlook_uses_the_projection_that_starts_from_the_report_month(outlook_warehouse):
+    con = outlook_warehouse
+    # The projection from March (first month April): SA in GU 8, 10.5, 12 persons (scenario
+    # basis); scenario hoch and Unterbringung PRIVAT are not used.
+    create(con, "marts.fct_projection_monthly", "scenario varchar, month date, "
+           "social_space_id varchar, housing varchar, persons decimal(12, 2)",
+           [("basis", APR, "SA", "GU", Decimal("8")), ("basis", MAY, "SA", "GU", Decimal("10.5")),
+            ("basis", JUN, "SA", "GU", Decimal("12")), ("hoch", APR, "SA", "GU", Decimal("99")),
+            ("basis", APR, "SB", "PRIVAT", Decimal("5"))])  # fmt: skip
+    rows = outlook(con, relations=("marts.fct_projection_monthly",))
+    # A: occupied 7 + (projected − 6 persons in March): 7 + 2 = 9, 7 + 4.5 = 11.5 > 10 in May.
+    assert rows[(MAR, "08000001")] == ("projection", (7.0, 9.0, 11.5, 13.0), MAY)
+    # B: no projected GU persons and none in March: change 0, occupancy held at 10.
+    assert rows[(MAR, "08000002")] == ("projection", (10.0, 10.0, 10.0, 10.0), None)
+    # District: 17 + the same changes 2, 4.5, 6.
+    assert rows[(MAR, "GESAMT")] == ("projection", (17.0, 19.0, 21.5, 23.0), None)
+    # February is not the projection's origin: its outlook stays the trend.
+    assert rows[(FEB, "08000001")] == ("trend", (5.0, 6.0, 7.0, 8.0), None)
+
+
 # --- Municipality comparison and the municipality's workbook --------------------------------------
 
 
@@ -249,16 +432,17 @@ def test_comparison_values_quartiles_ranks_and_small_areas_by_hand(comparison_wa
         "is_small_area from marts.fct_municipality_indicators order by indicator_id, ags"
     ).fetchall()
     assert rows == [
-        # K01 values 4, 20, 25: median 20, q1 = 4 + 0.5 × (20 − 4) = 12, q3 = 20 + 0.5 × 5 = 22.5;
-        # ranked highest first (direction none); B's 4 is below 10: small.
-        ("K01", "08000001", 25.0, 1, 12.0, 20.0, 22.5, 50.0, False),
-        ("K01", "08000002", 4.0, 3, 12.0, 20.0, 22.5, 50.0, True),
-        ("K01", "08000003", 20.0, 2, 12.0, 20.0, 22.5, 50.0, False),
-        # K06 values 25, 50, 50: median 50, q1 = 25 + 0.5 × 25 = 37.5, q3 = 50; higher is better,
-        # B and C share rank 1; B's denominator 6 is below 10: small.
-        ("K06", "08000001", 25.0, 3, 37.5, 50.0, 50.0, 42.1, False),
-        ("K06", "08000002", 50.0, 1, 37.5, 50.0, 50.0, 42.1, True),
-        ("K06", "08000003", 50.0, 1, 37.5, 50.0, 50.0, 42.1, False),
+        # K01: B's 4 is below 10: small, neither ranked nor in the quartiles. Ranked A 25, C 20
+        # (direction none: highest first): median 22.5, q1 = 20 + 0.25 × 5 = 21.25,
+        # q3 = 20 + 0.75 × 5 = 23.75.
+        ("K01", "08000001", 25.0, 1, 21.25, 22.5, 23.75, 50.0, False),
+        ("K01", "08000002", 4.0, None, 21.25, 22.5, 23.75, 50.0, True),
+        ("K01", "08000003", 20.0, 2, 21.25, 22.5, 23.75, 50.0, False),
+        # K06: B's denominator 6 is below 10: small (its 50 % is left out). Ranked A 25, C 50
+        # (higher is better: C first): median 37.5, q1 = 25 + 0.25 × 25 = 31.25, q3 = 43.75.
+        ("K06", "08000001", 25.0, 2, 31.25, 37.5, 43.75, 42.1, False),
+        ("K06", "08000002", 50.0, None, 31.25, 37.5, 43.75, 42.1, True),
+        ("K06", "08000003", 50.0, 1, 31.25, 37.5, 43.75, 42.1, False),
     ]
 
 
@@ -301,10 +485,10 @@ def test_municipality_workbook_hides_other_municipalities_small_cells(
     quota_names = [r[0] for r in sheets["Aufnahmequote"][4:]]
     assert quota_names == ["A-Dorf", "Landkreis"]
     assert [r[0] for r in sheets["Unterbringung"][4:]] == ["A-Dorf", "Landkreis"]
-    # Own indicators: value, rank of 3, district, quartiles.
+    # Own indicators: value, rank of the 2 ranked (B is small), district, quartiles.
     own = {r[0]: r[3:10] for r in sheets["Kennzahlen"][4:]}
-    assert own["K01"] == (25, 1, 3, 50, 12, 20, 22.5)
-    assert own["K06"] == (0.25, 3, 3, 0.421, 0.375, 0.5, 0.5)  # % stored as fractions
+    assert own["K01"] == (25, 1, 2, 50, 21.25, 22.5, 23.75)
+    assert own["K06"] == (0.25, 2, 2, 0.421, 0.3125, 0.375, 0.4375)  # % stored as fractions
     # The comparison: B's small cells (K01 count 4, K06 on 6 persons) are the mark, C's shown.
     comparison = {(r[0], r[2]): r[3:5] for r in sheets["Gemeindevergleich"][4:]}
     assert comparison[("K01", "B-Stadt")] == (SMALL_AREA_MARK, SMALL_AREA_MARK)
@@ -324,7 +508,7 @@ def test_a_municipality_sees_its_own_small_cells(comparison_warehouse, tmp_path)
     add_quota_and_capacity(con)
     sheets = sheet_rows(write_municipality_workbook(con, "2025-02", "08000002", tmp_path))
     own = {r[0]: r[3:5] for r in sheets["Kennzahlen"][4:]}
-    assert own["K01"] == (4, 3)  # its own count below 10 is shown to itself
+    assert own["K01"] == (4, None)  # its own count below 10 is shown to itself, unranked
     comparison = {(r[0], r[2]): r[3] for r in sheets["Gemeindevergleich"][4:]}
     assert comparison[("K01", "B-Stadt")] == 4
     assert comparison[("K01", "A-Dorf")] == 25
@@ -377,3 +561,96 @@ def test_musterkreis_sample_has_its_municipalities_and_gemeinde_column(tmp_path)
 def read_rows(path: Path, encoding: str = "utf-8", delimiter: str = ",") -> list[dict]:
     with path.open(encoding=encoding, newline="") as f:
         return list(csv.DictReader(f, delimiter=delimiter))
+
+
+def test_the_planning_build_rebuilds_the_capacity_outlook_after_the_projection():
+    from dagster_project.assets.warehouse import after_planning_dbt_args, planning_dbt_args
+
+    # A second invocation: the outlook has no dbt ref to the projection, so within one build
+    # dbt could run it first.
+    assert "fct_housing_capacity_outlook" not in planning_dbt_args()
+    assert after_planning_dbt_args()[:3] == ["build", "--select", "fct_housing_capacity_outlook"]
+
+
+# --- The Kreistag's council report: the district chapter -----------------------------------------
+
+
+def test_small_area_rule_hides_small_counts_until_their_sum_is_not_small():
+    # b (5) is below 10; alone, the total minus a, c and d gives it back: the smallest other
+    # positive count (d, 12) is hidden too, hidden sum 5 + 12 = 17 >= 10; a's 0 stays visible.
+    assert small_area_hidden({"a": 0, "b": 5, "c": 30, "d": 12}, 10) == {"b", "d"}
+    # 3 + 4 = 7 < 10 (each would be known to lie in 1..6): c (30) is hidden too, sum 37.
+    assert small_area_hidden({"a": 3, "b": 4, "c": 30}, 10) == {"a", "b", "c"}
+    # 3 + 8 = 11 >= 10: the two protect each other.
+    assert small_area_hidden({"a": 3, "b": 8, "c": 30}, 10) == {"a", "b"}
+    assert small_area_hidden({"a": 10, "b": 30}, 10) == set()
+    # 3 + 4 = 7 and no other positive count: the total (7) would give the sum: hidden too.
+    assert small_area_hidden({"a": 3, "b": 4, "c": 0}, 10, total="t") == {"a", "b", "t"}
+
+
+def add_outlook(con: duckdb.DuckDBPyConnection) -> None:
+    """Both kinds of A and B in February (as their flats) and the outlook rows of kind GESAMT:
+    B exhausted from August 2025 (trend)."""
+    con.execute("create table reference.settings as select * from settings")
+    con.execute(
+        "insert into marts.fct_housing_capacity_monthly values "
+        "(date '2025-02-01', '08000001', 'GESAMT', 8, 3, 5), "
+        "(date '2025-02-01', '08000002', 'GESAMT', 6, 4, 2)"
+    )
+    rows = []
+    for ags, places, occupied, exhausted in (
+        ("08000001", 8, 3, None), ("08000002", 6, 4, date(2025, 8, 1)), ("GESAMT", 14, 7, None)
+    ):  # fmt: skip
+        for h, projected in ((0, occupied), (6, occupied + 1.5), (12, occupied + 3)):
+            rows.append((FEB, ags, "GESAMT", h, "trend", places, projected, exhausted))
+    create(con, "marts.fct_housing_capacity_outlook", "month date, ags varchar, kind varchar, "
+           "horizon integer, method varchar, places bigint, projected_occupied decimal(18, 2), "
+           "capacity_exhausted_from date", rows)  # fmt: skip
+
+
+def test_district_chapter_hides_small_areas_and_what_gives_them_back(comparison_warehouse):
+    con = comparison_warehouse
+    add_quota_and_capacity(con)
+    add_outlook(con)
+    quota, capacity, outlook, *comparison = council_tables(
+        con, FEB, SuppressionConfig(), iter(range(1, 100))
+    )
+    # Quota: persons in AU A 3, B 4, C 0 (add_quota_and_capacity). A and B are below 10; C's 0
+    # stays visible; the district's 7 = A + B is small, so it is hidden too. Hidden with them:
+    # balance and running balance (target and share shown).
+    d = Decimal
+    assert quota.title == "Tabelle 1: Aufnahmequote der Gemeinden, Februar 2025"
+    assert quota.rows == [
+        ["A-Dorf", d("0.2"), "*", d("1.75"), "*", "*"],
+        ["B-Stadt", d("0.6"), "*", d("5.25"), "*", "*"],
+        ["C-Heim", d("0.2"), 0, d("0.00"), d("0.00"), d("0.00")],
+        ["Landkreis", d("1.0"), "*", d("7.00"), "*", "*"],
+    ]
+    # Capacity (all kinds): occupied A 3, B 4: both hidden with free places and the month
+    # capacity runs out (B's August 2025); so is the district's 7 = 3 + 4; places shown.
+    assert capacity.rows == [
+        ["A-Dorf", 8, "*", "*", "*"],
+        ["B-Stadt", 6, "*", "*", "*"],
+        ["Landkreis", 14, "*", "*", "*"],
+    ]
+    # The district's outlook: its occupancy 7 is hidden, and so are the projections from it.
+    assert outlook.rows == [["zusammen", 14, "*", "*", "*", "*"]]
+    assert "Trend" in outlook.notes[0]
+    # With threshold 5, A's 3 and B's 4 add up to 7 >= 5: the district is shown. Outlook:
+    # occupied 7, in 6 months 7 + 1.5, in 12 months 7 + 3, not exhausted within the horizon.
+    con.execute("update reference.settings set value = '5' where setting = 'small_area_threshold'")
+    _, capacity, outlook, *_ = council_tables(con, FEB, SuppressionConfig(), iter(range(1, 100)))
+    assert capacity.rows[2] == ["Landkreis", 14, 7, 7, None]
+    assert outlook.rows == [["zusammen", 14, 7, d("8.50"), d("10.00"), None]]
+    # Comparison K01 (counts): B's 4 is small; alone, so C's 20 (the smallest other) is hidden
+    # too: the district's 50 minus A's 25 would give B + C only. Ranks as in the mart.
+    # C was ranked (2) and in the quartiles (median 22.5 = (25 + 20) / 2 would give it back):
+    # ranks and quartiles of K01 are hidden too.
+    k01, k06 = comparison
+    assert k01.rows[:3] == [["A-Dorf", 25.0, "*"], ["B-Stadt", "*", "*"], ["C-Heim", "*", "*"]]
+    assert k01.rows[3][:2] == ["Landkreis", 50.0]
+    assert [row[1] for row in k01.rows[4:]] == ["*", "*", "*"]
+    # K06 (rate): B's denominator 6 is small: "/"; rates do not add up, C stays visible.
+    assert k06.rows[:3] == [["A-Dorf", 25.0, 2], ["B-Stadt", "/", "/"], ["C-Heim", 50.0, 1]]
+    # Quartiles over A and C only (B small): 31.25, 37.5, 43.75.
+    assert [row[1].value for row in k06.rows[4:]] == [31.25, 37.5, 43.75]

@@ -26,10 +26,7 @@ from ingest.pg_writer import copy_raw_tables, dbt_env
 from ingest.warehouse import connect, ensure_schema
 
 DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
-# Not ported to PostgreSQL yet (docs/postgres.md, "Porting a model"): the district models.
-# Left out on both engines.
-NOT_PORTED = "path:models/kreis"
-BUILD = ("build", "--exclude-resource-type", "unit_test", "--exclude", NOT_PORTED)
+BUILD = ("build", "--exclude-resource-type", "unit_test")
 # DuckDB's column types (information_schema) and PostgreSQL's (format_type) that are the same.
 SAME_TYPE = {
     "VARCHAR": "character varying",
@@ -88,7 +85,7 @@ def both(tmp_path_factory: pytest.TempPathFactory, postgres_url: str) -> tuple[P
     _dbt({"KIM_WAREHOUSE": str(warehouse)}, tmp / "duckdb", *BUILD)
     # On PostgreSQL with the dbt unit tests too: their hand-computed expectations hold there.
     pg_env = {"KIM_WAREHOUSE": str(warehouse), **dbt_env(postgres_url)}
-    _dbt(pg_env, tmp / "postgres", "build", "--exclude", NOT_PORTED)
+    _dbt(pg_env, tmp / "postgres", "build")
     return warehouse, postgres_url
 
 
@@ -240,8 +237,6 @@ def test_month_window_reads_run_window_on_postgres(both: tuple[Path, str], tmp_p
             "run",
             "--select",
             "config.materialized:incremental",
-            "--exclude",
-            NOT_PORTED,
         )
     finally:
         with psycopg.connect(url) as pg:

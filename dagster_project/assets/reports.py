@@ -109,6 +109,7 @@ def council_report(context: AssetExecutionContext, kim_paths: KimPaths) -> Mater
     paths: list[Path] = []
     notes: list[Path] = []
     last_months = [period_last_month(period) for period in periods]
+    district = deployment_mode() == "kreis"
     with (
         disclosure_gate(context, kim_paths, last_months) as publishing,
         connect(kim_paths.warehouse_file, read_only=True) as con,
@@ -117,7 +118,10 @@ def council_report(context: AssetExecutionContext, kim_paths: KimPaths) -> Mater
             publishing.month = period_last_month(period)
 
             def render(scratch: Path, period: str = period) -> list[Path]:
-                return write_council_report(con, period, scratch)
+                files = write_council_report(con, period, scratch)
+                if district:  # the Kreistag's report beside it (issue 15)
+                    files += write_council_report(con, period, scratch, district=True)
+                return files
 
             files, note = publish_versioned(public_dir(output, period), period, render, reason)
             paths += files

@@ -309,11 +309,20 @@ def warehouse_dbt(context: AssetExecutionContext, dbt: DbtCliResource, kim_paths
 
 # The seeds the planning models read that a controller edits between runs: re-seeded each time.
 PLANNING_SEEDS = ("settings", "prices", "scenarios", "planning_drivers")
+# Models of the monthly step that read the projection (without a dbt ref, so dbt does not order
+# them after it): rebuilt by a second invocation after the planning build (every month, no
+# window; the newest month then takes the projection instead of the trend).
+AFTER_PLANNING = ("fct_housing_capacity_outlook",)
 
 
 def planning_dbt_args() -> list[str]:
     """The dbt command of the planning models (pure, unit-tested without dbt)."""
     return ["build", "--select", PLANNING, *PLANNING_SEEDS, "--exclude-resource-type", "unit_test"]
+
+
+def after_planning_dbt_args() -> list[str]:
+    """The dbt command run after `planning_dbt_args`: the models that read the projection."""
+    return ["build", "--select", *AFTER_PLANNING, "--exclude-resource-type", "unit_test"]
 
 
 def run_planning_dbt(warehouse: Path) -> None:
@@ -322,8 +331,13 @@ def run_planning_dbt(warehouse: Path) -> None:
     by a monthly run whose window holds a June or a December (the June workbook shows the
     mid-year forecast, the yearly council report the outlook). dbt as a subprocess with the
     monthly run's target folder (its parse cache); not Dagster assets of the monthly step."""
+    for args in (planning_dbt_args(), after_planning_dbt_args()):
+        _run_dbt(args, warehouse)
+
+
+def _run_dbt(args: list[str], warehouse: Path) -> None:
     project_dir = dbt_project_dir(warehouse)
-    command, env = dbt_invocation(planning_dbt_args(), dbt_target_dir(warehouse), project_dir)
+    command, env = dbt_invocation(args, dbt_target_dir(warehouse), project_dir)
     env = {**env, "KIM_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     result = subprocess.run(
         command, cwd=project_dir, env=env, capture_output=True, text=True, check=False

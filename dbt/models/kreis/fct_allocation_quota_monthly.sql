@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='month', on_schema_change='fail') }}
 -- Allocation quota (Aufnahmequote) per municipality and month: persons in
 -- Anschlussunterbringung (Unterbringung DEZENTRAL: flats provided by the municipality) against
 -- the municipality's share of the district, by its share of the inhabitants.
@@ -15,9 +16,31 @@
 -- ags = 'GESAMT': the district, the sums of the municipalities (targets and balances rounded per
 -- municipality, so the district's balance is the sum of the printed ones, close to 0).
 -- Population share: inhabitants of the latest seed year not after the month's year (the earliest
--- seed year for months before it). A full table (the running balance needs every month).
-with months as (
+-- seed year for months before it).
+-- Incremental per month: a run recomputes every month from its window's first month to the last
+-- data month (a correction of an earlier month changes every later running balance) and carries
+-- the running balance of the month before from the table itself; the normal run (the newest
+-- month) computes one month. A full build starts at the first data month.
+{%- set start = run_window()[0] if is_incremental() else none %}
+with all_months as (
     select month from {{ ref('int_months') }}
+),
+
+months as (
+    select month from all_months
+    {% if start %}where month >= date '{{ start }}'{% endif %}
+),
+
+-- The running balance carried into the first computed month: 0 at the first data month.
+carried as (
+    {%- if start %}
+    select ags, running_balance
+    from {{ this }}
+    where month = {{ add_months("date '" ~ start ~ "'", -1) }} and ags != 'GESAMT'
+    {%- else %}
+    select cast(null as varchar) as ags, cast(0 as decimal(18, 2)) as running_balance
+    where false
+    {%- endif %}
 ),
 
 municipalities as (
@@ -36,12 +59,16 @@ persons_au as (
     select month, person_id, ags
     from {{ ref('int_person_months') }}
     where housing = 'DEZENTRAL' and ags is not null
+    {%- if start %}
+        and month >= {{ add_months("date '" ~ start ~ "'", -1) }}
+    {%- endif %}
 ),
 
 stock as (
     select month, ags, count(*) as persons_au
     from persons_au
-    group by all
+    where month in (select month from months)
+    group by month, ags
 ),
 
 allocations as (
@@ -50,16 +77,18 @@ allocations as (
     left join persons_au as previous_month
         on previous_month.person_id = current_month.person_id
         and previous_month.ags = current_month.ags
-        and previous_month.month = cast(current_month.month - interval 1 month as date)
+        and previous_month.month = {{ add_months('current_month.month', -1) }}
     where previous_month.person_id is null
-    group by all
+        and current_month.month in (select month from months)
+    group by current_month.month, current_month.ags
 ),
 
 population_years as (
     select
         months.month,
         coalesce(
-            max(population.year) filter (where population.year <= year(months.month)),
+            max(case when population.year <= {{ year_of('months.month') }}
+                then population.year end),
             min(population.year)
         ) as year
     from months
@@ -71,7 +100,7 @@ spine as (
     select
         months.month,
         municipalities.ags,
-        months.month = (select min(month) from months) as is_opening_month
+        months.month = (select min(month) from all_months) as is_opening_month
     from months
     cross join municipalities
 ),
@@ -96,32 +125,33 @@ joined as (
     left join population
         on population.ags = spine.ags and population.year = population_years.year
     left join rates
-        on rates.year = year(spine.month)
+        on rates.year = {{ year_of('spine.month') }}
 ),
 
 targets as (
     select
         *,
-        cast(round(sum(persons_au) over (partition by month) * population_share, 2)
-            as decimal(18, 2)) as quota_target,
-        cast(round(sum(allocated) over (partition by month) * population_share, 2)
-            as decimal(18, 2)) as allocation_target
+        -- round() of a DECIMAL: PostgreSQL has no round(double precision, integer)
+        cast(round(cast(sum(persons_au) over (partition by month) * population_share
+            as decimal(38, 9)), 2) as decimal(18, 2)) as quota_target,
+        cast(round(cast(sum(allocated) over (partition by month) * population_share
+            as decimal(38, 9)), 2) as decimal(18, 2)) as allocation_target
     from joined
 ),
 
 municipal as (
     select
         month,
-        cast(ags as varchar) as ags,
+        cast(targets.ags as varchar) as ags,
         cast(inhabitants as bigint) as inhabitants,
-        cast(population_share as double) as population_share,
+        cast(population_share as double precision) as population_share,
         cast(persons_au as bigint) as persons_au,
         quota_target,
         cast(persons_au - quota_target as decimal(18, 2)) as balance,
         cast(allocated as bigint) as allocated,
         allocation_target,
-        cast(sum(allocated - allocation_target) over (
-            partition by ags order by month rows between unbounded preceding and current row
+        cast(coalesce(carried.running_balance, 0) + sum(allocated - allocation_target) over (
+            partition by targets.ags order by month rows between unbounded preceding and current row
         ) as decimal(18, 2)) as running_balance,
         cast(case when is_opening_month then 0 else allocated * amount_per_person end
             as decimal(18, 2)) as payment_actual,
@@ -129,6 +159,7 @@ municipal as (
             else round(allocation_target * amount_per_person, 2) end
             as decimal(18, 2)) as payment_plan
     from targets
+    left join carried on carried.ags = targets.ags
 ),
 
 district as (
@@ -136,7 +167,7 @@ district as (
         month,
         'GESAMT' as ags,
         cast(sum(inhabitants) as bigint) as inhabitants,
-        cast(sum(population_share) as double) as population_share,
+        cast(sum(population_share) as double precision) as population_share,
         cast(sum(persons_au) as bigint) as persons_au,
         cast(sum(quota_target) as decimal(18, 2)) as quota_target,
         cast(sum(balance) as decimal(18, 2)) as balance,

@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='month', on_schema_change='fail') }}
 -- Accommodation places, occupancy and free places per month, municipality and kind (GU
 -- collective housing, DEZENTRAL flats provided by the municipality), with the totals:
 -- ags = 'GESAMT' (the district) and kind = 'GESAMT' (both kinds).
@@ -5,8 +6,10 @@
 --              valid_to empty or >= month end), in the municipality of its social space
 --   occupied = persons at month end whose Unterkunft_ID is such an accommodation
 --   free     = places − occupied (negative = more persons than places)
+-- Incremental per month (the window of the run), like the other monthly facts.
 with months as (
-    select month, last_day(month) as month_end from {{ ref('int_months') }}
+    select month, {{ month_end('month') }} as month_end from {{ ref('int_months') }}
+    where {{ month_window() }}
 ),
 
 accommodation as (
@@ -39,7 +42,7 @@ places as (
     inner join accommodation
         on accommodation.valid_from <= months.month_end
         and (accommodation.valid_to is null or accommodation.valid_to >= months.month_end)
-    group by all
+    group by months.month, accommodation.ags, accommodation.kind
 ),
 
 occupied as (
@@ -47,7 +50,8 @@ occupied as (
     from {{ ref('int_person_months') }} as persons
     inner join accommodation
         on persons.accommodation_id = accommodation.accommodation_id
-    group by all
+    where {{ month_window('persons.month') }}
+    group by persons.month, accommodation.ags, accommodation.kind
 ),
 
 base as (

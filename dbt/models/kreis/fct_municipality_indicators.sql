@@ -1,15 +1,21 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='month', on_schema_change='fail') }}
 -- The indicators per municipality beside the district (Kennzahlenvergleich), where meaningful:
 -- the per-social-space indicators that add up over social spaces, i.e. counts (unit Anzahl,
 -- e.g. K01: the sum of the social spaces' counts) and rates (unit %, e.g. K06: 100 × the sum
 -- of the numerators ÷ the sum of the denominators). A median (K08) or a per-inhabitant figure
 -- does not add up and is left out.
 --   district_value  = the indicator's value for the whole deployment (GESAMT, incl. unbekannt)
---   q1/median/q3    = quartiles of the municipalities' values (continuous, over those with a value)
---   value_rank      = rank among the municipalities with a value, 1 = best (direction lower:
---                     lowest first; higher or none: highest first); ties share a rank
 --   base            = the count itself (Anzahl) or the rate's denominator (%)
 --   is_small_area   = base below the setting small_area_threshold: the cell must not be shown
---                     to another municipality (reports/kreis.py)
+--                     to another municipality (reports/kreis.py) or in public
+--   q1/median/q3    = quartiles of the values of the ranked municipalities (continuous)
+--   value_rank      = rank among the ranked municipalities, 1 = best (direction lower: lowest
+--                     first; higher or none: highest first); ties share a rank; NULL if unranked
+-- Ranked = with a value and not a small area. Quartiles and ranks over small cells would
+-- narrow them down (a published median of three values with one hidden bounds the hidden one;
+-- ranks order it between visible ones, domain.md section 5), so small areas are left out of
+-- both: the comparison statistics are those of the publishable values.
+-- Incremental per month (the window of the run).
 -- Months: those with data for the indicator (its GESAMT row exists); a municipality without a
 -- row then counts 0 (like fct_indicator_values).
 with indicators as (
@@ -27,6 +33,7 @@ district as (
     from indicator_values
     inner join indicators on indicator_values.indicator_id = indicators.indicator_id
     where indicator_values.social_space_id = 'GESAMT'
+        and {{ month_window('indicator_values.month') }}
 ),
 
 per_municipality as (
@@ -39,7 +46,8 @@ per_municipality as (
     from indicator_values
     inner join {{ ref('social_spaces') }} as social_spaces
         on indicator_values.social_space_id = social_spaces.social_space_id
-    group by all
+    where {{ month_window('indicator_values.month') }}
+    group by indicator_values.month, indicator_values.indicator_id, social_spaces.ags
 ),
 
 valued as (
@@ -66,29 +74,52 @@ valued as (
         and per_municipality.ags = municipalities.ags
 ),
 
-final as (
+flagged as (
+    select
+        *,
+        base < {{ setting('small_area_threshold') }} as is_small_area,
+        value is not null and base >= {{ setting('small_area_threshold') }} as is_ranked
+    from valued
+),
+
+quartiles as (
     select
         month,
         indicator_id,
-        cast(ags as varchar) as ags,
-        cast(numerator as decimal(18, 2)) as numerator,
-        cast(denominator as decimal(18, 2)) as denominator,
-        cast(value as double) as value,
-        cast(district_value as double) as district_value,
-        cast(quantile_cont(value, 0.25) over w as double) as q1,
-        cast(quantile_cont(value, 0.5) over w as double) as median,
-        cast(quantile_cont(value, 0.75) over w as double) as q3,
-        cast(case when value is not null then
-            case when direction = 'lower'
-                then rank() over (partition by month, indicator_id, value is null order by value)
-                else rank() over (
-                    partition by month, indicator_id, value is null order by value desc)
+        percentile_cont(0.25) within group (order by value) as q1,
+        percentile_cont(0.5) within group (order by value) as median,
+        percentile_cont(0.75) within group (order by value) as q3,
+        count(*) as municipalities_ranked
+    from flagged
+    where is_ranked
+    group by month, indicator_id
+),
+
+final as (
+    select
+        flagged.month,
+        cast(flagged.indicator_id as varchar) as indicator_id,
+        cast(flagged.ags as varchar) as ags,
+        cast(flagged.numerator as decimal(18, 2)) as numerator,
+        cast(flagged.denominator as decimal(18, 2)) as denominator,
+        cast(flagged.value as double precision) as value,
+        cast(flagged.district_value as double precision) as district_value,
+        cast(quartiles.q1 as double precision) as q1,
+        cast(quartiles.median as double precision) as median,
+        cast(quartiles.q3 as double precision) as q3,
+        cast(case when flagged.is_ranked then
+            case when flagged.direction = 'lower'
+                then rank() over (partition by flagged.month, flagged.indicator_id,
+                    flagged.is_ranked order by flagged.value)
+                else rank() over (partition by flagged.month, flagged.indicator_id,
+                    flagged.is_ranked order by flagged.value desc)
             end end as integer) as value_rank,
-        cast(count(value) over w as integer) as municipalities_ranked,
-        cast(base as decimal(18, 2)) as base,
-        base < {{ setting('small_area_threshold') }} as is_small_area
-    from valued
-    window w as (partition by month, indicator_id)
+        cast(coalesce(quartiles.municipalities_ranked, 0) as integer) as municipalities_ranked,
+        cast(flagged.base as decimal(18, 2)) as base,
+        cast(flagged.is_small_area as boolean) as is_small_area
+    from flagged
+    left join quartiles
+        on quartiles.month = flagged.month and quartiles.indicator_id = flagged.indicator_id
 )
 
 select * from final

@@ -17,7 +17,7 @@ per_municipality as (
     from inhabitants
     inner join social_spaces
         on inhabitants.social_space_id = social_spaces.social_space_id
-    group by all
+    group by social_spaces.ags, inhabitants.year
 ),
 
 final as (
@@ -25,7 +25,7 @@ final as (
         ags,
         year,
         cast(inhabitants as bigint) as inhabitants,
-        cast(inhabitants as double) / sum(inhabitants) over (partition by year)
+        cast(inhabitants as double precision) / sum(inhabitants) over (partition by year)
             as population_share
     from per_municipality
 )
