@@ -3,7 +3,6 @@ through the whole pipeline (module-scoped: the end-to-end run is the expensive p
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -42,29 +41,9 @@ def small_municipality(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def pipeline_run(small_municipality, tmp_path_factory):
     """The small municipality run through ingest, gates, dbt and reports in one Dagster run."""
-    from dagster import DagsterInstance
+    from support.pipeline import run_small_pipeline
 
-    from dagster_project.cli import run_months
-    from kim_settings import Paths
-
-    base = tmp_path_factory.mktemp("run")
-    paths = Paths(inbox=small_municipality, warehouse=base / "kim.duckdb", output=base / "output")
-    # A zero row-count tolerance makes the row-count expectation fail whenever a table grows or
-    # shrinks; with the core tables' (persons, ledger) band lowered to a warning too, the run
-    # must still produce its reports and list the warnings.
-    config = base / "gates.json"
-    config.write_text(
-        json.dumps({"row_count_tolerance": 0, "severities": {"row_count_core": "warning"}}),
-        encoding="utf-8",
-    )
-    os.environ["KIM_GATE_CONFIG"] = str(config)
-    try:
-        result = run_months(
-            paths, ["2023-11", "2023-12", "2024-01"], instance=DagsterInstance.ephemeral()
-        )
-    finally:
-        del os.environ["KIM_GATE_CONFIG"]
-    return paths, result
+    return run_small_pipeline(small_municipality, tmp_path_factory.mktemp("run"))
 
 
 @pytest.fixture(scope="session")
