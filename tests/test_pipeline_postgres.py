@@ -22,7 +22,7 @@ from support.pipeline import run_small_pipeline
 from test_postgres import NOT_PORTED, _same, _sort_key
 
 from dagster_project.dbt_manifest import dbt_invocation
-from ingest.pg_writer import copy_raw_tables, dbt_env
+from ingest.pg_writer import copy_raw_tables, dbt_env, mirror_marts
 from ingest.warehouse import ensure_schema
 from kim_settings import DBT_PROJECT_DIR, PROJECT_ROOT
 
@@ -248,3 +248,32 @@ def test_failed_model_leaves_the_mart_as_it_was(pg_run, tmp_path) -> None:
     with psycopg.connect(url) as pg:
         assert pg.execute(query).fetchone() == before
     assert before[0] > 0 and isinstance(before[1], int | Decimal) and date
+
+
+def test_writer_round_trip_keeps_null_empty_decimal_date(postgres_url) -> None:
+    """DuckDB → server by the raw writer (COPY of Arrow's CSV), server → DuckDB by the mirror:
+    NULL stays NULL and '' stays '', money keeps its cents, dates and doubles exact."""
+    rows = [
+        ("a", Decimal("1234567.89"), date(2024, 2, 29), True, 0.1),
+        ("", Decimal("-0.01"), None, False, 1 / 3),
+        (None, None, date(1999, 12, 31), None, None),
+        ('Komma, "Zitat"', Decimal("0.00"), None, True, 1e-20),
+    ]
+    ddl = "(s varchar, amount decimal(18,2), day date, flag boolean, rate double precision)"
+    duck = duckdb.connect()
+    duck.execute(f"create schema kim_roundtrip; create table kim_roundtrip.t {ddl}")
+    duck.executemany("insert into kim_roundtrip.t values (?, ?, ?, ?, ?)", rows)
+    with psycopg.connect(postgres_url) as pg:
+        pg.execute(f"create schema kim_roundtrip; create table kim_roundtrip.t {ddl}")
+        copied = copy_raw_tables(duck, pg, tables=("kim_roundtrip.t",))
+        back = duckdb.connect()
+        mirrored = mirror_marts(pg, back, schemas=("kim_roundtrip",))
+        pg.execute("drop schema kim_roundtrip cascade")
+    assert copied == {"kim_roundtrip.t": 4} and mirrored == {"kim_roundtrip.t": 4}
+    assert back.execute("select * from kim_roundtrip.t order by amount").fetchall() == sorted(
+        rows, key=lambda row: (row[1] is None, row[1])
+    )
+    [(kind,)] = back.execute(
+        "select data_type from information_schema.columns where column_name = 'amount'"
+    ).fetchall()
+    assert kind == "DECIMAL(18,2)"
