@@ -198,7 +198,11 @@ def _mirror_table(
             out.write(data)
     definition = ", ".join(f'"{name}" {kind}' for name, kind in columns)
     duck.execute(f"create or replace table {table} ({definition})")
-    # PostgreSQL writes NULL as an empty field and an empty string as "": keep them apart.
-    duck.execute(f"copy {table} from '{file}' (format csv, header false, allow_quoted_nulls false)")
+    if file.stat().st_size:  # an empty table: nothing to read (and no line to sniff)
+        # PostgreSQL's CSV: NULL an empty field, an empty string "" (kept apart); no sniffing.
+        duck.execute(
+            f"copy {table} from '{file}' (format csv, header false, auto_detect false,"
+            " delim ',', quote '\"', escape '\"', allow_quoted_nulls false)"
+        )
     [(rows,)] = duck.execute(f"select count(*) from {table}").fetchall()
     return rows

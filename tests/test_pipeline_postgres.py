@@ -265,15 +265,18 @@ def test_writer_round_trip_keeps_null_empty_decimal_date(postgres_url) -> None:
     duck.executemany("insert into kim_roundtrip.t values (?, ?, ?, ?, ?)", rows)
     with psycopg.connect(postgres_url) as pg:
         pg.execute(f"create schema kim_roundtrip; create table kim_roundtrip.t {ddl}")
+        pg.execute(f"create table kim_roundtrip.empty {ddl}")  # mirrored with no rows
         copied = copy_raw_tables(duck, pg, tables=("kim_roundtrip.t",))
         back = duckdb.connect()
         mirrored = mirror_marts(pg, back, schemas=("kim_roundtrip",))
         pg.execute("drop schema kim_roundtrip cascade")
-    assert copied == {"kim_roundtrip.t": 4} and mirrored == {"kim_roundtrip.t": 4}
+    assert copied == {"kim_roundtrip.t": 4}
+    assert mirrored == {"kim_roundtrip.empty": 0, "kim_roundtrip.t": 4}
     assert back.execute("select * from kim_roundtrip.t order by amount").fetchall() == sorted(
         rows, key=lambda row: (row[1] is None, row[1])
     )
     [(kind,)] = back.execute(
-        "select data_type from information_schema.columns where column_name = 'amount'"
+        "select data_type from information_schema.columns"
+        " where table_name = 't' and column_name = 'amount'"
     ).fetchall()
     assert kind == "DECIMAL(18,2)"
