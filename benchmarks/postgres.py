@@ -94,7 +94,7 @@ def write_docs(text: str, doc: Path = DOCS_FILE) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", choices=sorted(SCALES), default="S")
+    parser.add_argument("--scale", "--size", choices=sorted(SCALES), default="S")
     args = parser.parse_args(argv)
     scale = SCALES[args.scale]
     env = _base_env(scale)
