@@ -155,11 +155,11 @@ def _csv_cells(path: Path) -> list[str]:
 
 
 def _same_text(a: str, b: str) -> bool:
-    """Equal text, or two numbers within 1e-9 (a double's last digits may differ)."""
+    """Equal text, or two numbers (decimal comma) within 1e-9: a double's last digits differ."""
     if a == b:
         return True
     try:
-        return abs(float(a) - float(b)) <= 1e-9
+        return abs(float(a.replace(",", ".")) - float(b.replace(",", "."))) <= 1e-9
     except ValueError:
         return False
 
