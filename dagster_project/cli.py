@@ -43,6 +43,8 @@ def _apply_path_args(args: argparse.Namespace) -> Paths:
         value = getattr(args, flag, None)
         if value:
             os.environ[env] = str(Path(value).resolve())
+    if getattr(args, "warehouse_url", None):
+        os.environ["KIM_WAREHOUSE_URL"] = args.warehouse_url
     paths = Paths.from_env()
     _use_inbox_reference_data(paths)
     os.environ.update(
@@ -503,6 +505,11 @@ def _add_paths(p: argparse.ArgumentParser) -> None:
         "--warehouse", help="DuckDB file (default $KIM_WAREHOUSE or warehouse/kim.duckdb)"
     )
     p.add_argument("--out", help="output folder (default $KIM_OUTPUT or output)")
+    p.add_argument(
+        "--warehouse-url",
+        help="build the marts on this PostgreSQL server, postgresql://… (default "
+        "$KIM_WAREHOUSE_URL; none: the DuckDB file alone; docs/postgres.md)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

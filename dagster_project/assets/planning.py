@@ -24,6 +24,7 @@ class PlanningConfig(Config):
 def planning_workbook(config: PlanningConfig, kim_paths: KimPaths) -> MaterializeResult:
     kim_paths.export_to_dbt()
     run_planning_dbt(kim_paths.warehouse_file)
+    kim_paths.mirror_marts()
     with duckdb.connect(str(kim_paths.warehouse_file), read_only=True) as con:
         year = config.year or last_actual_month(con).year + 1
         try:

@@ -22,7 +22,8 @@ import hashlib
 import importlib.metadata
 import json
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
@@ -188,19 +189,40 @@ def project_fingerprint(project_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def write_run_window(con: duckdb.DuckDBPyConnection, months: list[str]) -> None:
-    """The window the `month_window` macro reads (dbt/macros/month_window.sql)."""
+def write_run_window(con, months: list[str]) -> None:
+    """The window the `month_window` macro reads (dbt/macros/month_window.sql), on a DuckDB or
+    a psycopg connection: the same statements on both. The dates are literals of the partition
+    keys (YYYY-MM, checked by the partitions definition)."""
+    start, end = month_window(months)
     con.execute("create schema if not exists meta")
+    con.execute("drop table if exists meta.run_window")
     con.execute(
-        "create or replace table meta.run_window as"
-        " select cast(? as date) as min_month, cast(? as date) as max_month",
-        list(month_window(months)),
+        "create table meta.run_window as"
+        f" select date '{start}' as min_month, date '{end}' as max_month"
     )
 
 
-def drop_run_window(con: duckdb.DuckDBPyConnection) -> None:
+def drop_run_window(con) -> None:
     """After a run: a plain `dbt build` then builds every month again."""
     con.execute("drop table if exists meta.run_window")
+
+
+@contextmanager
+def run_window(kim_paths: KimPaths, months: list[str]) -> Iterator[None]:
+    """meta.run_window where dbt builds (the server, or the DuckDB file) while dbt runs. No
+    DuckDB connection stays open while dbt (a subprocess) holds the file's write lock."""
+    connect = kim_paths.server if kim_paths.warehouse_url else _duckdb(kim_paths.warehouse)
+    with connect() as con:
+        write_run_window(con, months)
+    try:
+        yield
+    finally:
+        with connect() as con:
+            drop_run_window(con)
+
+
+def _duckdb(path: str):
+    return lambda: duckdb.connect(path)
 
 
 def built_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -295,16 +317,11 @@ def warehouse_dbt(context: AssetExecutionContext, dbt: DbtCliResource, kim_paths
     """The tables that read the data (incremental facts, dim_month), for the run's months."""
     kim_paths.export_to_dbt()
     warehouse = kim_paths.warehouse_file
-    # No connection may stay open while dbt (a subprocess) holds the write lock.
-    with duckdb.connect(str(warehouse)) as con:
-        write_run_window(con, months_of(context))
-    try:
+    with run_window(kim_paths, months_of(context)):
         yield from _stream(dbt, dbt_build_args(), context, warehouse)
-    finally:
-        with duckdb.connect(str(warehouse)) as con:
-            drop_run_window(con)
     if any(m[5:7] in PLANNING_MONTHS for m in months_of(context)):
         run_planning_dbt(warehouse)
+    kim_paths.mirror_marts()
 
 
 # The seeds the planning models read that a controller edits between runs: re-seeded each time.
