@@ -24,6 +24,7 @@ import pyarrow.csv
 
 from ingest.contracts import SOURCES, raw_table_ddl
 from ingest.warehouse import TEILERGEBNISPLAN_DDL
+from kim_settings import add_months
 
 if TYPE_CHECKING:  # psycopg comes with the `postgres` extra, needed only with a server
     import psycopg
@@ -106,20 +107,15 @@ def _run_rows(table: str, months: list[str] | None) -> tuple[str, list]:
     if source.period == "year":
         years = sorted({int(m[:4]) for m in months})
         return f"jahr in ({', '.join(map(str, years))})", []
-    start, end = months[0] + "-01", _next_month(months[-1]) + "-01"
+    start, end = months[0] + "-01", add_months(months[-1], 1) + "-01"
     return "period_month >= cast(%s as date) and period_month < cast(%s as date)", [start, end]
-
-
-def _next_month(month: str) -> str:
-    year, number = int(month[:4]), int(month[5:7])
-    return f"{year + number // 12}-{number % 12 + 1:02d}"
 
 
 def _replace_rows(
     duck: duckdb.DuckDBPyConnection, pg: psycopg.Connection, table: str, where: str, params: list
 ) -> int:
-    reader = duck.execute(
-        f"select * from {table} where {where.replace('%s', '?')}", params
+    reader = duck.sql(
+        f"select * from {table} where {where.replace('%s', '?')}", params=params
     ).to_arrow_reader(CHUNK_ROWS)
     columns = ", ".join(reader.schema.names)
     pg.execute(f"delete from {table} where {where}", params)  # not TRUNCATE: blocks readers

@@ -553,7 +553,11 @@ def test_musterkreis_sample_has_its_municipalities_and_gemeinde_column(tmp_path)
     assert min(small) >= 2000 and max(small) <= 30000
     # Every person's Gemeinde is a municipality, and the one of the person's social space.
     ags_of = {r["social_space_id"]: r["ags"] for r in spaces}
-    persons = read_rows(tmp_path / "personen_2023-11.csv", encoding="cp1252", delimiter=";")
+    persons = [
+        row
+        for path in sorted(tmp_path.glob("*/personen_2023-11.csv"))  # one folder per municipality
+        for row in read_rows(path, encoding="cp1252", delimiter=";")
+    ]
     assert persons and all(p["Gemeinde"] in per_municipality for p in persons)
     assert all(p["Gemeinde"] == ags_of[p["Sozialraum"]] for p in persons if p["Sozialraum"])
 
