@@ -571,11 +571,15 @@ def build_council_report(
     """Read the marts and build the suppressed content of the report for `period`; `district`:
     the Kreistag's report, with the chapter on the municipalities (reports/kreis.py)."""
     config = config or SuppressionConfig()
+    if district:  # one small-area rule for the social-space and the municipality tables
+        config = kreis.district_config(con, config)
     p = data.parse_period(period)
     last = p.last_month
     months = [data.add_months(last, i - 11) for i in range(12)]
     values = data.indicator_values(con, months[0], last, city_only=False)
     pub = ReportFigures(con, values, months, config)
+    if district:
+        kreis.register_council_cells(con, last, pub.last.registry)
     pub.assert_safe(f"Integrationsbericht {p.label}")
     names = dict(data.social_spaces(con).select("social_space_id", "name").iter_rows())
     names[data.UNKNOWN_SPACE] = "unbekannt"
@@ -599,7 +603,9 @@ def build_council_report(
     )
     numbers = [next(counter) for _ in range(3)]
     costs = cost_accounting.council_tables(con, last, config, numbers, STATUS_LABELS)
-    district_tables = kreis.council_tables(con, last, config, counter) if district else []
+    district_tables = []
+    if district:
+        district_tables = kreis.council_tables(con, last, pub.last.registry, counter)
     outlook = None
     if p.first_month.month == 1 and last.month == 12:  # a yearly report
         frame = data.planning_outlook(con, last)
