@@ -298,30 +298,44 @@ def register_counts(
     month: date,
     counts: Mapping[str, int | None],
     spaces_of: Mapping[str, Sequence[str]],
-    total: str = DISTRICT,
 ) -> None:
-    """Register one figure of the municipalities (`counts` by AGS, `total` = their sum) in the
-    month's registry beside the social-space tables: total = Σ municipalities, and where the
+    """Register one figure of the municipalities (`counts` by AGS, the district as DISTRICT) in
+    the month's registry beside the social-space tables, with what an attacker knows: district
+    = Σ municipalities (+ persons of no known social space, where there are any); and where the
     figure is also published per social space (an indicator id), municipality = Σ its social
-    spaces, so the audit protects both tables jointly and a small municipality that is one
-    social space is one figure. A link the data does not satisfy is left out (it would
-    mislead the audit), as in the council's caseload links."""
+    spaces and district = the city row. So one audit protects both tables jointly, and a small
+    municipality that is one social space is one figure, hidden identically in both."""
     keys = {ags: cell_key(figure, month, ags) for ags in counts}
     for ags, key in keys.items():
         registry.add_cell(key, counts[ags], f"{figure} {month:%Y-%m} [{ags}]")
-    parts = {ags: keys[ags] for ags in counts if ags != total}
-    if total in keys:
-        _relate(registry, keys[total], list(parts.values()))
-    for ags, key in parts.items():
+    parts = [key for ags, key in keys.items() if ags != DISTRICT]
+    if DISTRICT in keys:
+        _relate_district(registry, keys[DISTRICT], parts)
+        _relate(registry, keys[DISTRICT], [("indicator", figure, month, data.CITY)])
+    for ags in counts.keys() - {DISTRICT}:
         spaces = [("indicator", figure, month, space) for space in spaces_of.get(ags, ())]
-        _relate(registry, key, spaces)
+        _relate(registry, keys[ags], spaces)
 
 
 def _relate(registry: SuppressionRegistry, total: tuple, members: list[tuple]) -> None:
-    """total = Σ members, where every cell is registered with a value and the data adds up."""
+    """total = Σ members, where every cell is registered with a value and the data adds up (a
+    link the data breaks would mislead the audit, as in the council's caseload links)."""
     values = [registry.values.get(key) for key in (total, *members)]
     if members and None not in values and values[0] == sum(values[1:]):
         registry.add_relation(total, members)
+
+
+def _relate_district(registry: SuppressionRegistry, total: tuple, members: list[tuple]) -> None:
+    """district = Σ municipalities + an unpublished rest ≥ 0 (persons of no known social space,
+    counted in the district only) where the counts leave one."""
+    values = [registry.values.get(key) for key in (total, *members)]
+    if not members or None in values or values[0] < sum(values[1:]):
+        return
+    if values[0] > sum(values[1:]):
+        rest = (MUNICIPALITY, "rest", *total[1:], len(registry.model.relations))
+        registry.add_unpublished(rest)
+        members = [*members, rest]
+    registry.add_relation(total, members)
 
 
 def register_council_cells(
@@ -336,7 +350,7 @@ def register_council_cells(
     register_counts(registry, "occupied", last, _by_ags(totals, "occupied"), {})
     kinds = outlook.filter(pl.col("ags") == DISTRICT)
     by_kind = {r["kind"]: r["occupied"] for r in kinds.iter_rows(named=True)}
-    register_counts(registry, "occupied", last, by_kind, {}, total=DISTRICT)
+    register_counts(registry, "occupied", last, by_kind, {})
     comparison = _comparison(con, last)
     for (indicator_id,), rows in comparison.group_by("indicator_id", maintain_order=True):
         if indicator_kind(rows["unit"][0]) == COUNT:
