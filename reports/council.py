@@ -276,6 +276,17 @@ class PublishedFigures:
         return self.registry.assert_safe(publication)
 
 
+def published_figures(
+    con: duckdb.DuckDBPyConnection, values: pl.DataFrame, month: date, config: SuppressionConfig
+) -> PublishedFigures:
+    """The one pattern of a month; in a district with the municipality counts of the month in
+    the same registry (every publication of the month then hides a figure identically)."""
+    figures = PublishedFigures(values, data.caseload_by_space_status(con, month), month, config)
+    if config.district:
+        kreis.register_council_cells(con, month, figures.registry)
+    return figures
+
+
 class ReportFigures:
     """Published figures of every month a report shows (trends reach back 12 months); each
     month has the one pattern its public exports have too."""
@@ -287,10 +298,7 @@ class ReportFigures:
         months: list[date],
         config: SuppressionConfig,
     ) -> None:
-        self.months = {
-            m: PublishedFigures(values, data.caseload_by_space_status(con, m), m, config)
-            for m in months
-        }
+        self.months = {m: published_figures(con, values, m, config) for m in months}
         self.last = self.months[months[-1]]
 
     def value(self, row: dict) -> object:
@@ -578,8 +586,6 @@ def build_council_report(
     months = [data.add_months(last, i - 11) for i in range(12)]
     values = data.indicator_values(con, months[0], last, city_only=False)
     pub = ReportFigures(con, values, months, config)
-    if district:
-        kreis.register_council_cells(con, last, pub.last.registry)
     pub.assert_safe(f"Integrationsbericht {p.label}")
     names = dict(data.social_spaces(con).select("social_space_id", "name").iter_rows())
     names[data.UNKNOWN_SPACE] = "unbekannt"

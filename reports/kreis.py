@@ -282,9 +282,14 @@ MUNICIPALITY = "municipality"  # first part of the registry key of a municipalit
 SPACES_TITLE = "Sozialräume der Gemeinden"  # the mapping table (read by the disclosure audit)
 
 
-def district_config(con: duckdb.DuckDBPyConnection, config: SuppressionConfig) -> SuppressionConfig:
-    """The rule of the Kreistag's report: primary below the setting small_area_threshold."""
-    return config.small_area(int(data.setting(con, "small_area_threshold")))
+def district_config(
+    con: duckdb.DuckDBPyConnection, config: SuppressionConfig | None = None
+) -> SuppressionConfig:
+    """The rule of every publication of a district (the Kreistag's and the city-style report,
+    the public month tables): primary below the setting small_area_threshold, so that no
+    publication shows a count another one hides."""
+    config = config or SuppressionConfig()
+    return config.for_district(int(data.setting(con, "small_area_threshold")))
 
 
 def cell_key(figure: str, month: date, ags: str) -> tuple:

@@ -51,6 +51,9 @@ class SuppressionConfig:
     # `rolling_month` (the calendar year), so that no two published windows overlap.
     rolling_indicators: tuple[str, ...] = ("K09", "K10")
     rolling_month: int = 12
+    # A district's publications (issue 15): their months' registries hold the municipality
+    # counts too (reports/kreis.register_council_cells).
+    district: bool = False
 
     def __post_init__(self) -> None:
         if not 0 < self.min_count <= self.max_count:
@@ -64,11 +67,11 @@ class SuppressionConfig:
         """True for a count of persons that must not be published."""
         return value is not None and self.min_count <= value <= self.max_count
 
-    def small_area(self, threshold: int) -> SuppressionConfig:
-        """The rule of a district's public report: every count below the small-area threshold
+    def for_district(self, threshold: int) -> SuppressionConfig:
+        """The rule of a district's publications: every count below the small-area threshold
         (setting small_area_threshold) is primary, as in the Bundesagentur's small-area
         deliveries, in the social-space and the municipality tables alike."""
-        return replace(self, max_count=max(self.max_count, threshold - 1))
+        return replace(self, max_count=max(self.max_count, threshold - 1), district=True)
 
     def rule(self) -> AuditRule:
         return AuditRule(self.min_count, self.max_count, self.protection)

@@ -32,7 +32,7 @@ def municipality(name: str, printed) -> PublishedMunicipality:
 
 
 def test_the_district_config_hides_every_count_below_the_small_area_threshold():
-    config = SuppressionConfig().small_area(10)
+    config = SuppressionConfig().for_district(10)
     assert (config.min_count, config.max_count) == (1, 9)
     assert config.rule() == DISTRICT_RULE
     assert [config.is_small(v) for v in (0, 1, 9, 10)] == [False, True, True, False]
@@ -70,7 +70,7 @@ def district_registry() -> SuppressionRegistry:
     """K03 in a district of Adelfingen (one social space) and Bdorf (B-Nord, B-Süd): social
     spaces 3, 12, 15 (city 30) registered as the council report does; municipalities
     Adelfingen 3, Bdorf 12 + 15 = 27, district 30."""
-    registry = SuppressionRegistry(SuppressionConfig().small_area(10))
+    registry = SuppressionRegistry(SuppressionConfig().for_district(10))
     spaces = {"Adelfingen": 3, "B-Nord": 12, "B-Süd": 15, "GESAMT": 30}
     for space, value in spaces.items():
         registry.add_cell(("indicator", "K03", MONTH, space), value)
@@ -124,7 +124,7 @@ def test_audit_passes_the_pattern_the_registry_publishes():
 def test_a_district_total_above_its_municipalities_leaves_an_unknown_rest():
     # District 31 = Adelfingen 3 + Bdorf 27 + 1 person of no known social space: no exact
     # link district = Σ municipalities (the data breaks it), but district = Σ + rest ≥ 0.
-    registry = SuppressionRegistry(SuppressionConfig().small_area(10))
+    registry = SuppressionRegistry(SuppressionConfig().for_district(10))
     register_counts(registry, "persons_au", MONTH, {"A": 3, "B": 27, DISTRICT: 31}, {})
     (relation,) = registry.model.relations
     assert relation.total == cell_key("persons_au", MONTH, DISTRICT)
