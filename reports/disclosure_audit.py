@@ -794,7 +794,9 @@ def _annex_rule(path: Path) -> AuditRule:
 
     import fastexcel
 
-    sheet = fastexcel.read_excel(str(path)).load_sheet("Inhalt", header_row=None, n_rows=2)
+    sheet = fastexcel.read_excel(str(path)).load_sheet(
+        "Inhalt", header_row=None, n_rows=2, dtypes="string"
+    )
     text = str(sheet.to_polars().item(1, 0))
     small = re.search(r"Fallzahlen von (\d+)(?: bis (\d+))? Personen", text)
     protection = re.search(r"mindestens (\d+) Personen über seinem Wert", text)
