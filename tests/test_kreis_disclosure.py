@@ -7,11 +7,15 @@ Tiny hand-made models; the expected patterns and intervals are worked out in the
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
+
+import polars as pl
 
 from reports.disclosure_audit import (
     AuditRule,
     PublishedIndicator,
     PublishedMunicipality,
+    _read_municipality_tables,
     audit,
     published_model,
 )
@@ -137,3 +141,36 @@ def test_a_district_total_above_its_municipalities_leaves_an_unknown_rest():
     }
     intervals = {c.key: (c.low, c.high) for c in registry.audit().checks}
     assert intervals[cell_key("persons_au", MONTH, "A")] == (1, 30)
+
+
+def test_the_audit_reads_the_district_chapter_of_an_annex():
+    # Sheets as `_annex_sheets` gives them (text cells): the mapping, the quota table and a
+    # count comparison with its quartile rows (not cells of the linear system), and a rate
+    # comparison (not read: rates of municipalities are hidden by their base, not counted).
+    def sheet(title: str, columns: dict) -> tuple[str, pl.DataFrame]:
+        return title, pl.DataFrame(columns)
+
+    sheets = [
+        sheet("Tabelle 40: Sozialräume der Gemeinden",
+              {"Gemeinde": ["Adelfingen", "Bdorf", "Bdorf"],
+               "Sozialraum": ["Adelfingen", "B-Nord", "B-Süd"]}),
+        sheet("Tabelle 41: Aufnahmequote der Gemeinden, September 2026",
+              {"Gemeinde": ["Adelfingen", "Bdorf", "Landkreis"],
+               "Personen in Anschlussunterbringung": ["*", "40", "45"]}),
+        sheet("Tabelle 44: K03 Neue Kursteilnahmen im Gemeindevergleich",
+              {"Gemeinde": ["Adelfingen", "Bdorf", "Landkreis", "1. Quartil", "Median"],
+               "Wert": ["*", "*", "30", "12", "12"], "Rang": [None, "*", None, None, None]}),
+        sheet("Tabelle 45: K06 Anteil dezentral im Gemeindevergleich",
+              {"Gemeinde": ["Adelfingen", "Landkreis"], "Wert": ["/", "0.5"],
+               "Rang": [None, None]}),
+    ]  # fmt: skip
+    cells, spaces_of = _read_municipality_tables(sheets, {"K03": "Anzahl", "K06": "%"})
+    assert spaces_of == SPACES_OF
+    assert cells == [
+        PublishedMunicipality("persons_au", "Adelfingen", "*"),
+        PublishedMunicipality("persons_au", "Bdorf", Decimal(40)),
+        PublishedMunicipality("persons_au", "Landkreis", Decimal(45)),
+        municipality("Adelfingen", "*"),
+        municipality("Bdorf", "*"),
+        municipality("Landkreis", Decimal(30)),
+    ]
