@@ -276,6 +276,17 @@ class PublishedFigures:
         return self.registry.assert_safe(publication)
 
 
+def published_figures(
+    con: duckdb.DuckDBPyConnection, values: pl.DataFrame, month: date, config: SuppressionConfig
+) -> PublishedFigures:
+    """The one pattern of a month; in a district with the municipality counts of the month in
+    the same registry (every publication of the month then hides a figure identically)."""
+    figures = PublishedFigures(values, data.caseload_by_space_status(con, month), month, config)
+    if config.district:
+        kreis.register_council_cells(con, month, figures.registry)
+    return figures
+
+
 class ReportFigures:
     """Published figures of every month a report shows (trends reach back 12 months); each
     month has the one pattern its public exports have too."""
@@ -287,10 +298,7 @@ class ReportFigures:
         months: list[date],
         config: SuppressionConfig,
     ) -> None:
-        self.months = {
-            m: PublishedFigures(values, data.caseload_by_space_status(con, m), m, config)
-            for m in months
-        }
+        self.months = {m: published_figures(con, values, m, config) for m in months}
         self.last = self.months[months[-1]]
 
     def value(self, row: dict) -> object:
@@ -571,6 +579,8 @@ def build_council_report(
     """Read the marts and build the suppressed content of the report for `period`; `district`:
     the Kreistag's report, with the chapter on the municipalities (reports/kreis.py)."""
     config = config or SuppressionConfig()
+    if district:  # one small-area rule for the social-space and the municipality tables
+        config = kreis.district_config(con, config)
     p = data.parse_period(period)
     last = p.last_month
     months = [data.add_months(last, i - 11) for i in range(12)]
@@ -599,7 +609,9 @@ def build_council_report(
     )
     numbers = [next(counter) for _ in range(3)]
     costs = cost_accounting.council_tables(con, last, config, numbers, STATUS_LABELS)
-    district_tables = kreis.council_tables(con, last, config, counter) if district else []
+    district_tables = []
+    if district:
+        district_tables = kreis.council_tables(con, last, pub.last.registry, counter)
     outlook = None
     if p.first_month.month == 1 and last.month == 12:  # a yearly report
         frame = data.planning_outlook(con, last)

@@ -41,7 +41,7 @@ uses this to add secondary suppressions one at a time until every hidden cell pa
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -505,6 +505,13 @@ CITY = "GESAMT"
 CITY_LABELS = frozenset({"GESAMT", "Gesamt", "Stadt gesamt"})
 TOTAL_COLUMN = "Gesamt"
 HIDDEN_SYMBOLS = frozenset({"*", "/"})
+DISTRICT_LABEL = "Landkreis"  # the district's row of the municipality tables
+# The district chapter's municipality count tables: title part → (figure, count column).
+MUNICIPALITY_TABLES = {
+    "Aufnahmequote der Gemeinden": ("persons_au", "Personen in Anschlussunterbringung"),
+    "Unterbringung der Gemeinden": ("occupied", "belegt"),
+}
+SPACES_TITLE = "Sozialräume der Gemeinden"
 
 
 @dataclass(frozen=True)
@@ -515,6 +522,16 @@ class PublishedIndicator:
     kind: str
     space: str
     printed: Decimal | str | None  # number as printed, a symbol, or None (no value)
+
+
+@dataclass(frozen=True)
+class PublishedMunicipality:
+    """One printed count of a district report's municipality table: `figure` is the indicator
+    id (or the table's count), `municipality` its row label (`DISTRICT_LABEL`: the district)."""
+
+    figure: str
+    municipality: str
+    printed: Decimal | str | None
 
 
 def _space(label: str) -> str:
@@ -529,9 +546,13 @@ def _half_width(value: Decimal) -> Decimal:
 def published_model(
     caseload: dict[str, dict[str, Decimal | str | None]],
     indicators: Sequence[PublishedIndicator],
+    municipalities: Sequence[PublishedMunicipality] = (),
+    spaces_of: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[Model, set[Key]]:
     """The model and hidden cells of one publication as printed (rows and columns by label;
-    the caseload's total row and the indicators' city row are both `CITY`)."""
+    the caseload's total row and the indicators' city row are both `CITY`). A district report
+    adds its municipality counts and the social spaces of each municipality (`spaces_of`, by
+    label, as its table "Sozialräume der Gemeinden" prints them)."""
     model, hidden = Model(), set()
     rows = {_space(row): cells for row, cells in caseload.items()}
     columns = list(next(iter(rows.values()), {}))
@@ -565,7 +586,40 @@ def published_model(
             _published_counts(model, hidden, indicator_id, cells, rows)
         elif cells[0].kind == "rate":
             _published_rates(model, hidden, indicator_id, cells, rows)
+    by_figure: dict[str, list[PublishedMunicipality]] = {}
+    for cell in municipalities:
+        by_figure.setdefault(cell.figure, []).append(cell)
+    for figure, cells in by_figure.items():
+        _published_municipalities(model, hidden, figure, cells, spaces_of or {})
     return model, hidden
+
+
+def _published_municipalities(
+    model: Model,
+    hidden: set,
+    figure: str,
+    cells: Sequence[PublishedMunicipality],
+    spaces_of: Mapping[str, Sequence[str]],
+) -> None:
+    """A figure per municipality: district = Σ municipalities + a rest ≥ 0 (persons of no
+    known social space), district = the city row and municipality = Σ its social spaces where
+    the figure is also printed per social space."""
+    keys = {}
+    for cell in cells:
+        key = keys[cell.municipality] = ("municipality", figure, cell.municipality)
+        model.labels[key] = f"{figure} [Gemeinde {cell.municipality}]"
+        _set_count(model, hidden, key, cell.printed)
+    parts = {name: key for name, key in keys.items() if name != DISTRICT_LABEL}
+    if DISTRICT_LABEL in keys and parts:
+        rest = ("municipality rest", figure)
+        model.unpublished.add(rest)
+        model.relations.append(Relation(keys[DISTRICT_LABEL], (*parts.values(), rest)))
+        if ("indicator", figure, CITY) in model.counts:
+            model.relations.append(Relation(keys[DISTRICT_LABEL], (("indicator", figure, CITY),)))
+    for name, key in parts.items():
+        spaces = tuple(("indicator", figure, _space(label)) for label in spaces_of.get(name, ()))
+        if spaces and all(space in model.counts for space in spaces):
+            model.relations.append(Relation(key, spaces))
 
 
 def _set_count(model: Model, hidden: set, key: Key, printed: Decimal | str | None) -> None:
@@ -673,7 +727,11 @@ def _annex_percent(text: str | None) -> Decimal | str | None:
     return value
 
 
-def _read_annex(path: Path) -> tuple[dict, list[PublishedIndicator]]:
+def _read_annex(
+    path: Path,
+) -> tuple[dict, list[PublishedIndicator], list[PublishedMunicipality], dict[str, list[str]]]:
+    """Caseload, indicators per social space and, of a district report, the municipality
+    counts and the social spaces of each municipality."""
     sheets = _annex_sheets(path)
     units: dict[str, str] = {}
     for title, table in sheets:
@@ -696,21 +754,73 @@ def _read_annex(path: Path) -> tuple[dict, list[PublishedIndicator]]:
                 PublishedIndicator(indicator_id, kind, r[first], parse(r["Wert"]))
                 for r in table.iter_rows(named=True)
             ]
-    return caseload, indicators
+    municipalities, spaces_of = _read_municipality_tables(sheets, units)
+    return caseload, indicators, municipalities, spaces_of
 
 
-def publications(root: Path) -> list[tuple[str, Model, set[Key]]]:
-    """Every publication under `root`: public month folders and council report annexes."""
+def _read_municipality_tables(
+    sheets: list[tuple[str, pl.DataFrame]], units: dict[str, str]
+) -> tuple[list[PublishedMunicipality], dict[str, list[str]]]:
+    """The district chapter's count tables per municipality and its table of social spaces."""
+    cells: list[PublishedMunicipality] = []
+    spaces_of: dict[str, list[str]] = {}
+    for title, table in sheets:
+        first = table.columns[0]
+        rows = list(table.iter_rows(named=True))
+        if title.endswith(SPACES_TITLE):
+            for r in rows:
+                spaces_of.setdefault(r[first], []).append(r["Sozialraum"])
+            continue
+        figure = column = None
+        for part, (name, count_column) in MUNICIPALITY_TABLES.items():
+            if part in title:
+                figure, column = name, count_column
+        if title.endswith(" im Gemeindevergleich"):
+            indicator_id = title.split(": ", 1)[1].split()[0]
+            if _kind(units.get(indicator_id)) == "count":
+                figure, column = indicator_id, "Wert"
+        if figure is None:
+            continue
+        ends = rows.index(next(r for r in rows if r[first] == DISTRICT_LABEL)) + 1
+        cells += [PublishedMunicipality(figure, r[first], _decimal(r[column])) for r in rows[:ends]]
+    return cells, spaces_of
+
+
+def _annex_rule(path: Path) -> AuditRule:
+    """The rule the annex states on its contents sheet (`SuppressionConfig.describe`): the
+    range of counts it hides and the protection interval; a district report hides every count
+    below its small-area threshold."""
+    import re
+
+    import fastexcel
+
+    sheet = fastexcel.read_excel(str(path)).load_sheet(
+        "Inhalt", header_row=None, n_rows=2, dtypes="string"
+    )
+    text = str(sheet.to_polars().item(1, 0))
+    small = re.search(r"Fallzahlen von (\d+)(?: bis (\d+))? Personen", text)
+    protection = re.search(r"mindestens (\d+) Personen über seinem Wert", text)
+    if small is None or protection is None:
+        raise DisclosureError(f"{path}: Geheimhaltungsregel im Blatt „Inhalt“ nicht lesbar")
+    low = int(small.group(1))
+    return AuditRule(low, int(small.group(2) or low), int(protection.group(1)))
+
+
+def publications(root: Path) -> list[tuple[str, Model, set[Key], AuditRule]]:
+    """Every publication under `root` with the rule it states: public month folders (the
+    default rule) and council report annexes (the rule on their contents sheet)."""
     found = []
     for persons in sorted(root.rglob("personen_sozialraum_status_*.csv")):
         found.append(
             (
                 str(persons.parent.relative_to(root)),
                 *published_model(*_read_public_folder(persons.parent)),
+                AuditRule(),
             )
         )
     for annex in sorted(root.rglob("Integrationsbericht_*.xlsx")):
-        found.append((str(annex.relative_to(root)), *published_model(*_read_annex(annex))))
+        model, hidden = published_model(*_read_annex(annex))
+        found.append((str(annex.relative_to(root)), model, hidden, _annex_rule(annex)))
     return found
 
 
@@ -721,9 +831,9 @@ def audit_report(root: Path, rule: AuditRule | None = None) -> tuple[str, bool]:
     failures = []
     cells = hidden_cells = 0
     tightest: tuple[str, CellCheck] | None = None
-    for name, model, hidden in publications(root):
-        result = audit(model, hidden, rule)
-        tight = result.tightest()
+    for name, model, hidden, stated in publications(root):
+        result = audit(model, hidden, rule or stated)
+        tight = result.tightest((rule or stated).max_count)
         shown = "–" if tight is None else f"[{tight.low}, {_fmt(tight.high)}] {tight.label}"
         lines.append(f"{name:<44} {result.cells:>7} {result.hidden:>9} {shown:>22}")
         failures += [f"{name}: {c.message()}" for c in result.failures]

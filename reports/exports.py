@@ -15,7 +15,7 @@ import polars as pl
 
 from kim_settings import internal_dir, public_dir
 from reports import data
-from reports.council import STATUS_LABELS, TOTAL_LABEL, PublishedFigures
+from reports.council import STATUS_LABELS, TOTAL_LABEL, PublishedFigures, published_figures
 from reports.formatting import indicator_kind, printed_value
 from reports.suppression import SuppressionConfig
 
@@ -65,8 +65,7 @@ def public_figures(
 ) -> tuple[pl.DataFrame, PublishedFigures]:
     """The month's indicator values and its one suppression pattern (as in the council report)."""
     values = data.indicator_values(con, month, month, city_only=False)
-    caseload = data.caseload_by_space_status(con, month)
-    return values, PublishedFigures(values, caseload, month, config)
+    return values, published_figures(con, values, month, config)
 
 
 def _public_frames(

@@ -12,7 +12,7 @@ date is the data's Stand; xlsxwriter in memory writes fixed zip timestamps).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
@@ -34,7 +34,7 @@ from reports.formatting import (
     Typed,
     indicator_kind,
 )
-from reports.suppression import SuppressionConfig, small_area_hidden
+from reports.suppression import SuppressionConfig, SuppressionRegistry
 from reports.xlsx import HEADER_ROW, Formats, setup_sheet, write_table
 
 DISTRICT = "GESAMT"  # the district's rows in the marts
@@ -278,33 +278,174 @@ METHOD_LABELS = {
 OUTLOOK_HORIZONS = (6, 12)  # months ahead shown in the council report's outlook table
 
 
+MUNICIPALITY = "municipality"  # first part of the registry key of a municipality's count
+SPACES_TITLE = "Sozialräume der Gemeinden"  # the mapping table (read by the disclosure audit)
+
+
+def district_config(
+    con: duckdb.DuckDBPyConnection, config: SuppressionConfig | None = None
+) -> SuppressionConfig:
+    """The rule of every publication of a district (the Kreistag's and the city-style report,
+    the public month tables): primary below the setting small_area_threshold, so that no
+    publication shows a count another one hides."""
+    config = config or SuppressionConfig()
+    return config.for_district(int(data.setting(con, "small_area_threshold")))
+
+
+def cell_key(figure: str, month: date, ags: str) -> tuple:
+    """Registry key of a municipality's (or the district's) count `figure` in `month`."""
+    return (MUNICIPALITY, figure, month, ags)
+
+
+def register_counts(
+    registry: SuppressionRegistry,
+    figure: str,
+    month: date,
+    counts: Mapping[str, int | None],
+    spaces_of: Mapping[str, Sequence[str]],
+) -> None:
+    """Register one figure of the municipalities (`counts` by AGS, the district as DISTRICT) in
+    the month's registry beside the social-space tables, with what an attacker knows: district
+    = Σ municipalities (+ persons of no known social space, where there are any); and where the
+    figure is also published per social space (an indicator id), municipality = Σ its social
+    spaces and district = the city row. So one audit protects both tables jointly, and a small
+    municipality that is one social space is one figure, hidden identically in both."""
+    keys = {ags: cell_key(figure, month, ags) for ags in counts}
+    for ags, key in keys.items():
+        registry.add_cell(key, counts[ags], f"{figure} {month:%Y-%m} [{ags}]")
+    parts = [key for ags, key in keys.items() if ags != DISTRICT]
+    if DISTRICT in keys:
+        _relate_district(registry, keys[DISTRICT], parts)
+        _relate(registry, keys[DISTRICT], [("indicator", figure, month, data.CITY)])
+    for ags in counts.keys() - {DISTRICT}:
+        spaces = [("indicator", figure, month, space) for space in spaces_of.get(ags, ())]
+        _relate(registry, keys[ags], spaces)
+
+
+def _relate(registry: SuppressionRegistry, total: tuple, members: list[tuple]) -> None:
+    """total = Σ members, where every cell is registered with a value and the data adds up (a
+    link the data breaks would mislead the audit, as in the council's caseload links)."""
+    values = [registry.values.get(key) for key in (total, *members)]
+    if members and None not in values and values[0] == sum(values[1:]):
+        registry.add_relation(total, members)
+
+
+def _relate_district(registry: SuppressionRegistry, total: tuple, members: list[tuple]) -> None:
+    """district = Σ municipalities + an unpublished rest ≥ 0 (persons of no known social space,
+    counted in the district only) where the counts leave one."""
+    values = [registry.values.get(key) for key in (total, *members)]
+    if not members or None in values or values[0] < sum(values[1:]):
+        return
+    if values[0] > sum(values[1:]):
+        rest = (MUNICIPALITY, "rest", *total[1:], len(registry.model.relations))
+        registry.add_unpublished(rest)
+        members = [*members, rest]
+    registry.add_relation(total, members)
+
+
+def register_council_cells(
+    con: duckdb.DuckDBPyConnection, last: date, registry: SuppressionRegistry
+) -> None:
+    """Every count of the district chapter into the registry of its month (before any cell is
+    read), so that one audit decides the social-space and the municipality tables."""
+    spaces_of = _spaces_of(con)
+    register_counts(registry, "persons_au", last, _by_ags(_quota(con, last), "persons_au"), {})
+    outlook = _capacity_outlook(con, last)
+    totals = outlook.filter(pl.col("kind") == DISTRICT)
+    register_counts(registry, "occupied", last, _by_ags(totals, "occupied"), {})
+    kinds = outlook.filter(pl.col("ags") == DISTRICT)
+    by_kind = {r["kind"]: r["occupied"] for r in kinds.iter_rows(named=True)}
+    register_counts(registry, "occupied", last, by_kind, {})
+    comparison = _comparison(con, last)
+    for (indicator_id,), rows in comparison.group_by("indicator_id", maintain_order=True):
+        if indicator_kind(rows["unit"][0]) == COUNT:
+            counts = {r["ags"]: _count(r["value"]) for r in rows.iter_rows(named=True)}
+            counts[DISTRICT] = _count(rows["district_value"][0])
+            register_counts(registry, indicator_id, last, counts, spaces_of)
+
+
+def _count(value: object) -> int | None:
+    return None if value is None else round(value)
+
+
+def _by_ags(frame: pl.DataFrame, column: str) -> dict[str, int | None]:
+    return {r["ags"]: r[column] for r in frame.iter_rows(named=True)}
+
+
+def _spaces_of(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    frame = data.query(
+        con,
+        "select ags, social_space_id from marts.dim_social_space "
+        "where not is_unknown order by ags, social_space_id",
+    )
+    spaces: dict[str, list[str]] = {}
+    for ags, space in frame.iter_rows():
+        spaces.setdefault(ags, []).append(space)
+    return spaces
+
+
 def council_tables(
-    con: duckdb.DuckDBPyConnection, last: date, config: SuppressionConfig, numbers: Iterator[int]
+    con: duckdb.DuckDBPyConnection,
+    last: date,
+    registry: SuppressionRegistry,
+    numbers: Iterator[int],
 ) -> list[Table]:
-    """The district chapter of the Kreistag's council report for the month `last`: the quota,
-    capacity and its outlook, and the municipalities compared. Public: a municipality's count
-    below the setting small_area_threshold is hidden (`small_area_hidden`), with the figures
-    that would give it back (balance, free places, the month capacity runs out)."""
+    """The district chapter of the Kreistag's council report for the month `last`: which social
+    spaces form each municipality, the quota, capacity and its outlook, and the municipalities
+    compared. Public: a count is shown as the registry decided (`register_council_cells`), and
+    the figures that would give a hidden one back (balance, free places, the month capacity
+    runs out, ranks and quartiles) are hidden with it."""
+    hidden = _Hidden(registry, last)
     threshold = int(data.setting(con, "small_area_threshold"))
     tables = [
-        _council_quota(_quota(con, last), last, threshold, config, next(numbers)),
-        _council_capacity(con, last, threshold, config, next(numbers)),
-        _council_outlook(con, last, threshold, config, next(numbers)),
+        _council_spaces(con, next(numbers)),
+        _council_quota(_quota(con, last), last, hidden, next(numbers)),
+        _council_capacity(con, last, hidden, next(numbers)),
+        _council_outlook(con, last, hidden, next(numbers)),
     ]
     comparison = _comparison(con, last)
     for (indicator_id,), rows in comparison.group_by("indicator_id", maintain_order=True):
-        tables.append(_council_comparison(indicator_id, rows, config, threshold, next(numbers)))
+        tables.append(_council_comparison(indicator_id, rows, hidden, threshold, next(numbers)))
     return tables
 
 
-def _hidden_rows(frame: pl.DataFrame, column: str, threshold: int) -> set[str]:
-    counts = {r["ags"]: r[column] for r in frame.iter_rows(named=True) if r["ags"] != DISTRICT}
-    return small_area_hidden(counts, threshold, total=DISTRICT)
+class _Hidden:
+    """The registry's decision for the municipality cells of one month."""
+
+    def __init__(self, registry: SuppressionRegistry, month: date) -> None:
+        self.registry, self.month = registry, month
+        self.config = registry.config
+
+    def __call__(self, figure: str, ags: str) -> bool:
+        key = cell_key(figure, self.month, ags)
+        return key in self.registry.values and self.registry.is_suppressed(key)
+
+    def mark(self, figure: str, ags: str) -> str | None:
+        return self.config.count_symbol if self(figure, ags) else None
 
 
-def _council_quota(
-    frame: pl.DataFrame, last: date, threshold: int, config: SuppressionConfig, number: int
-) -> Table:
+def _council_spaces(con: duckdb.DuckDBPyConnection, number: int) -> Table:
+    table = Table(
+        f"Tabelle {number}: {SPACES_TITLE}",
+        [Column("Gemeinde"), Column("Sozialraum")],
+        notes=["Jeder Sozialraum liegt in genau einer Gemeinde; ihre Zahlen ergeben zusammen "
+               "die der Gemeinde."],
+    )  # fmt: skip
+    frame = data.query(
+        con,
+        """
+        select m.name as municipality, s.name as space
+        from marts.dim_social_space as s
+        inner join marts.dim_municipality as m on m.ags = s.ags
+        where not s.is_unknown
+        order by m.ags, s.social_space_id
+        """,
+    )
+    table.rows = [list(r) for r in frame.iter_rows()]
+    return table
+
+
+def _council_quota(frame: pl.DataFrame, last: date, hidden: _Hidden, number: int) -> Table:
     table = Table(
         f"Tabelle {number}: Aufnahmequote der Gemeinden, {month_label(last)}",
         [
@@ -320,24 +461,22 @@ def _council_quota(
             "Datenmonat (> 0 = übererfüllt)."
         ],
     )
-    hidden = _hidden_rows(frame, "persons_au", threshold)
+    # Soll = district total × share: printed beside the shares it would give a hidden total back.
+    target_mark = hidden.mark("persons_au", DISTRICT)
     for r in frame.iter_rows(named=True):
-        mark = config.count_symbol if r["ags"] in hidden else None
+        mark = hidden.mark("persons_au", r["ags"])
         if r["ags"] == DISTRICT:
             table.total_rows.add(len(table.rows))
         table.rows.append(
-            [r["name"], r["population_share"], mark or r["persons_au"], r["quota_target"],
-             mark or r["balance"], mark or r["running_balance"]]
+            [r["name"], r["population_share"], mark or r["persons_au"],
+             target_mark or r["quota_target"], mark or target_mark or r["balance"],
+             mark or r["running_balance"]]
         )  # fmt: skip
     return table
 
 
 def _council_capacity(
-    con: duckdb.DuckDBPyConnection,
-    last: date,
-    threshold: int,
-    config: SuppressionConfig,
-    number: int,
+    con: duckdb.DuckDBPyConnection, last: date, hidden: _Hidden, number: int
 ) -> Table:
     frame = _capacity_outlook(con, last).filter(pl.col("kind") == DISTRICT)
     table = Table(
@@ -354,9 +493,8 @@ def _council_capacity(
             "innerhalb des Ausblicks. " + _method_note(frame)
         ],
     )
-    hidden = _hidden_rows(frame, "occupied", threshold)
     for r in frame.iter_rows(named=True):
-        mark = config.count_symbol if r["ags"] in hidden else None
+        mark = hidden.mark("occupied", r["ags"])
         if r["ags"] == DISTRICT:
             table.total_rows.add(len(table.rows))
         table.rows.append(
@@ -367,18 +505,9 @@ def _council_capacity(
 
 
 def _council_outlook(
-    con: duckdb.DuckDBPyConnection,
-    last: date,
-    threshold: int,
-    config: SuppressionConfig,
-    number: int,
+    con: duckdb.DuckDBPyConnection, last: date, hidden: _Hidden, number: int
 ) -> Table:
     frame = _capacity_outlook(con, last)
-    # Hidden as in the capacity table: the district's occupancy when it is itself small.
-    hidden = DISTRICT in _hidden_rows(
-        frame.filter(pl.col("kind") == DISTRICT), "occupied", threshold
-    )
-    mark = config.count_symbol if hidden else None
     table = Table(
         f"Tabelle {number}: Ausblick Unterbringung des Landkreises ab {month_label(last)}",
         [Column("Art"), Column("Plätze", COUNT), Column("belegt", COUNT)]
@@ -390,6 +519,8 @@ def _council_outlook(
         ],
     )
     for r in frame.filter(pl.col("ags") == DISTRICT).iter_rows(named=True):
+        # A kind's occupancy is registered under its kind (the district's total as GESAMT).
+        mark = hidden.mark("occupied", r["kind"])
         figures = [r["occupied"], *(r[f"in_{h}"] for h in OUTLOOK_HORIZONS)]
         figures += [_month_text(r["capacity_exhausted_from"])]
         table.rows.append(
@@ -399,11 +530,7 @@ def _council_outlook(
 
 
 def _council_comparison(
-    indicator_id: str,
-    rows: pl.DataFrame,
-    config: SuppressionConfig,
-    threshold: int,
-    number: int,
+    indicator_id: str, rows: pl.DataFrame, hidden: _Hidden, threshold: int, number: int
 ) -> Table:
     first = rows.row(0, named=True)
     kind = indicator_kind(first["unit"])
@@ -415,27 +542,28 @@ def _council_comparison(
             f"kleine Fallzahl (Basis unter {threshold}), deren Wert verdeckt ist."
         ],
     )
+    config = hidden.config
     if kind == COUNT:
-        hidden = small_area_hidden(
-            {r["ags"]: int(r["value"]) for r in rows.iter_rows(named=True)}, threshold, DISTRICT
-        )
+        hidden_ags = {a for a in [*rows["ags"], DISTRICT] if hidden(indicator_id, a)}
         symbol = config.count_symbol
     else:
-        hidden = {r["ags"] for r in rows.iter_rows(named=True) if r["is_small_area"]}
+        hidden_ags = {r["ags"] for r in rows.iter_rows(named=True) if r["is_small_area"]}
         symbol = config.rate_symbol
     # A count hidden only to protect a small one (secondary) is among the ranked values of the
     # mart: its ranks and quartiles would bound it, so they are hidden in that table.
-    ranked_hidden = any(r["ags"] in hidden and r["value_rank"] for r in rows.iter_rows(named=True))
+    ranked_hidden = any(
+        r["ags"] in hidden_ags and r["value_rank"] for r in rows.iter_rows(named=True)
+    )
     if ranked_hidden:
         table.notes.append(
             f"Rang und Quartile „{symbol}“: sie würden eine verdeckte Zahl eingrenzen."
         )
     for r in rows.iter_rows(named=True):
-        shown = symbol if r["ags"] in hidden else r["value"]
-        rank = symbol if r["ags"] in hidden or ranked_hidden else r["value_rank"]
+        shown = symbol if r["ags"] in hidden_ags else r["value"]
+        rank = symbol if r["ags"] in hidden_ags or ranked_hidden else r["value_rank"]
         table.rows.append([r["name"], shown, rank])
     table.total_rows.add(len(table.rows))
-    district = symbol if DISTRICT in hidden else first["district_value"]
+    district = symbol if DISTRICT in hidden_ags else first["district_value"]
     table.rows.append(["Landkreis", district, None])
     for label, column in (("1. Quartil", "q1"), ("Median", "median"), ("3. Quartil", "q3")):
         table.rows.append([label, symbol if ranked_hidden else Typed(first[column], kind), None])

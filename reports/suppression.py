@@ -18,7 +18,7 @@ reaches all of them at once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from reports.disclosure_audit import (
@@ -51,6 +51,9 @@ class SuppressionConfig:
     # `rolling_month` (the calendar year), so that no two published windows overlap.
     rolling_indicators: tuple[str, ...] = ("K09", "K10")
     rolling_month: int = 12
+    # A district's publications (issue 15): their months' registries hold the municipality
+    # counts too (reports/kreis.register_council_cells).
+    district: bool = False
 
     def __post_init__(self) -> None:
         if not 0 < self.min_count <= self.max_count:
@@ -63,6 +66,12 @@ class SuppressionConfig:
     def is_small(self, value: Number | None) -> bool:
         """True for a count of persons that must not be published."""
         return value is not None and self.min_count <= value <= self.max_count
+
+    def for_district(self, threshold: int) -> SuppressionConfig:
+        """The rule of a district's publications: every count below the small-area threshold
+        (setting small_area_threshold) is primary, as in the Bundesagentur's small-area
+        deliveries, in the social-space and the municipality tables alike."""
+        return replace(self, max_count=max(self.max_count, threshold - 1), district=True)
 
     def rule(self) -> AuditRule:
         return AuditRule(self.min_count, self.max_count, self.protection)
@@ -112,29 +121,6 @@ def mask_count(
 ) -> Number | str | None:
     """The published form of a count: the number, or the suppression symbol."""
     return config.count_symbol if hidden else value
-
-
-def small_area_hidden(
-    counts: Mapping[CellKey, int | None], threshold: int, total: CellKey | None = None
-) -> set[CellKey]:
-    """The small-area rule of a district's public tables (domain.md section 5) for the counts
-    of the members of one printed total (the municipalities of the district): a count from 1 to
-    `threshold` − 1 is hidden (zeros stay visible); then, while the hidden counts add up to less
-    than `threshold`, the smallest other positive count too. The total minus the visible counts
-    is the sum of the hidden ones, so it must not itself be a small number: with one hidden
-    count it would give it back, with two hidden counts summing to 4 each would be 1 to 3. If no
-    other count is left, the `total` (its key) is hidden as well."""
-    hidden = {k for k, v in counts.items() if v is not None and 0 < v < threshold}
-    others = sorted((v, str(k), k) for k, v in counts.items() if k not in hidden and v)
-
-    def small_sum() -> bool:
-        return bool(hidden) and sum(counts[k] or 0 for k in hidden) < threshold
-
-    while small_sum() and others:
-        hidden.add(others.pop(0)[2])
-    if small_sum() and total is not None:
-        hidden.add(total)
-    return hidden
 
 
 @dataclass
@@ -275,5 +261,4 @@ __all__ = [
     "SuppressionRegistry",
     "is_rate_suppressed",
     "mask_count",
-    "small_area_hidden",
 ]

@@ -28,10 +28,12 @@ from kim_settings import deployment_mode
 from reports.kreis import (
     SMALL_AREA_MARK,
     council_tables,
+    district_config,
     municipality_path,
+    register_council_cells,
     write_municipality_workbook,
 )
-from reports.suppression import SuppressionConfig, small_area_hidden
+from reports.suppression import SuppressionRegistry
 
 DBT = Path(__file__).resolve().parent.parent / "dbt"
 MACROS = (
@@ -579,19 +581,6 @@ def test_the_planning_build_rebuilds_the_capacity_outlook_after_the_projection()
 # --- The Kreistag's council report: the district chapter -----------------------------------------
 
 
-def test_small_area_rule_hides_small_counts_until_their_sum_is_not_small():
-    # b (5) is below 10; alone, the total minus a, c and d gives it back: the smallest other
-    # positive count (d, 12) is hidden too, hidden sum 5 + 12 = 17 >= 10; a's 0 stays visible.
-    assert small_area_hidden({"a": 0, "b": 5, "c": 30, "d": 12}, 10) == {"b", "d"}
-    # 3 + 4 = 7 < 10 (each would be known to lie in 1..6): c (30) is hidden too, sum 37.
-    assert small_area_hidden({"a": 3, "b": 4, "c": 30}, 10) == {"a", "b", "c"}
-    # 3 + 8 = 11 >= 10: the two protect each other.
-    assert small_area_hidden({"a": 3, "b": 8, "c": 30}, 10) == {"a", "b"}
-    assert small_area_hidden({"a": 10, "b": 30}, 10) == set()
-    # 3 + 4 = 7 and no other positive count: the total (7) would give the sum: hidden too.
-    assert small_area_hidden({"a": 3, "b": 4, "c": 0}, 10, total="t") == {"a", "b", "t"}
-
-
 def add_outlook(con: duckdb.DuckDBPyConnection) -> None:
     """Both kinds of A and B in February (as their flats) and the outlook rows of kind GESAMT:
     B exhausted from August 2025 (trend)."""
@@ -612,26 +601,38 @@ def add_outlook(con: duckdb.DuckDBPyConnection) -> None:
            "capacity_exhausted_from date", rows)  # fmt: skip
 
 
+def district_chapter(con: duckdb.DuckDBPyConnection) -> list:
+    """The chapter as the Kreistag's report builds it: the month's registry (here without
+    social-space tables) with the municipality counts, then the tables."""
+    registry = SuppressionRegistry(district_config(con))
+    register_council_cells(con, FEB, registry)
+    return council_tables(con, FEB, registry, iter(range(1, 100)))
+
+
 def test_district_chapter_hides_small_areas_and_what_gives_them_back(comparison_warehouse):
     con = comparison_warehouse
     add_quota_and_capacity(con)
     add_outlook(con)
-    quota, capacity, outlook, *comparison = council_tables(
-        con, FEB, SuppressionConfig(), iter(range(1, 100))
+    con.execute(
+        "create table marts.dim_social_space as select *, false as is_unknown from social_spaces"
     )
-    # Quota: persons in AU A 3, B 4, C 0 (add_quota_and_capacity). A and B are below 10; C's 0
-    # stays visible; the district's 7 = A + B is small, so it is hidden too. Hidden with them:
-    # balance and running balance (target and share shown).
+    spaces, quota, capacity, outlook, *comparison = district_chapter(con)
+    assert spaces.rows == [["A-Dorf", "A"], ["B-Stadt", "B"], ["C-Heim", "C1"], ["C-Heim", "C2"]]
+    # Quota: persons in AU A 3, B 4, C 0 (add_quota_and_capacity), district 7 = 3 + 4 + 0.
+    # Threshold 10: 3, 4 and 7 are primary (1 … 9); C's 0 stays visible; A + B = the hidden 7,
+    # so A, B ∈ [1, ∞). Hidden with them: balance and running balance; and the target: Soll =
+    # district × share, so the district's Soll (7.00) would print the hidden 7 (C's balance
+    # 0 − Soll with it). Shares and C's running balance are shown.
     d = Decimal
-    assert quota.title == "Tabelle 1: Aufnahmequote der Gemeinden, Februar 2025"
+    assert quota.title == "Tabelle 2: Aufnahmequote der Gemeinden, Februar 2025"
     assert quota.rows == [
-        ["A-Dorf", d("0.2"), "*", d("1.75"), "*", "*"],
-        ["B-Stadt", d("0.6"), "*", d("5.25"), "*", "*"],
-        ["C-Heim", d("0.2"), 0, d("0.00"), d("0.00"), d("0.00")],
-        ["Landkreis", d("1.0"), "*", d("7.00"), "*", "*"],
+        ["A-Dorf", d("0.2"), "*", "*", "*", "*"],
+        ["B-Stadt", d("0.6"), "*", "*", "*", "*"],
+        ["C-Heim", d("0.2"), 0, "*", "*", d("0.00")],
+        ["Landkreis", d("1.0"), "*", "*", "*", "*"],
     ]
-    # Capacity (all kinds): occupied A 3, B 4: both hidden with free places and the month
-    # capacity runs out (B's August 2025); so is the district's 7 = 3 + 4; places shown.
+    # Capacity (all kinds): occupied A 3, B 4, district 7: all primary, hidden with free places
+    # and the month capacity runs out (B's August 2025); places shown.
     assert capacity.rows == [
         ["A-Dorf", 8, "*", "*", "*"],
         ["B-Stadt", 6, "*", "*", "*"],
@@ -640,14 +641,9 @@ def test_district_chapter_hides_small_areas_and_what_gives_them_back(comparison_
     # The district's outlook: its occupancy 7 is hidden, and so are the projections from it.
     assert outlook.rows == [["zusammen", 14, "*", "*", "*", "*"]]
     assert "Trend" in outlook.notes[0]
-    # With threshold 5, A's 3 and B's 4 add up to 7 >= 5: the district is shown. Outlook:
-    # occupied 7, in 6 months 7 + 1.5, in 12 months 7 + 3, not exhausted within the horizon.
-    con.execute("update reference.settings set value = '5' where setting = 'small_area_threshold'")
-    _, capacity, outlook, *_ = council_tables(con, FEB, SuppressionConfig(), iter(range(1, 100)))
-    assert capacity.rows[2] == ["Landkreis", 14, 7, 7, None]
-    assert outlook.rows == [["zusammen", 14, 7, d("8.50"), d("10.00"), None]]
-    # Comparison K01 (counts): B's 4 is small; alone, so C's 20 (the smallest other) is hidden
-    # too: the district's 50 minus A's 25 would give B + C only. Ranks as in the mart.
+    # Comparison K01 (counts): B's 4 is primary. District 50 = A 25 + B 4 + C 20 + 1 person of
+    # no known social space: 50 = 25 + B + 20 + rest (rest ≥ 0) leaves B ∈ [1, 5] (< 4 + 3),
+    # so C's 20 (the cheapest other) is hidden too: B + C = 25 − rest, B ∈ [1, 24].
     # C was ranked (2) and in the quartiles (median 22.5 = (25 + 20) / 2 would give it back):
     # ranks and quartiles of K01 are hidden too.
     k01, k06 = comparison
@@ -658,3 +654,10 @@ def test_district_chapter_hides_small_areas_and_what_gives_them_back(comparison_
     assert k06.rows[:3] == [["A-Dorf", 25.0, 2], ["B-Stadt", "/", "/"], ["C-Heim", 50.0, 1]]
     # Quartiles over A and C only (B small): 31.25, 37.5, 43.75.
     assert [row[1].value for row in k06.rows[4:]] == [31.25, 37.5, 43.75]
+    # With threshold 3 (primary 1 … 2) no count of the chapter is small: the district's
+    # occupancy 7 is shown with 14 − 7 = 7 free places; outlook 7, in 6 months 7 + 1.5, in 12
+    # months 7 + 3, not exhausted within the horizon.
+    con.execute("update reference.settings set value = '3' where setting = 'small_area_threshold'")
+    _, _, capacity, outlook, *_ = district_chapter(con)
+    assert capacity.rows[2] == ["Landkreis", 14, 7, 7, None]
+    assert outlook.rows == [["zusammen", 14, 7, d("8.50"), d("10.00"), None]]

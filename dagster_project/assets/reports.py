@@ -28,7 +28,7 @@ from reports.council import write_council_report
 from reports.data import parse_period
 from reports.disclosure_audit import DisclosureError
 from reports.exports import write_exports
-from reports.kreis import write_kreis_workbooks
+from reports.kreis import district_config, write_kreis_workbooks
 from reports.preview import key_figures_markdown
 from reports.versions import publish_versioned
 from reports.workbook import write_controlling_workbook
@@ -114,13 +114,16 @@ def council_report(context: AssetExecutionContext, kim_paths: KimPaths) -> Mater
         disclosure_gate(context, kim_paths, last_months) as publishing,
         connect(kim_paths.warehouse_file, read_only=True) as con,
     ):
+        config = district_config(con) if district else None  # one rule for all publications
         for period in periods:
             publishing.month = period_last_month(period)
 
             def render(scratch: Path, period: str = period) -> list[Path]:
-                files = write_council_report(con, period, scratch)
+                files = write_council_report(con, period, scratch, config=config)
                 if district:  # the Kreistag's report beside it (issue 15)
-                    files += write_council_report(con, period, scratch, district=True)
+                    files += write_council_report(
+                        con, period, scratch, config=config, district=True
+                    )
                 return files
 
             files, note = publish_versioned(public_dir(output, period), period, render, reason)
@@ -141,9 +144,10 @@ def open_data_exports(context: AssetExecutionContext, kim_paths: KimPaths) -> Ma
     paths: list[Path] = []
     with disclosure_gate(context, kim_paths, months) as publishing:
         with connect(kim_paths.warehouse_file, read_only=True) as con:
+            config = district_config(con) if deployment_mode() == "kreis" else None
             for month in months:
                 publishing.month = month
-                paths += write_exports(con, month, kim_paths.output_dir)
+                paths += write_exports(con, month, kim_paths.output_dir, config)
     return MaterializeResult(metadata={"file_count": len(paths)})
 
 
