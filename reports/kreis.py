@@ -497,8 +497,10 @@ def _council_capacity(
         mark = hidden.mark("occupied", r["ags"])
         if r["ags"] == DISTRICT:
             table.total_rows.add(len(table.rows))
+        # Places go with a hidden occupancy: occupied ≤ places would bound it (8 places and a
+        # hidden sum of 12 over two small municipalities pinned one to [5, 8]).
         table.rows.append(
-            [r["name"], r["places"], mark or r["occupied"], mark or r["free_places"],
+            [r["name"], mark or r["places"], mark or r["occupied"], mark or r["free_places"],
              mark or _month_text(r["capacity_exhausted_from"])]
         )  # fmt: skip
     return table
@@ -524,7 +526,8 @@ def _council_outlook(
         figures = [r["occupied"], *(r[f"in_{h}"] for h in OUTLOOK_HORIZONS)]
         figures += [_month_text(r["capacity_exhausted_from"])]
         table.rows.append(
-            [KIND_LABELS.get(r["kind"], r["kind"]), r["places"]] + [mark or f for f in figures]
+            [KIND_LABELS.get(r["kind"], r["kind"]), mark or r["places"]]
+            + [mark or f for f in figures]
         )
     return table
 

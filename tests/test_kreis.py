@@ -632,14 +632,16 @@ def test_district_chapter_hides_small_areas_and_what_gives_them_back(comparison_
         ["Landkreis", d("1.0"), "*", "*", "*", "*"],
     ]
     # Capacity (all kinds): occupied A 3, B 4, district 7: all primary, hidden with free places
-    # and the month capacity runs out (B's August 2025); places shown.
+    # and the month capacity runs out (B's August 2025), and with their places (occupied ≤
+    # places would bound them: A ≤ 8).
     assert capacity.rows == [
-        ["A-Dorf", 8, "*", "*", "*"],
-        ["B-Stadt", 6, "*", "*", "*"],
-        ["Landkreis", 14, "*", "*", "*"],
+        ["A-Dorf", "*", "*", "*", "*"],
+        ["B-Stadt", "*", "*", "*", "*"],
+        ["Landkreis", "*", "*", "*", "*"],
     ]
-    # The district's outlook: its occupancy 7 is hidden, and so are the projections from it.
-    assert outlook.rows == [["zusammen", 14, "*", "*", "*", "*"]]
+    # The district's outlook: its occupancy 7 is hidden, and so are its places and the
+    # projections from it.
+    assert outlook.rows == [["zusammen", "*", "*", "*", "*", "*"]]
     assert "Trend" in outlook.notes[0]
     # Comparison K01 (counts): B's 4 is primary. District 50 = A 25 + B 4 + C 20 + 1 person of
     # no known social space: 50 = 25 + B + 20 + rest (rest ≥ 0) leaves B ∈ [1, 5] (< 4 + 3),
