@@ -150,8 +150,8 @@ def deployment_mode(seeds: Path | None = None) -> str:
 
 
 @cache
-def _labels_by_domain() -> dict[str, dict[str, str]]:
-    with (SEEDS_DIR / "labels.csv").open(encoding="utf-8", newline="") as f:
+def _labels_by_domain(seeds: Path) -> dict[str, dict[str, str]]:
+    with (seeds / "labels.csv").open(encoding="utf-8", newline="") as f:
         table: dict[str, dict[str, str]] = {}
         for row in csv.DictReader(f):
             table.setdefault(row["domain"], {})[row["code"]] = row["label"]
@@ -162,4 +162,4 @@ def labels(domain: str) -> dict[str, str]:
     """German labels of the codes reports print, one domain (e.g. 'residence_status'): one
     statement, the seed labels.csv (dbt loads it as reference.labels for SQL users). A code
     without a label is printed as it is; an unknown domain is a KeyError."""
-    return dict(_labels_by_domain()[domain])
+    return dict(_labels_by_domain(seeds_dir())[domain])

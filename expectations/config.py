@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
 from pathlib import Path
 
-from kim_settings import SEEDS_DIR
+from kim_settings import seeds_dir
 
 ERROR = "error"  # blocks the pipeline
 WARNING = "warning"  # reported, does not block
@@ -40,13 +40,16 @@ DEFAULT_UNIT_RANGES: dict[str, tuple[float | None, float | None]] = {
     "Fälle je VZÄ": (0.0, None),
 }
 
-# The settings seed of the dbt project: THE place for tolerances (dbt models read it as
-# reference.settings, the gates and report texts read the same rows).
-SETTINGS_SEED = SEEDS_DIR / "settings.csv"
+def settings_seed() -> Path:
+    """The settings seed of this deployment's dbt project (a district's own seeds when the
+    warehouse has them): THE place for tolerances (dbt models read it as reference.settings,
+    the gates and report texts read the same rows)."""
+    return seeds_dir() / "settings.csv"
 
 
-def seed_setting(name: str, path: Path = SETTINGS_SEED) -> str:
+def seed_setting(name: str, path: Path | None = None) -> str:
     """The value of setting `name` in the settings seed."""
+    path = path or settings_seed()
     with path.open(encoding="utf-8", newline="") as f:
         for line, row in enumerate(csv.DictReader(f), start=2):
             if row["setting"] == name:
@@ -141,7 +144,7 @@ class GateConfig:
         if "yellow_tolerance" in data:
             raise ValueError(
                 "yellow_tolerance is the setting traffic_light_tolerance of "
-                f"{SETTINGS_SEED}: change it there, so dbt, gates and reports agree"
+                f"{settings_seed()}: change it there, so dbt, gates and reports agree"
             )
         changes: dict[str, object] = {}
         for key in ("row_count_tolerance", "max_quarantine_share", "min_participant_share"):
