@@ -21,9 +21,11 @@ from reports.suppression import SuppressionConfig
 
 
 def mart_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, bool]]:
-    """(table name, is a monthly fact) of every table or view in schema marts.
+    """(table name, is a monthly fact) of every fact and dimension in schema marts.
 
-    Facts (`fct_*` with a `month` column) are exported for the month; dimensions whole.
+    Facts (`fct_*` with a `month` column) are exported for the month; dimensions whole. Other
+    tables there (the planning intermediates, one of them a row per person and month) are
+    working tables, not published figures: an export is aggregated, never person-level.
     """
     rows = con.sql(
         """
@@ -34,6 +36,7 @@ def mart_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, bool]]:
         join information_schema.columns as c
           on c.table_schema = t.table_schema and c.table_name = t.table_name
         where t.table_schema = 'marts'
+          and (t.table_name like 'fct\\_%' escape '\\' or t.table_name like 'dim\\_%' escape '\\')
         group by t.table_name
         order by t.table_name
         """

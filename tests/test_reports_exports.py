@@ -12,7 +12,7 @@ import pytest
 from support.marts import mart_columns
 from support.report_warehouse import build_warehouse
 
-from reports.exports import write_exports
+from reports.exports import mart_tables, write_exports
 from reports.preview import key_figures_markdown
 
 
@@ -89,3 +89,16 @@ def test_key_figures_markdown(tmp_path: Path) -> None:
     assert "| K01 Leistungsberechtigte nach AsylbLG | 57 | – | – |" in lines
     assert "| K06 Anteil dezentral oder privat wohnend | 71,9 % | 70,0 % | grün |" in lines
     assert "| K13 Zuschussbedarf je Einwohner | 12,20 € | 12,00 € – 14,00 € | – |" in lines
+
+
+def test_only_facts_and_dimensions_are_exported() -> None:
+    """A working table in schema marts (the planning intermediates: one is a row per person and
+    month) is never exported; facts and dimensions are."""
+    con = duckdb.connect()
+    con.sql(
+        "create schema marts;"
+        " create table marts.fct_caseload(month date, persons integer);"
+        " create table marts.dim_month(month date);"
+        " create table marts.int_planning_person_months(month date, person_id varchar)"
+    )
+    assert mart_tables(con) == [("dim_month", False), ("fct_caseload", True)]
