@@ -139,6 +139,10 @@ def write_exports(
             con, f"select * from marts.{table} {where} order by all", [first] if has_month else []
         )
         paths += _write_both(frame, folder, table)
+    # The folder holds this month's export only: a table no longer exported (renamed, or no
+    # longer a fact or dimension) must not linger from an earlier run.
+    for stale in set(folder.iterdir()) - set(paths):
+        stale.unlink()
     values, pub = public_figures(con, first, config or SuppressionConfig())
     pub.assert_safe(f"öffentliche Tabellen {month}")
     for name, frame in _public_frames(values, pub, first).items():

@@ -20,6 +20,10 @@ from reports.preview import key_figures_markdown
 def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], list[Path]]:
     root = tmp_path_factory.mktemp("exports")
     warehouse = build_warehouse(root / "kim.duckdb")
+    # A file an earlier run left in run a's export folder: gone after the export.
+    stale = root / "a" / "internal" / "2025-12" / "export" / "int_planning_person_months.csv"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("month;person_id\n", encoding="utf-8")
     runs = []
     for name in ("a", "b"):
         with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -102,3 +106,14 @@ def test_only_facts_and_dimensions_are_exported() -> None:
         " create table marts.int_planning_person_months(month date, person_id varchar)"
     )
     assert mart_tables(con) == [("dim_month", False), ("fct_caseload", True)]
+
+
+def test_an_earlier_runs_export_file_does_not_linger(
+    exported: tuple[list[Path], list[Path]],
+) -> None:
+    internal = exported[0][0].parent  # run a's internal export folder (written first)
+    assert internal.name == "export"
+    assert not (internal / "int_planning_person_months.csv").exists()
+    assert {p.name for p in internal.iterdir()} == {
+        p.name for p in exported[0] if p.parent == internal
+    }
