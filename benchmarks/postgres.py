@@ -35,8 +35,38 @@ from benchmarks.run import (
 BEGIN, END = "<!-- postgres begin -->", "<!-- postgres end -->"
 
 
-def run_target(scale: Scale, target: str, env: dict[str, str]) -> list[Measurement]:
-    """Full build, then the next month, on one target, in a fresh work folder."""
+def _pid(entry: Path) -> int:
+    return int(entry.name)
+
+
+def server_cpu_s(pgdata: Path | None) -> float:
+    """CPU seconds (user + system) the local server has used so far: the postmaster, its live
+    processes, and the backends it has reaped (counted in its cutime/cstime). 0 without a
+    local server (an external KIM_WAREHOUSE_URL)."""
+    pid_file = pgdata / "postmaster.pid" if pgdata else None
+    if not pid_file or not pid_file.exists():
+        return 0.0
+    root = int(pid_file.read_text().split()[0])
+    ticks, parents = 0, {root}
+    entries = sorted((e for e in Path("/proc").iterdir() if e.name.isdigit()), key=_pid)
+    for entry in entries:  # by pid: a parent before its children (no wrap-around here)
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(entry.name), int(fields[1])
+        if pid == root or ppid in parents:
+            parents.add(pid)
+            utime, stime, cutime, cstime = map(int, fields[11:15])
+            ticks += utime + stime + (cutime + cstime if pid == root else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def run_target(
+    scale: Scale, target: str, env: dict[str, str], pgdata: Path | None = None
+) -> list[Measurement]:
+    """Full build, then the next month, on one target, in a fresh work folder; each
+    measurement's detail holds the server's CPU seconds during the step."""
     root = BENCH_DIR / "data" / scale.name
     gen = ensure_inbox(scale, root)
     inbox, work = root / "inbox", root / f"work-{target}"
@@ -48,10 +78,15 @@ def run_target(scale: Scale, target: str, env: dict[str, str]) -> list[Measureme
     build_files = [f for f in files if month_of(f) != last]
     last_files = [f for f in files if month_of(f) == last]
     print(f"{target}:", flush=True)
+    before = server_cpu_s(pgdata)
     full = kim_run("full_build", ["--all"], work, env, rows_of(build_files, counts))
+    full.detail["server_cpu_s"], before = server_cpu_s(pgdata) - before, server_cpu_s(pgdata)
     for f in last_files:
         shutil.copy2(f, work / "inbox" / f.name)
     nxt = kim_run("next_month", ["--month", last], work, env, rows_of(last_files, counts))
+    nxt.detail["server_cpu_s"] = server_cpu_s(pgdata) - before
+    for m in (full, nxt):
+        print(f"  {m.name}: server CPU {m.detail['server_cpu_s']:.1f} s", flush=True)
     return [full, nxt]
 
 
@@ -69,12 +104,18 @@ def server_url(work: Path) -> str:
 
 def section(scale: Scale, results: dict[str, list[Measurement]]) -> str:
     def cell(m: Measurement) -> str:
-        return f"{m.wall_s:.1f} s" if m.returncode == 0 else f"failed (exit {m.returncode})"
+        if m.returncode:
+            return f"failed (exit {m.returncode})"
+        server = m.detail.get("server_cpu_s")
+        cpu = f"{m.cpu_s:.1f}" + (f" + {server:.1f}" if server else "")
+        return f"{m.wall_s:.1f} s ({cpu} s CPU, {m.peak_tree_rss_mb / 1024:.1f} GB)"
 
     lines = [
         f"Scale {scale.name} ({scale.persons:,} persons × {scale.months} months from "
         f"{scale.start}), measured {datetime.now(UTC):%Y-%m-%d} by `python -m benchmarks.postgres "
-        f"--scale {scale.name}`; wall time of `kim run`.",
+        f"--scale {scale.name}`. Each cell: wall time of `kim run` (CPU of `kim run`'s process "
+        "tree, plus the local server's own processes on PostgreSQL; peak memory of `kim run`'s "
+        "tree).",
         "",
         "| step | raw rows | DuckDB | PostgreSQL | ratio |",
         "| --- | ---: | ---: | ---: | ---: |",
@@ -100,8 +141,10 @@ def main(argv: list[str] | None = None) -> int:
     env = _base_env(scale)
     env.pop("KIM_WAREHOUSE_URL", None)
     results = {"duckdb": run_target(scale, "duckdb", env)}
-    url = server_url(BENCH_DIR / "data" / scale.name / "pg")
-    results["postgres"] = run_target(scale, "postgres", {**env, "KIM_WAREHOUSE_URL": url})
+    pgdata = BENCH_DIR / "data" / scale.name / "pg"
+    url = server_url(pgdata)
+    pg_env = {**env, "KIM_WAREHOUSE_URL": url}
+    results["postgres"] = run_target(scale, "postgres", pg_env, pgdata)
     text = section(scale, results)
     print(text)
     write_docs(text)
