@@ -52,7 +52,7 @@ def plan_path(out_dir: Path, year: int) -> Path:
 
 
 def last_actual_month(con: duckdb.DuckDBPyConnection) -> date:
-    return con.execute("select max(origin) from marts.int_planning_origins").fetchall()[0][0]
+    return con.execute("select max(last_actual_month) from marts.fct_projection_monthly").fetchall()[0][0]
 
 
 def plan_years(con: duckdb.DuckDBPyConnection) -> list[int]:

@@ -152,9 +152,15 @@ def test_reader_role_sees_marts_only(pg_run) -> None:
     with psycopg.connect(reader) as pg:
         [(rows,)] = pg.execute("select count(*) from marts.fct_caseload_monthly").fetchall()
         assert rows > 0
+        working = pg.execute(
+            "select table_name from information_schema.tables"
+            " where table_schema = 'marts' and table_name not similar to '(fct|dim)\\_%'"
+        ).fetchall()
+        assert working == []
     for statement in (
         "select count(*) from raw.personen",
         "select count(*) from staging.stg_personen",
+        "select count(*) from intermediate.int_planning_person_months",
         "delete from marts.fct_caseload_monthly",
         "create table marts.eigene (x int)",
     ):

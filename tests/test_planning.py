@@ -164,7 +164,7 @@ def test_projection_after_two_months_by_hand(planned: Path) -> None:
     assert _s1(1) == Fraction(19, 7) and _s1(2) == Fraction(125, 49)
     exact = _query(
         planned,
-        "select state_key, persons from marts.int_planning_projection"
+        "select state_key, persons from intermediate.int_planning_projection"
         " where origin = '2025-03-01' and scenario = 'basis' and month = '2025-05-01'"
         " and not is_arrivals order by 1",
     )

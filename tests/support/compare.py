@@ -11,27 +11,31 @@ import duckdb
 import psycopg
 
 
-def mart_tables(warehouse: Path) -> list[str]:
-    """The tables of schema `marts` in a DuckDB file, sorted."""
+def compared_tables(warehouse: Path) -> list[str]:
+    """The tables of the marts and the intermediate tables (the planning intermediates; the other
+    intermediates are views) in a DuckDB file, as schema.table, sorted."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return [
             name
             for (name,) in con.execute(
-                "select table_name from information_schema.tables"
-                " where table_schema = 'marts' order by table_name"
+                "select table_schema || '.' || table_name from information_schema.tables"
+                " where table_schema in ('marts', 'intermediate')"
+                " and table_type = 'BASE TABLE' order by 1"
             ).fetchall()
         ]
 
 
 def duckdb_rows(warehouse: Path, table: str) -> tuple[list[str], list[tuple]]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        result = con.execute(f"select * from marts.{table}")
+        result = con.execute(f"select * from {table}")
         return [d[0] for d in result.description], result.fetchall()
 
 
 def postgres_rows(url: str, table: str) -> tuple[list[str], list[tuple]]:
+    """Rows of `table` (schema.table; a bare name is a mart) on the server."""
+    qualified = table if "." in table else f"marts.{table}"
     with psycopg.connect(url) as pg, pg.cursor() as cur:
-        cur.execute(f"select * from marts.{table}")
+        cur.execute(f"select * from {qualified}")
         return [d.name for d in cur.description], cur.fetchall()
 
 
@@ -49,11 +53,13 @@ def same(a: object, b: object) -> bool:
 
 
 def compare_marts(warehouse: Path, url: str) -> dict[str, int]:
-    """Assert every mart of the DuckDB file equals the server's; rows compared per mart."""
+    """Assert every table of compared_tables equals the server's; rows compared per table (a
+    mart by its name, an intermediate table as intermediate.<name>)."""
     compared = {}
-    for mart in mart_tables(warehouse):
-        duck_columns, duck_rows = duckdb_rows(warehouse, mart)
-        pg_columns, pg_rows = postgres_rows(url, mart)
+    for table in compared_tables(warehouse):
+        duck_columns, duck_rows = duckdb_rows(warehouse, table)
+        pg_columns, pg_rows = postgres_rows(url, table)
+        mart = table.removeprefix("marts.")
         assert pg_columns == duck_columns, mart
         assert len(pg_rows) == len(duck_rows), mart
         for duck_row, pg_row in zip(

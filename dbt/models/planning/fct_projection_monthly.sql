@@ -9,6 +9,7 @@ with projection as (
 
 final as (
     select
+        origin as last_actual_month,
         scenario,
         month,
         cast(split_part(state_key, '|', 1) as varchar) as social_space_id,
