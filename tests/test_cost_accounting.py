@@ -22,18 +22,15 @@ February 2025 (results only, no ledger): A2 lives in flat WE-001 (SR01), K1 (SR0
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
+from support.dbt_run import DBT_DIR, run_dbt_duckdb
 
 from ingest.warehouse import connect
 
-DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 PERSON_COLS = (
     "stichtag, person_id, fall_id, geburtsjahr, altersgruppe, geschlecht, staatsangehoerigkeit,"
     " aufenthaltsstatus, status_seit, zuzugsdatum, rechtskreis, leistungsform, unterbringung,"
@@ -127,12 +124,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     warehouse = tmp / "kim.duckdb"
     with connect(warehouse) as con:
         _fill(con)
-    env = {**os.environ, "KIM_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    command = [str(Path(sys.executable).parent / "dbt"), "build"]  # the whole project and tests
-    command += ["--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
-    command += ["--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")]
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, f"dbt build failed:\n{result.stdout[-4000:]}"
+    run_dbt_duckdb(warehouse, tmp / "target", "build")  # the whole project and its tests
     return warehouse
 
 

@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
-import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -29,12 +26,12 @@ from pathlib import Path
 import duckdb
 import pytest
 from support.dbt_fixture import fill_monthly, fill_raw
+from support.dbt_run import DBT_DIR, run_dbt_duckdb
 
 from dagster_project.assets.warehouse import dbt_build_args, reference_selection, write_run_window
 from ingest.warehouse import connect
 from reports.formatting import format_cell, indicator_kind
 
-DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 SEEDS = DBT_DIR / "seeds"
 MARTS = (
     "fct_caseload_monthly",
@@ -49,32 +46,13 @@ MARTS = (
 )
 
 
-def _dbt(warehouse: Path, target: Path, *args: str) -> None:
-    """Run dbt as a subprocess (as Dagster does): it holds the DuckDB lock only while it runs."""
-    env = {**os.environ, "KIM_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    command = [
-        str(Path(sys.executable).parent / "dbt"),
-        *args,
-        "--project-dir",
-        str(DBT_DIR),
-        "--profiles-dir",
-        str(DBT_DIR),
-        "--target-path",
-        str(target),
-        "--log-path",
-        str(target / "logs"),
-    ]
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, f"dbt {' '.join(args)} failed:\n{result.stdout[-4000:]}"
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("dbt")
     warehouse = tmp / "kim.duckdb"
     with connect(warehouse) as con:
         fill_raw(con)
-    _dbt(warehouse, tmp / "target", "build")  # seeds, models, data tests and unit tests
+    run_dbt_duckdb(warehouse, tmp / "target", "build")  # seeds, models, data tests and unit tests
     return warehouse
 
 
@@ -253,14 +231,14 @@ def test_month_by_month_equals_full_rebuild(built: Path, tmp_path: Path) -> None
     with connect(warehouse) as con:
         fill_raw(con, ("2025-01",))
     target = tmp_path / "target"
-    _dbt(warehouse, target, "build", "--exclude-resource-type", "unit_test")
+    run_dbt_duckdb(warehouse, target, "build", "--exclude-resource-type", "unit_test")
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
     with connect(warehouse) as con:
         fill_monthly(con, ("2025-02",))
         write_run_window(con, ["2025-02"])
     # what dagster-dbt runs for warehouse_dbt: its arguments plus the asset's selection
     excluded = " ".join(["source:*", *reference_selection(manifest)])
-    _dbt(warehouse, target, *dbt_build_args(), "--exclude", excluded)
+    run_dbt_duckdb(warehouse, target, *dbt_build_args(), "--exclude", excluded)
     assert _snapshot(warehouse) == _snapshot(built)
 
     results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
@@ -284,7 +262,7 @@ def test_month_by_month_equals_full_rebuild(built: Path, tmp_path: Path) -> None
     assert not any(u.startswith(("test.raw_", "test.source_")) for u in ran)
     with connect(warehouse) as con:
         write_run_window(con, ["2025-02"])
-    _dbt(warehouse, target, "compile", "--select", "source:raw")
+    run_dbt_duckdb(warehouse, target, "compile", "--select", "source:raw")
     sources = target / "compiled" / "kim" / "models" / "staging" / "_raw__sources.yml"
     persons_key = (sources / "raw_personen_unique_key.sql").read_text(encoding="utf-8")
     assert "period_month >= date '2025-02-01'" in persons_key

@@ -26,20 +26,17 @@ Plan 2025: 31.30.01/4331 Ansatz 15,000.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from pathlib import Path
 
 import duckdb
 import pytest
+from support.dbt_run import run_dbt_duckdb
 
 from dagster_project.assets.warehouse import planning_dbt_args
 from ingest.warehouse import connect
 
-DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 PERSON_COLS = (
     "stichtag, person_id, fall_id, geburtsjahr, altersgruppe, geschlecht, staatsangehoerigkeit, "
     "aufenthaltsstatus, status_seit, zuzugsdatum, rechtskreis, leistungsform, unterbringung, "
@@ -87,17 +84,6 @@ def fill_raw(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _dbt(warehouse: Path, target: Path, *args: str) -> None:
-    env = {**os.environ, "KIM_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    command = [
-        str(Path(sys.executable).parent / "dbt"), *args,
-        "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
-        "--target-path", str(target), "--log-path", str(target / "logs"),
-    ]  # fmt: skip
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, f"dbt {' '.join(args)} failed:\n{result.stdout[-4000:]}"
-
-
 @pytest.fixture(scope="module")
 def planned(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("planning")
@@ -107,7 +93,7 @@ def planned(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp / "target"
     # The upstream models, then the fixture's prices, then the planning asset's own dbt command
     # without the seeds it re-seeds (they would overwrite the fixture's prices).
-    _dbt(warehouse, target, "build", "--select", "+tag:planning", "resource_type:seed",
+    run_dbt_duckdb(warehouse, target, "build", "--select", "+tag:planning", "resource_type:seed",
          "--exclude", "tag:planning", "--indirect-selection", "cautious",
          "--exclude-resource-type", "unit_test")  # fmt: skip
     with duckdb.connect(str(warehouse)) as con:
@@ -116,7 +102,7 @@ def planned(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "insert into reference.prices values ('GL3_BS1', 2025, 400, 'x'),"
             " ('GL3_BS1', 2026, 500, 'x'), ('LAND_YEARLY_SHARE', 2025, 0.25, 'x')"
         )
-    _dbt(warehouse, target, "build", "--select", "tag:planning",
+    run_dbt_duckdb(warehouse, target, "build", "--select", "tag:planning",
          "--exclude-resource-type", "unit_test")  # fmt: skip
     return warehouse
 
@@ -308,3 +294,22 @@ def test_kim_plan_command_line():
     args = build_parser().parse_args(["plan", "--year", "2027", "--scenario", "hoch"])
     assert (args.year, args.scenario, args.func) == (2027, ["hoch"], cmd_plan)
     assert build_parser().parse_args(["plan", "--year", "2027"]).scenario is None
+
+
+def test_intermediates_left_in_marts_by_an_earlier_version_are_dropped(tmp_path: Path) -> None:
+    """Readers of marts must not keep the person-level table an earlier version built there: the
+    on-run-start hook of every dbt run drops marts.int_* whose model now lives in another schema,
+    and nothing else."""
+    warehouse = tmp_path / "kim.duckdb"
+    with connect(warehouse) as con:
+        con.execute("create schema if not exists marts")
+        con.execute("create table marts.int_planning_person_months (month date, person_id text)")
+        con.execute("create table marts.int_unknown_to_dbt (x integer)")
+        con.execute("create table marts.fct_caseload_monthly (month date)")
+    run_dbt_duckdb(warehouse, tmp_path / "target", "seed", "--select", "settings")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        left = con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+            " order by table_name"
+        ).fetchall()
+    assert left == [("fct_caseload_monthly",), ("int_unknown_to_dbt",)]

@@ -9,9 +9,6 @@ the planning marts (backtest, outlook) and the cost allocation keys rows to comp
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -20,11 +17,11 @@ import psycopg
 import pytest
 from support.compare import compare_marts, postgres_rows
 from support.dbt_fixture import HISTORY_MONTHS, fill_history, fill_raw
+from support.dbt_run import run_dbt
 
 from ingest.pg_writer import copy_raw_tables, dbt_env
 from ingest.warehouse import connect, ensure_schema
 
-DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 BUILD = ("build", "--exclude-resource-type", "unit_test")
 # DuckDB's column types (information_schema) and PostgreSQL's (format_type) that are the same.
 SAME_TYPE = {
@@ -39,24 +36,6 @@ SAME_TYPE = {
     "INTEGER": "integer",
     "DATE": "date",
 }
-
-
-def _dbt(env: dict[str, str], target: Path, *args: str) -> None:
-    command = [
-        str(Path(sys.executable).parent / "dbt"),
-        *args,
-        "--project-dir",
-        str(DBT_DIR),
-        "--profiles-dir",
-        str(DBT_DIR),
-        "--target-path",
-        str(target),
-        "--log-path",
-        str(target / "logs"),
-    ]
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env}
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}"
 
 
 @pytest.fixture(scope="module")
@@ -81,10 +60,10 @@ def both(tmp_path_factory: pytest.TempPathFactory, postgres_url: str) -> tuple[P
         "raw.haushaltsplan": 3,
         "raw.teilergebnisplan": 0,
     }
-    _dbt({"KIM_WAREHOUSE": str(warehouse)}, tmp / "duckdb", *BUILD)
+    run_dbt({"KIM_WAREHOUSE": str(warehouse)}, tmp / "duckdb", *BUILD)
     # On PostgreSQL with the dbt unit tests too: their hand-computed expectations hold there.
     pg_env = {"KIM_WAREHOUSE": str(warehouse), **dbt_env(postgres_url)}
-    _dbt(pg_env, tmp / "postgres", "build")
+    run_dbt(pg_env, tmp / "postgres", "build")
     return warehouse, postgres_url
 
 
@@ -177,7 +156,7 @@ def test_month_window_reads_run_window_on_postgres(both: tuple[Path, str], tmp_p
     try:
         # Every incremental model, a second time: also no column type may change (PostgreSQL
         # types a literal CASE as text, the first build's columns are varchar).
-        _dbt(
+        run_dbt(
             env,
             tmp_path,
             "run",
@@ -241,12 +220,7 @@ def _show(env: dict[str, str], target: Path) -> dict:
     inline = (
         f"with sample as (select * from (values (5), (10), (30), (40)) as t (v)) select {columns}"
     )
-    command = [str(Path(sys.executable).parent / "dbt"), "show", "--inline", inline]
-    command += ["--output", "json", "--quiet", "--project-dir", str(DBT_DIR)]
-    command += ["--profiles-dir", str(DBT_DIR), "--target-path", str(target)]
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env}
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stdout[-4000:]
+    result = run_dbt(env, target, "show", "--inline", inline, "--output", "json", "--quiet")
     return json.loads(result.stdout)["show"][0]
 
 
