@@ -37,7 +37,7 @@ from reports.suppression import SuppressionRegistry
 
 DBT = Path(__file__).resolve().parent.parent / "dbt"
 MACROS = (
-    "safe_ratio.sql", "traffic_light.sql", "portable/add_months.sql",
+    "safe_ratio.sql", "traffic_light.sql", "accommodation.sql", "portable/add_months.sql",
     "portable/months_between.sql", "portable/month_end.sql", "portable/year_of.sql",
 )  # fmt: skip
 JAN, FEB, MAR = date(2025, 1, 1), date(2025, 2, 1), date(2025, 3, 1)

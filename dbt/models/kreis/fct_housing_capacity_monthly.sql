@@ -40,8 +40,7 @@ places as (
     select months.month, accommodation.ags, accommodation.kind, sum(capacity) as places
     from months
     inner join accommodation
-        on accommodation.valid_from <= months.month_end
-        and (accommodation.valid_to is null or accommodation.valid_to >= months.month_end)
+        on {{ accommodation_valid_on('months.month_end') }}
     group by months.month, accommodation.ags, accommodation.kind
 ),
 

@@ -22,8 +22,7 @@ places as (
     from stock_months
     inner join accommodation
         on accommodation.kind = 'GU'
-        and accommodation.valid_from <= {{ month_end('stock_months.month') }}
-        and (accommodation.valid_to is null or accommodation.valid_to >= {{ month_end('stock_months.month') }})
+        and {{ accommodation_valid_on(month_end('stock_months.month')) }}
 ),
 
 base as (

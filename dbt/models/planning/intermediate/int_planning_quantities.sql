@@ -52,14 +52,7 @@ stock as (
 ),
 
 gu_places as (
-    select months.month, sum(accommodation.capacity) as places
-    from (select distinct month from projection) as months
-    inner join {{ ref('accommodation') }} as accommodation
-        on accommodation.kind = 'GU'
-        and accommodation.valid_from <= {{ month_end('months.month') }}
-        and (accommodation.valid_to is null
-            or accommodation.valid_to >= {{ month_end('months.month') }})
-    group by months.month
+    {{ gu_places_per_month('(select distinct month from projection)') }}
 ),
 
 final as (
