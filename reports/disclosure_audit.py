@@ -41,6 +41,7 @@ uses this to add secondary suppressions one at a time until every hidden cell pa
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -53,6 +54,7 @@ from scipy.sparse import coo_matrix, diags
 from scipy.sparse.csgraph import connected_components
 
 Key = Hashable
+NOTE_PREFIX = "hinweise_"  # a public month folder's note, stating its rule (reports/exports.py)
 BIG = 10**7  # no count of persons comes near; keeps every MILP bounded
 
 # Definitional links of the indicator catalogue (dbt/seeds/indicators.csv, domain.md section 3),
@@ -786,36 +788,45 @@ def _read_municipality_tables(
     return cells, spaces_of
 
 
-def _annex_rule(path: Path) -> AuditRule:
-    """The rule the annex states on its contents sheet (`SuppressionConfig.describe`): the
-    range of counts it hides and the protection interval; a district report hides every count
-    below its small-area threshold."""
-    import re
+def stated_rule(text: str, source: Path) -> AuditRule:
+    """The rule a publication states in the words of `SuppressionConfig.describe`: the range of
+    counts it hides and the protection interval (a district hides every count below its
+    small-area threshold)."""
+    small = re.search(r"Fallzahlen von (\d+)(?: bis (\d+))? Personen", text)
+    protection = re.search(r"mindestens (\d+) Personen über seinem Wert", text)
+    if small is None or protection is None:
+        raise DisclosureError(f"{source}: Geheimhaltungsregel nicht lesbar")
+    low = int(small.group(1))
+    return AuditRule(low, int(small.group(2) or low), int(protection.group(1)))
 
+
+def _annex_rule(path: Path) -> AuditRule:
+    """The rule on the annex's contents sheet."""
     import fastexcel
 
     sheet = fastexcel.read_excel(str(path)).load_sheet(
         "Inhalt", header_row=None, n_rows=2, dtypes="string"
     )
-    text = str(sheet.to_polars().item(1, 0))
-    small = re.search(r"Fallzahlen von (\d+)(?: bis (\d+))? Personen", text)
-    protection = re.search(r"mindestens (\d+) Personen über seinem Wert", text)
-    if small is None or protection is None:
-        raise DisclosureError(f"{path}: Geheimhaltungsregel im Blatt „Inhalt“ nicht lesbar")
-    low = int(small.group(1))
-    return AuditRule(low, int(small.group(2) or low), int(protection.group(1)))
+    return stated_rule(str(sheet.to_polars().item(1, 0)), path)
+
+
+def _public_rule(folder: Path) -> AuditRule:
+    """The rule in a public month folder's note (`hinweise_<YYYY-MM>.txt`); the default rule
+    for a folder written before the note existed."""
+    notes = sorted(folder.glob(f"{NOTE_PREFIX}*.txt"))
+    return stated_rule(notes[0].read_text(encoding="utf-8"), notes[0]) if notes else AuditRule()
 
 
 def publications(root: Path) -> list[tuple[str, Model, set[Key], AuditRule]]:
-    """Every publication under `root` with the rule it states: public month folders (the
-    default rule) and council report annexes (the rule on their contents sheet)."""
+    """Every publication under `root` with the rule it states: public month folders (in their
+    note) and council report annexes (on their contents sheet)."""
     found = []
     for persons in sorted(root.rglob("personen_sozialraum_status_*.csv")):
         found.append(
             (
                 str(persons.parent.relative_to(root)),
                 *published_model(*_read_public_folder(persons.parent)),
-                AuditRule(),
+                _public_rule(persons.parent),
             )
         )
     for annex in sorted(root.rglob("Integrationsbericht_*.xlsx")):

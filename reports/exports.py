@@ -16,8 +16,15 @@ import polars as pl
 from kim_settings import internal_dir, public_dir
 from reports import data
 from reports.council import STATUS_LABELS, TOTAL_LABEL, PublishedFigures, published_figures
+from reports.disclosure_audit import NOTE_PREFIX
 from reports.formatting import indicator_kind, printed_value
 from reports.suppression import SuppressionConfig
+
+NOTE_TABLES = {
+    "personen_sozialraum_status": "Personen am Monatsende je Sozialraum und Aufenthaltsstatus.",
+    "kennzahlen_sozialraum": "Kennzahlen je Sozialraum und insgesamt (GESAMT); Einheit in "
+    "der Spalte einheit.",
+}
 
 
 def mart_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, bool]]:
@@ -143,8 +150,29 @@ def write_exports(
     # longer a fact or dimension) must not linger from an earlier run.
     for stale in set(folder.iterdir()) - set(paths):
         stale.unlink()
-    values, pub = public_figures(con, first, config or SuppressionConfig())
+    config = config or SuppressionConfig()
+    values, pub = public_figures(con, first, config)
     pub.assert_safe(f"öffentliche Tabellen {month}")
-    for name, frame in _public_frames(values, pub, first).items():
+    frames = _public_frames(values, pub, first)
+    for name, frame in frames.items():
         paths += _write_both(frame, public, name)
+    paths.append(_write_note(public, first, list(frames), config))
     return paths
+
+
+def _write_note(
+    folder: Path, month: data.date, tables: list[str], config: SuppressionConfig
+) -> Path:
+    """`hinweise_<YYYY-MM>.txt` beside the public tables: what they hold and the suppression
+    rule they follow, in the words of the council report's method chapter (the disclosure
+    audit reads the rule from it, as from the report's annex)."""
+    path = folder / f"{NOTE_PREFIX}{month:%Y-%m}.txt"
+    lines = [
+        f"Öffentliche Tabellen {data.month_label(month)}",
+        "",
+        *(f"{name}.csv / {name}.parquet: {NOTE_TABLES[name.rsplit('_', 1)[0]]}" for name in tables),
+        "",
+        f"Geheimhaltung: {config.describe()}",
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

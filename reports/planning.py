@@ -52,7 +52,8 @@ def plan_path(out_dir: Path, year: int) -> Path:
 
 
 def last_actual_month(con: duckdb.DuckDBPyConnection) -> date:
-    return con.execute("select max(last_actual_month) from marts.fct_projection_monthly").fetchall()[0][0]
+    query = "select max(last_actual_month) from marts.fct_projection_monthly"
+    return con.execute(query).fetchall()[0][0]
 
 
 def plan_years(con: duckdb.DuckDBPyConnection) -> list[int]:

@@ -30,6 +30,7 @@ from reports.disclosure_audit import (
     audit,
     audit_report,
     protect,
+    publications,
     published_model,
     show_again,
 )
@@ -255,6 +256,30 @@ def test_council_report_and_export_share_one_pattern(warehouse: Path, tmp_path: 
     text, passed = audit_report(tmp_path)
     assert passed, text
     assert "public/2025-12 " in text and "Integrationsbericht_2025.xlsx" in text
+
+
+def test_public_folder_states_its_rule_and_the_audit_applies_it(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    """A district's public tables hide every count below its small-area threshold (here 10;
+    its municipality figures need a district warehouse, the rule does not): their note says
+    so, and the audit of the folder checks that rule, not the default 1–2."""
+    district = SuppressionConfig(max_count=9)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        write_exports(con, "2025-12", tmp_path / "kreis", district)
+        write_exports(con, "2025-12", tmp_path / "stadt")
+    note = (tmp_path / "kreis/public/2025-12/hinweise_2025-12.txt").read_text(encoding="utf-8")
+    assert "Fallzahlen von 1 bis 9 Personen" in note
+    assert "personen_sozialraum_status_2025-12.csv" in note
+    [(_, _, hidden, rule)] = publications(tmp_path / "kreis")
+    assert rule == AuditRule(1, 9, 3)
+    [(_, _, city_hidden, city_rule)] = publications(tmp_path / "stadt")
+    assert city_rule == AuditRule(1, 2, 3) and len(hidden) > len(city_hidden)
+    text, passed = audit_report(tmp_path / "kreis")
+    assert passed, text
+    # a folder written before the note existed: the default rule
+    (tmp_path / "stadt/public/2025-12/hinweise_2025-12.txt").unlink()
+    assert publications(tmp_path / "stadt")[0][3] == AuditRule()
 
 
 def test_failing_publication_is_not_written(

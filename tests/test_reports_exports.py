@@ -76,6 +76,9 @@ def test_public_files_are_suppressed(exported: tuple[list[Path], list[Path]]) ->
     assert shown[("K01", "SR02")] == "*" and shown[("K01", "SR03")] == "*"
     assert shown[("K01", "GESAMT")] == "57" and shown[("K01", "unbekannt")] == "0"
     assert shown[("K06", "SR02")] == "/" and shown[("K06", "SR01")] == "75,0"
+    note = (public / "hinweise_2025-12.txt").read_text(encoding="utf-8")
+    assert note.startswith("Öffentliche Tabellen Dezember 2025\n")
+    assert "Fallzahlen von 1 bis 2 Personen werden durch „*“ ersetzt" in note
 
 
 def test_exports_are_byte_identical(exported: tuple[list[Path], list[Path]]) -> None:
