@@ -24,6 +24,7 @@ from dagster_project.automation import complete_months, inbox_sensor, waiting_te
 from dagster_project.dbt_manifest import prepare_deployment
 from dagster_project.resources import KimPaths
 from dagster_project.status import delivery_text
+from expectations.gates import run_raw_gate
 from ingest.contracts import PERSONEN
 from ingest.delivery import delivering_municipalities, files_to_load
 from ingest.errors import FileRejected
@@ -129,6 +130,27 @@ def test_redelivery_replaces_only_that_municipalitys_rows(district):
         (f"{MUSTERHAUSEN}/personen_2025-01.csv", 3),
         (f"personen_{ADELFINGEN}_2025-01.csv", 1),
     ]
+
+
+def test_a_person_id_two_municipalities_deliver_blocks_the_month_and_names_both_files(district):
+    """Each file on its own is clean (duplicate_key is judged within a file), so both load; the
+    raw gate counts Person_ID over all of the month's rows and blocks the month, naming the two
+    files and lines: which municipality is right is for the district to say."""
+    inbox, con = district
+    a = persons(
+        inbox / MUSTERHAUSEN / "personen_2025-01.csv", [("1", "KS01", ""), ("2", "KS02", "")]
+    )
+    b = persons(inbox / f"personen_{ADELFINGEN}_2025-01.csv", [("1", "KS05", ADELFINGEN)])
+    load_file(con, a, key=KEY, inbox=inbox)
+    load_file(con, b, key=KEY, inbox=inbox)
+    outcome = run_raw_gate(con, "2025-01", tables=["personen"])
+    assert not outcome.passed
+    assert [r.expectation for r in outcome.failed] == ["person_id_unique_in_month"]
+    assert outcome.failed[0].unexpected_count == 2
+    assert f"source_file={MUSTERHAUSEN}/personen_2025-01.csv, source_line=2" in (
+        outcome.summary_text
+    )
+    assert f"source_file=personen_{ADELFINGEN}_2025-01.csv, source_line=2" in outcome.summary_text
 
 
 def test_a_row_of_another_municipality_is_quarantined(district):
