@@ -85,7 +85,7 @@ def run_target(
         shutil.copy2(f, work / "inbox" / f.name)
     nxt = kim_run("next_month", ["--month", last], work, env, rows_of(last_files, counts))
     nxt.detail["server_cpu_s"] = server_cpu_s(pgdata) - before
-    for m in (full, nxt):
+    for m in (full, nxt) if pgdata else ():
         print(f"  {m.name}: server CPU {m.detail['server_cpu_s']:.1f} s", flush=True)
     return [full, nxt]
 

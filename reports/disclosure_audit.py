@@ -507,11 +507,15 @@ CITY = "GESAMT"
 CITY_LABELS = frozenset({"GESAMT", "Gesamt", "Stadt gesamt"})
 TOTAL_COLUMN = "Gesamt"
 HIDDEN_SYMBOLS = frozenset({"*", "/"})
-DISTRICT_LABEL = "Landkreis"  # the district's row of the municipality tables
-# The district chapter's municipality count tables: title part → (figure, count column).
-MUNICIPALITY_TABLES = {
-    "Aufnahmequote der Gemeinden": ("persons_au", "Personen in Anschlussunterbringung"),
-    "Unterbringung der Gemeinden": ("occupied", "belegt"),
+# The district chapter as reports/kreis.py prints it and this audit reads it back: the
+# district's row label, the municipality count tables (title and count column) and the table of
+# the social spaces of each municipality.
+DISTRICT_LABEL = "Landkreis"
+QUOTA_TITLE, QUOTA_COUNT = "Aufnahmequote der Gemeinden", "Personen in Anschlussunterbringung"
+CAPACITY_TITLE, CAPACITY_COUNT = "Unterbringung der Gemeinden", "belegt"
+MUNICIPALITY_TABLES = {  # title part → (figure, count column)
+    QUOTA_TITLE: ("persons_au", QUOTA_COUNT),
+    CAPACITY_TITLE: ("occupied", CAPACITY_COUNT),
 }
 SPACES_TITLE = "Sozialräume der Gemeinden"
 

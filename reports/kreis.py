@@ -23,6 +23,14 @@ from xlsxwriter.workbook import Workbook
 
 from kim_settings import internal_dir, month_label
 from reports import data
+from reports.disclosure_audit import (
+    CAPACITY_COUNT,
+    CAPACITY_TITLE,
+    DISTRICT_LABEL,
+    QUOTA_COUNT,
+    QUOTA_TITLE,
+    SPACES_TITLE,
+)
 from reports.formatting import (
     COUNT,
     MONEY,
@@ -116,7 +124,7 @@ def write_district_workbook(con: duckdb.DuckDBPyConnection, month: str, out_dir:
         rows = _comparison(con, first)
         _comparison_sheet(book, fmts, subtitle, rows, "Gemeindevergleich", _all_cells)
 
-    return _write(district_path(out_dir, month), first, "Landkreis", sheets)
+    return _write(district_path(out_dir, month), first, DISTRICT_LABEL, sheets)
 
 
 def write_municipality_workbook(
@@ -167,13 +175,13 @@ def _quota(con: duckdb.DuckDBPyConnection, first: date) -> pl.DataFrame:
     return data.query(
         con,
         """
-        select coalesce(m.name, 'Landkreis') as name, q.*
+        select coalesce(m.name, ?) as name, q.*
         from marts.fct_allocation_quota_monthly as q
         left join marts.dim_municipality as m on m.ags = q.ags
         where q.month = ?
         order by q.ags = 'GESAMT', q.ags
         """,
-        [first],
+        [DISTRICT_LABEL, first],
     )
 
 
@@ -181,13 +189,13 @@ def _capacity(con: duckdb.DuckDBPyConnection, first: date) -> pl.DataFrame:
     return data.query(
         con,
         """
-        select coalesce(m.name, 'Landkreis') as name, c.*
+        select coalesce(m.name, ?) as name, c.*
         from marts.fct_housing_capacity_monthly as c
         left join marts.dim_municipality as m on m.ags = c.ags
         where c.month = ?
         order by c.ags = 'GESAMT', c.ags, c.kind = 'GESAMT', c.kind
         """,
-        [first],
+        [DISTRICT_LABEL, first],
     )
 
 
@@ -208,7 +216,7 @@ def _comparison(con: duckdb.DuckDBPyConnection, first: date) -> pl.DataFrame:
 
 def _quota_sheet(book: Workbook, fmts: Formats, subtitle: str, frame: pl.DataFrame) -> None:
     ws = book.add_worksheet("Aufnahmequote")
-    setup_sheet(ws, fmts, "Aufnahmequote der Gemeinden", subtitle, QUOTA_NOTE)
+    setup_sheet(ws, fmts, QUOTA_TITLE, subtitle, QUOTA_NOTE)
     rows = [
         [r["name"], "" if r["ags"] == DISTRICT else r["ags"], *_numbers(r, QUOTA_FIGURES)]
         for r in frame.iter_rows(named=True)
@@ -279,7 +287,6 @@ OUTLOOK_HORIZONS = (6, 12)  # months ahead shown in the council report's outlook
 
 
 MUNICIPALITY = "municipality"  # first part of the registry key of a municipality's count
-SPACES_TITLE = "Sozialräume der Gemeinden"  # the mapping table (read by the disclosure audit)
 
 
 def district_config(
@@ -447,11 +454,11 @@ def _council_spaces(con: duckdb.DuckDBPyConnection, number: int) -> Table:
 
 def _council_quota(frame: pl.DataFrame, last: date, hidden: _Hidden, number: int) -> Table:
     table = Table(
-        f"Tabelle {number}: Aufnahmequote der Gemeinden, {month_label(last)}",
+        f"Tabelle {number}: {QUOTA_TITLE}, {month_label(last)}",
         [
             Column("Gemeinde"),
             Column("Anteil Einwohner", RATIO),
-            Column("Personen in Anschlussunterbringung", COUNT),
+            Column(QUOTA_COUNT, COUNT),
             Column("Soll nach Quote", NUMBER),
             Column("Saldo", NUMBER),
             Column("Saldo seit Beginn", NUMBER),
@@ -480,11 +487,11 @@ def _council_capacity(
 ) -> Table:
     frame = _capacity_outlook(con, last).filter(pl.col("kind") == DISTRICT)
     table = Table(
-        f"Tabelle {number}: Unterbringung der Gemeinden, {month_label(last)}",
+        f"Tabelle {number}: {CAPACITY_TITLE}, {month_label(last)}",
         [
             Column("Gemeinde"),
             Column("Plätze", COUNT),
-            Column("belegt", COUNT),
+            Column(CAPACITY_COUNT, COUNT),
             Column("frei", COUNT),
             Column("Kapazität erschöpft ab"),
         ],
@@ -567,7 +574,7 @@ def _council_comparison(
         table.rows.append([r["name"], shown, rank])
     table.total_rows.add(len(table.rows))
     district = symbol if DISTRICT in hidden_ags else first["district_value"]
-    table.rows.append(["Landkreis", district, None])
+    table.rows.append([DISTRICT_LABEL, district, None])
     for label, column in (("1. Quartil", "q1"), ("Median", "median"), ("3. Quartil", "q3")):
         table.rows.append([label, symbol if ranked_hidden else Typed(first[column], kind), None])
     return table
@@ -583,7 +590,7 @@ def _capacity_outlook(con: duckdb.DuckDBPyConnection, first: date) -> pl.DataFra
     return data.query(
         con,
         f"""
-        select coalesce(m.name, 'Landkreis') as name, c.ags, c.kind, c.places, c.occupied,
+        select coalesce(m.name, ?) as name, c.ags, c.kind, c.places, c.occupied,
                c.free_places, any_value(o.method) as method,
                any_value(o.capacity_exhausted_from) as capacity_exhausted_from, {horizons}
         from marts.fct_housing_capacity_monthly as c
@@ -594,7 +601,7 @@ def _capacity_outlook(con: duckdb.DuckDBPyConnection, first: date) -> pl.DataFra
         group by m.name, c.ags, c.kind, c.places, c.occupied, c.free_places
         order by c.ags = 'GESAMT', c.ags, c.kind = 'GESAMT', c.kind
         """,
-        [first],
+        [DISTRICT_LABEL, first],
     )
 
 

@@ -360,11 +360,13 @@ def test_outlook_uses_the_projection_that_starts_from_the_report_month(outlook_w
     con = outlook_warehouse
     # The projection from March (first month April): SA in GU 8, 10.5, 12 persons (scenario
     # basis); scenario hoch and Unterbringung PRIVAT are not used.
-    create(con, "marts.fct_projection_monthly", "scenario varchar, month date, "
-           "social_space_id varchar, housing varchar, persons decimal(12, 2)",
-           [("basis", APR, "SA", "GU", Decimal("8")), ("basis", MAY, "SA", "GU", Decimal("10.5")),
-            ("basis", JUN, "SA", "GU", Decimal("12")), ("hoch", APR, "SA", "GU", Decimal("99")),
-            ("basis", APR, "SB", "PRIVAT", Decimal("5"))])  # fmt: skip
+    create(con, "marts.fct_projection_monthly", "last_actual_month date, scenario varchar, "
+           "month date, social_space_id varchar, housing varchar, persons decimal(12, 2)",
+           [(MAR, "basis", APR, "SA", "GU", Decimal("8")),
+            (MAR, "basis", MAY, "SA", "GU", Decimal("10.5")),
+            (MAR, "basis", JUN, "SA", "GU", Decimal("12")),
+            (MAR, "hoch", APR, "SA", "GU", Decimal("99")),
+            (MAR, "basis", APR, "SB", "PRIVAT", Decimal("5"))])  # fmt: skip
     rows = outlook(con, relations=("marts.fct_projection_monthly",))
     # A: occupied 7 + (projected − 6 persons in March): 7 + 2 = 9, 7 + 4.5 = 11.5 > 10 in May.
     assert rows[(MAR, "08000001")] == ("projection", (7.0, 9.0, 11.5, 13.0), MAY)

@@ -10,7 +10,7 @@
 --     projection: occupied + (projected persons − persons of the report month) with that
 --                 Unterbringung in the municipality's social spaces, scenario basis of the
 --                 planning projection (marts.fct_projection_monthly), used when that
---                 projection starts from the report month (its first month = report month + 1);
+--                 projection starts from the report month (its last_actual_month);
 --     trend:      otherwise: occupied + h × the mean monthly net change of occupied over the
 --                 last k = min(planning_history_months, months since the first data month)
 --                 months (0 in the first data month); never below 0.
@@ -75,7 +75,7 @@ kinds as (
 {% if projection is not none -%}
 projection as (
     select
-        {{ add_months('min(month) over ()', -1) }} as origin,
+        last_actual_month as origin,
         month,
         social_space_id,
         housing,
